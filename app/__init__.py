@@ -1,0 +1,1 @@
+"""Givefirst: a give-first helping recommender service."""

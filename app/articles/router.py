@@ -1,0 +1,84 @@
+"""HTTP routes of the articles resource."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+
+from app.articles import service
+from app.articles.schemas import ArticleCreate, ArticlePublic, ArticleSaved, ArticleUpdate
+from app.deps import SessionDep, WorkspaceDep
+from app.models import Article
+from app.schemas import Page, RecordId
+
+router = APIRouter(prefix="/articles", tags=["articles"])
+
+
+def _article_or_404(session: SessionDep, workspace: WorkspaceDep, article_id: int) -> Article:
+    article = service.get_article(session=session, workspace=workspace, article_id=article_id)
+    if article is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Article {article_id} not found.")
+    return article
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ArticleSaved, "description": "The URL was saved already: updated."}},
+)
+def save_article(
+    data: ArticleCreate, response: Response, session: SessionDep, workspace: WorkspaceDep
+) -> ArticleSaved:
+    """Save an article; a URL already saved updates that article (200, ``created: false``)."""
+    article, created = service.save_article(
+        session=session, workspace=workspace, data=data, today=date.today()
+    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return ArticleSaved(**ArticlePublic.model_validate(article).model_dump(), created=created)
+
+
+@router.get("")
+def list_articles(
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search title, summary, URL")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ArticlePublic]:
+    articles, total = service.list_articles(
+        session=session, workspace=workspace, search=q, tag=tag, limit=limit, offset=offset
+    )
+    return Page(
+        items=[ArticlePublic.model_validate(a) for a in articles],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{article_id}")
+def get_article(
+    article_id: RecordId, session: SessionDep, workspace: WorkspaceDep
+) -> ArticlePublic:
+    return ArticlePublic.model_validate(_article_or_404(session, workspace, article_id))
+
+
+@router.patch("/{article_id}", responses={409: {"description": "Another article has this URL."}})
+def update_article(
+    article_id: RecordId, data: ArticleUpdate, session: SessionDep, workspace: WorkspaceDep
+) -> ArticlePublic:
+    article = _article_or_404(session, workspace, article_id)
+    try:
+        service.update_article(session=session, workspace=workspace, article=article, data=data)
+    except service.DuplicateUrlError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    return ArticlePublic.model_validate(article)
+
+
+@router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_article(article_id: RecordId, session: SessionDep, workspace: WorkspaceDep) -> None:
+    service.delete_article(session=session, article=_article_or_404(session, workspace, article_id))

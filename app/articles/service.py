@@ -1,0 +1,116 @@
+"""Saved articles: plain functions over a session."""
+
+from datetime import date
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.articles.schemas import ArticleCreate, ArticleUpdate
+from app.models import Article, Workspace
+
+
+class DuplicateUrlError(ValueError):
+    """Another article of the workspace already has this URL."""
+
+    def __init__(self, existing_id: int) -> None:
+        super().__init__(f"Article {existing_id} already has this URL.")
+        self.existing_id = existing_id
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per page: lower-case scheme and host, no fragment."""
+    parts = urlsplit(url.strip())
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+def get_article(*, session: Session, workspace: Workspace, article_id: int) -> Article | None:
+    article = session.get(Article, article_id)
+    if article is None or article.workspace_id != workspace.id:
+        return None
+    return article
+
+
+def find_by_url(*, session: Session, workspace: Workspace, url: str) -> Article | None:
+    return session.scalar(
+        select(Article).where(Article.workspace_id == workspace.id, Article.url == url)
+    )
+
+
+def list_articles(
+    *,
+    session: Session,
+    workspace: Workspace,
+    search: str | None = None,
+    tag: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Article], int]:
+    """A page of articles, newest saved first, filtered by a title/summary/URL search and a tag."""
+    query = select(Article).where(Article.workspace_id == workspace.id)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Article.title).like(pattern),
+                func.lower(Article.summary).like(pattern),
+                func.lower(Article.url).like(pattern),
+            )
+        )
+    query = query.order_by(Article.saved_on.desc(), Article.id.desc())
+    if tag:  # tags are a JSON list: filtered here to stay portable across SQLite and PostgreSQL
+        tagged = [a for a in session.scalars(query) if tag in a.tags]
+        return tagged[offset : offset + limit], len(tagged)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(session.scalars(query.limit(limit).offset(offset))), total
+
+
+def save_article(
+    *, session: Session, workspace: Workspace, data: ArticleCreate, today: date
+) -> tuple[Article, bool]:
+    """Create the article, or update the one already saved under the same URL.
+
+    Returns the article and whether it was created.
+    """
+    url = normalize_url(data.url) if data.url else None
+    article = find_by_url(session=session, workspace=workspace, url=url) if url else None
+    created = article is None
+    if article is None:
+        article = Article(workspace_id=workspace.id)
+        session.add(article)
+    article.title = data.title
+    article.url = url
+    article.summary = data.summary
+    article.text = data.text
+    article.tags = _unique_tags(data.tags)
+    article.saved_on = data.saved_on or (article.saved_on if not created else today)
+    session.flush()
+    return article, created
+
+
+def update_article(
+    *, session: Session, workspace: Workspace, article: Article, data: ArticleUpdate
+) -> Article:
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("url"):
+        changes["url"] = normalize_url(changes["url"])
+        other = find_by_url(session=session, workspace=workspace, url=changes["url"])
+        if other is not None and other.id != article.id:
+            raise DuplicateUrlError(other.id)
+    if "tags" in changes:
+        changes["tags"] = _unique_tags(changes["tags"])
+    for name, value in changes.items():
+        setattr(article, name, value)
+    session.flush()
+    return article
+
+
+def delete_article(*, session: Session, article: Article) -> None:
+    session.delete(article)
+    session.flush()

@@ -1,0 +1,51 @@
+"""Settings, read from the environment (``GIVEFIRST_*``) with the embedded defaults."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service in one place.
+
+    The defaults are the embedded set-up: SQLite and Qdrant local mode in ``data_dir`` and the
+    embedding model shipped inside a pip package.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GIVEFIRST_", env_file=None, extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in the data folder."
+    )
+    qdrant_url: str | None = Field(
+        default=None,
+        description="Qdrant server URL; default: Qdrant local mode in the data folder.",
+    )
+    qdrant_api_key: str | None = None
+    model: str | None = Field(
+        default=None,
+        description="A local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2.",
+    )
+
+    cadence_a_days: int = Field(default=90, ge=1, le=3650)
+    cadence_b_days: int = Field(default=182, ge=1, le=3650)
+    cadence_c_days: int = Field(default=365, ge=1, le=3650)
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL in use: the setting, or SQLite inside the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'givefirst.sqlite3').resolve()}"
+
+    def qdrant_path(self) -> Path:
+        """Folder of Qdrant's embedded local mode."""
+        return self.data_dir / "qdrant"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import time)."""
+    return Settings()

@@ -1,0 +1,136 @@
+"""HTTP routes of the contacts resource: validation in, service call, schema out."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from app.contacts import service
+from app.contacts.schemas import (
+    ContactCreate,
+    ContactPublic,
+    ContactUpdate,
+    PainPointCreate,
+    PainPointPublic,
+    PainPointUpdate,
+)
+from app.deps import SessionDep, SettingsDep, WorkspaceDep
+from app.models import Contact, PainPoint
+from app.schemas import Page, RecordId
+from app.workspaces.service import cadences_for
+
+router = APIRouter(prefix="/contacts", tags=["contacts"])
+
+
+def _contact_or_404(session: SessionDep, workspace: WorkspaceDep, contact_id: int) -> Contact:
+    contact = service.get_contact(session=session, workspace=workspace, contact_id=contact_id)
+    if contact is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Contact {contact_id} not found.")
+    return contact
+
+
+def _pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
+    pain_point = service.get_pain_point(contact=contact, pain_point_id=pain_point_id)
+    if pain_point is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"Pain point {pain_point_id} not found on contact {contact.id}.",
+        )
+    return pain_point
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_contact(
+    data: ContactCreate, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
+) -> ContactPublic:
+    contact = service.create_contact(
+        session=session, workspace=workspace, data=data, today=date.today()
+    )
+    return service.to_public(contact, cadences_for(workspace, settings))
+
+
+@router.get("")
+def list_contacts(
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+    tier: Annotated[str | None, Query(pattern=r"^[ABC]$", description="A, B or C")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Search name, company, email")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ContactPublic]:
+    contacts, total = service.list_contacts(
+        session=session, workspace=workspace, tier=tier, search=q, limit=limit, offset=offset
+    )
+    cadences = cadences_for(workspace, settings)
+    return Page(
+        items=[service.to_public(c, cadences) for c in contacts],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{contact_id}")
+def get_contact(
+    contact_id: RecordId, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
+) -> ContactPublic:
+    contact = _contact_or_404(session, workspace, contact_id)
+    return service.to_public(contact, cadences_for(workspace, settings))
+
+
+@router.patch("/{contact_id}")
+def update_contact(
+    contact_id: RecordId,
+    data: ContactUpdate,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+) -> ContactPublic:
+    contact = _contact_or_404(session, workspace, contact_id)
+    service.update_contact(session=session, contact=contact, data=data)
+    return service.to_public(contact, cadences_for(workspace, settings))
+
+
+@router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_contact(contact_id: RecordId, session: SessionDep, workspace: WorkspaceDep) -> None:
+    contact = _contact_or_404(session, workspace, contact_id)
+    service.delete_contact(session=session, contact=contact)
+
+
+@router.post("/{contact_id}/pain-points", status_code=status.HTTP_201_CREATED)
+def add_pain_point(
+    contact_id: RecordId, data: PainPointCreate, session: SessionDep, workspace: WorkspaceDep
+) -> PainPointPublic:
+    contact = _contact_or_404(session, workspace, contact_id)
+    pain_point = service.add_pain_point(
+        session=session, contact=contact, data=data, today=date.today()
+    )
+    return PainPointPublic.model_validate(pain_point)
+
+
+@router.patch("/{contact_id}/pain-points/{pain_point_id}")
+def update_pain_point(
+    contact_id: RecordId,
+    pain_point_id: RecordId,
+    data: PainPointUpdate,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+) -> PainPointPublic:
+    contact = _contact_or_404(session, workspace, contact_id)
+    pain_point = _pain_point_or_404(contact, pain_point_id)
+    service.update_pain_point(session=session, pain_point=pain_point, data=data)
+    return PainPointPublic.model_validate(pain_point)
+
+
+@router.delete("/{contact_id}/pain-points/{pain_point_id}")
+def resolve_pain_point(
+    contact_id: RecordId, pain_point_id: RecordId, session: SessionDep, workspace: WorkspaceDep
+) -> PainPointPublic:
+    """Resolve a pain point: it is kept (``active: false``) but no longer drives suggestions."""
+    contact = _contact_or_404(session, workspace, contact_id)
+    pain_point = _pain_point_or_404(contact, pain_point_id)
+    service.resolve_pain_point(session=session, pain_point=pain_point)
+    return PainPointPublic.model_validate(pain_point)

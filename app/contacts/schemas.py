@@ -1,0 +1,99 @@
+"""Request and response bodies of the contacts resource."""
+
+from datetime import date, datetime
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from app.schemas import (
+    ExpertiseText,
+    HttpUrlStr,
+    InputModel,
+    Name,
+    Notes,
+    PainPointText,
+    PatchModel,
+    ShortText,
+    Tier,
+)
+
+ExpertiseList = Annotated[list[ExpertiseText], Field(max_length=50)]
+
+
+class PainPointCreate(InputModel):
+    text: PainPointText
+    noted_on: date | None = Field(default=None, description="Default: today.")
+    active: bool = True
+
+
+class PainPointUpdate(PatchModel):
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"text", "noted_on", "active"})
+
+    text: PainPointText | None = None
+    noted_on: date | None = None
+    active: bool | None = None
+
+
+class PainPointPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    text: str
+    noted_on: date
+    active: bool
+
+
+class ContactCreate(InputModel):
+    name: Name
+    email: EmailStr | None = None
+    company: ShortText | None = None
+    title: ShortText | None = None
+    field: ShortText | None = Field(default=None, description="Industry or line of work.")
+    tier: Tier | None = Field(
+        default=None, description="A, B or C; default: the workspace's default tier (B)."
+    )
+    pain_points: Annotated[list[PainPointText | PainPointCreate], Field(max_length=50)] = Field(
+        default_factory=list,
+        description="What they struggle with: plain strings, or objects with a date.",
+    )
+    expertise: ExpertiseList = Field(
+        default_factory=list, description="What they can help others with."
+    )
+    notes: Notes | None = None
+    linkedin_url: HttpUrlStr | None = None
+    last_contacted_on: date | None = None
+
+
+class ContactUpdate(PatchModel):
+    """Fields to change; ``expertise`` replaces the list. Pain points have their own routes."""
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"name", "tier", "expertise"})
+
+    name: Name | None = None
+    email: EmailStr | None = None
+    company: ShortText | None = None
+    title: ShortText | None = None
+    field: ShortText | None = None
+    tier: Tier | None = None
+    expertise: ExpertiseList | None = None
+    notes: Notes | None = None
+    linkedin_url: HttpUrlStr | None = None
+    last_contacted_on: date | None = None
+
+
+class ContactPublic(BaseModel):
+    id: int
+    name: str
+    email: str | None
+    company: str | None
+    title: str | None
+    field: str | None
+    tier: str
+    pain_points: list[PainPointPublic]
+    expertise: list[str]
+    notes: str | None
+    linkedin_url: str | None
+    last_contacted_on: date | None
+    next_due_on: date = Field(description="When the tier's cadence says to reach out next.")
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,165 @@
+"""Contacts, their pain points and their expertise: plain functions over a session."""
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.contacts.schemas import (
+    ContactCreate,
+    ContactPublic,
+    ContactUpdate,
+    PainPointCreate,
+    PainPointPublic,
+    PainPointUpdate,
+)
+from app.models import Contact, Expertise, PainPoint, Workspace
+from app.workspaces.service import Cadences
+
+
+def get_contact(*, session: Session, workspace: Workspace, contact_id: int) -> Contact | None:
+    """The contact with this id in this workspace; None for another workspace's contact."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.workspace_id != workspace.id:
+        return None
+    return contact
+
+
+def list_contacts(
+    *,
+    session: Session,
+    workspace: Workspace,
+    tier: str | None = None,
+    search: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Contact], int]:
+    """A page of contacts by name, filtered by tier and a name/company/email search."""
+    query = select(Contact).where(Contact.workspace_id == workspace.id)
+    if tier:
+        query = query.where(Contact.tier == tier)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Contact.name).like(pattern),
+                func.lower(Contact.company).like(pattern),
+                func.lower(Contact.email).like(pattern),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Contact.name, Contact.id).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def _replace_expertise(contact: Contact, lines: list[str]) -> None:
+    """Set the expertise list, keeping the rows whose text is unchanged."""
+    kept = {e.text: e for e in contact.expertise}
+    new_rows = []
+    for position, line in enumerate(dict.fromkeys(lines)):
+        row = kept.pop(line, None) or Expertise(workspace_id=contact.workspace_id, text=line)
+        row.position = position
+        new_rows.append(row)
+    contact.expertise = new_rows
+
+
+def _new_pain_point(contact: Contact, data: PainPointCreate, today: date) -> PainPoint:
+    return PainPoint(
+        workspace_id=contact.workspace_id,
+        text=data.text,
+        noted_on=data.noted_on or today,
+        active=data.active,
+    )
+
+
+def create_contact(
+    *, session: Session, workspace: Workspace, data: ContactCreate, today: date
+) -> Contact:
+    contact = Contact(
+        workspace_id=workspace.id,
+        name=data.name,
+        email=data.email,
+        company=data.company,
+        title=data.title,
+        field=data.field,
+        tier=data.tier or workspace.default_tier,
+        notes=data.notes,
+        linkedin_url=data.linkedin_url,
+        last_contacted_on=data.last_contacted_on,
+    )
+    session.add(contact)
+    session.flush()
+    for item in data.pain_points:
+        spec = PainPointCreate(text=item) if isinstance(item, str) else item
+        contact.pain_points.append(_new_pain_point(contact, spec, today))
+    _replace_expertise(contact, data.expertise)
+    session.flush()
+    return contact
+
+
+def update_contact(*, session: Session, contact: Contact, data: ContactUpdate) -> Contact:
+    changes = data.model_dump(exclude_unset=True)
+    expertise = changes.pop("expertise", None)
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    if expertise is not None:
+        _replace_expertise(contact, expertise)
+    session.flush()
+    return contact
+
+
+def delete_contact(*, session: Session, contact: Contact) -> None:
+    session.delete(contact)
+    session.flush()
+
+
+def add_pain_point(
+    *, session: Session, contact: Contact, data: PainPointCreate, today: date
+) -> PainPoint:
+    pain_point = _new_pain_point(contact, data, today)
+    contact.pain_points.append(pain_point)
+    session.flush()
+    return pain_point
+
+
+def get_pain_point(*, contact: Contact, pain_point_id: int) -> PainPoint | None:
+    return next((p for p in contact.pain_points if p.id == pain_point_id), None)
+
+
+def update_pain_point(*, session: Session, pain_point: PainPoint, data: PainPointUpdate) -> None:
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(pain_point, name, value)
+    session.flush()
+
+
+def resolve_pain_point(*, session: Session, pain_point: PainPoint) -> None:
+    """Mark a pain point solved. It stays on record (history), but no longer drives suggestions."""
+    pain_point.active = False
+    session.flush()
+
+
+def next_due_on(contact: Contact, cadences: Cadences) -> date:
+    """The last touch plus the tier's cadence; a contact never touched is due from the day added."""
+    if contact.last_contacted_on is None:
+        return contact.created_at.date()
+    return cadences.next_due_on(contact.tier, contact.last_contacted_on)
+
+
+def to_public(contact: Contact, cadences: Cadences) -> ContactPublic:
+    return ContactPublic(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        company=contact.company,
+        title=contact.title,
+        field=contact.field,
+        tier=contact.tier,
+        pain_points=[PainPointPublic.model_validate(p) for p in contact.pain_points],
+        expertise=[e.text for e in contact.expertise],
+        notes=contact.notes,
+        linkedin_url=contact.linkedin_url,
+        last_contacted_on=contact.last_contacted_on,
+        next_due_on=next_due_on(contact, cadences),
+        created_at=contact.created_at,
+        updated_at=contact.updated_at,
+    )

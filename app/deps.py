@@ -1,0 +1,64 @@
+"""Typed dependencies handed to the routers. The objects behind them are built once, by the
+lifespan in ``app.main``, and kept on ``app.state``."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import Workspace
+from app.workspaces.service import workspace_for_key
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="An API key made by `givefirst keys create WORKSPACE` (or printed on first start).",
+)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed once when the route returns without error."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+# scope="function": commit before the response is sent, so an acknowledged write is stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_current_workspace(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Workspace:
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Missing API key: send the header 'Authorization: Bearer <key>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    workspace = workspace_for_key(session=session, key=credentials.credentials)
+    if workspace is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Invalid or revoked API key.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return workspace
+
+
+WorkspaceDep = Annotated[Workspace, Depends(get_current_workspace)]

@@ -1,0 +1,53 @@
+"""The FastAPI application: ``create_app(settings)`` wires settings, storage and routers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.articles.router import router as articles_router
+from app.config import Settings, get_settings
+from app.contacts.router import router as contacts_router
+from app.db import create_db_engine, create_session_factory, migrate
+from app.errors import install_error_handlers
+from app.workspaces.router import router as workspace_router
+
+DESCRIPTION = """
+**Help, don't network.** Tell Givefirst what each contact struggles with and what they are good
+at, save the articles you read, and every day it suggests something helpful to send each contact
+who is due a touch: an article, an introduction, or a check-in. Expect nothing back.
+
+Click **Authorize** and paste an API key (`givefirst keys create WORKSPACE` makes one; the first
+`givefirst serve` prints one).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_db_engine(settings.resolved_database_url())
+        migrate(engine)
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="Givefirst", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    install_error_handlers(app)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness check; needs no key."""
+        return {"status": "ok"}
+
+    app.include_router(workspace_router)
+    app.include_router(contacts_router)
+    app.include_router(articles_router)
+    return app

@@ -1,0 +1,33 @@
+"""HTTP routes of the caller's own workspace."""
+
+from fastapi import APIRouter
+
+from app.deps import SessionDep, SettingsDep, WorkspaceDep
+from app.models import Workspace
+from app.workspaces.schemas import WorkspacePublic, WorkspaceUpdate
+from app.workspaces.service import Cadences, cadences_for
+
+router = APIRouter(prefix="/workspace", tags=["workspace"])
+
+
+def _public(workspace: Workspace, cadences: Cadences) -> WorkspacePublic:
+    return WorkspacePublic(
+        name=workspace.name,
+        default_tier=workspace.default_tier,
+        cadence_days={"A": cadences.a, "B": cadences.b, "C": cadences.c},
+    )
+
+
+@router.get("")
+def get_workspace(workspace: WorkspaceDep, settings: SettingsDep) -> WorkspacePublic:
+    return _public(workspace, cadences_for(workspace, settings))
+
+
+@router.patch("")
+def update_workspace(
+    data: WorkspaceUpdate, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
+) -> WorkspacePublic:
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(workspace, name, value)
+    session.flush()
+    return _public(workspace, cadences_for(workspace, settings))

@@ -1,0 +1,97 @@
+"""Workspaces and their API keys."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.models import ApiKey, Workspace, utcnow
+
+KEY_PREFIX = "gf_"
+DEFAULT_WORKSPACE = "default"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def get_workspace_by_name(*, session: Session, name: str) -> Workspace | None:
+    return session.scalar(select(Workspace).where(Workspace.name == name))
+
+
+def get_or_create_workspace(*, session: Session, name: str) -> tuple[Workspace, bool]:
+    """The workspace called ``name``, and whether it was created now."""
+    workspace = get_workspace_by_name(session=session, name=name)
+    if workspace is not None:
+        return workspace, False
+    workspace = Workspace(name=name)
+    session.add(workspace)
+    session.flush()
+    return workspace, True
+
+
+def create_api_key(*, session: Session, workspace: Workspace) -> str:
+    """A new key for ``workspace``. Only its hash is stored: the caller shows the key once."""
+    secret = secrets.token_urlsafe(32)
+    key = f"{KEY_PREFIX}{secret}"
+    session.add(ApiKey(workspace_id=workspace.id, prefix=key[:10], key_hash=hash_key(key)))
+    session.flush()
+    return key
+
+
+def workspace_for_key(*, session: Session, key: str) -> Workspace | None:
+    """The workspace a live (not revoked) key belongs to, or None."""
+    api_key = session.scalar(
+        select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
+    )
+    return api_key.workspace if api_key is not None else None
+
+
+def list_api_keys(*, session: Session, workspace: Workspace | None = None) -> list[ApiKey]:
+    query = select(ApiKey).order_by(ApiKey.id)
+    if workspace is not None:
+        query = query.where(ApiKey.workspace_id == workspace.id)
+    return list(session.scalars(query))
+
+
+def revoke_api_key(*, session: Session, key_id: int) -> ApiKey | None:
+    api_key = session.get(ApiKey, key_id)
+    if api_key is not None and api_key.revoked_at is None:
+        api_key.revoked_at = utcnow()
+    return api_key
+
+
+def create_first_key_if_none(*, session: Session) -> str | None:
+    """On a brand-new install, a key for the default workspace, so the first run is usable."""
+    if session.scalar(select(ApiKey.id).limit(1)) is not None:
+        return None
+    workspace, _ = get_or_create_workspace(session=session, name=DEFAULT_WORKSPACE)
+    return create_api_key(session=session, workspace=workspace)
+
+
+@dataclass(frozen=True)
+class Cadences:
+    """Days between touches for each tier (the "follow up forever" rhythm)."""
+
+    a: int
+    b: int
+    c: int
+
+    def days(self, tier: str) -> int:
+        return {"A": self.a, "B": self.b, "C": self.c}[tier]
+
+    def next_due_on(self, tier: str, last_touch: date) -> date:
+        return last_touch + timedelta(days=self.days(tier))
+
+
+def cadences_for(workspace: Workspace, settings: Settings) -> Cadences:
+    """The workspace's own cadences where set, the service settings otherwise."""
+    return Cadences(
+        a=workspace.cadence_a_days or settings.cadence_a_days,
+        b=workspace.cadence_b_days or settings.cadence_b_days,
+        c=workspace.cadence_c_days or settings.cadence_c_days,
+    )

@@ -1,0 +1,1 @@
+"""Embedding and vector-index library. Knows nothing of the app."""
