@@ -25,6 +25,10 @@ class Settings(BaseSettings):
         description="Qdrant server URL; default: Qdrant local mode in the data folder.",
     )
     qdrant_api_key: str | None = None
+    exact_search: bool = Field(
+        default=False,
+        description="With a Qdrant server, still score searches exactly in memory (small data).",
+    )
     model: str | None = Field(
         default=None,
         description="A local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2.",

@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.indexing import RecordIndexer
 from app.models import Workspace
 from app.workspaces.service import workspace_for_key
 
@@ -36,7 +37,13 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_indexer(request: Request) -> RecordIndexer:
+    indexer: RecordIndexer = request.app.state.indexer
+    return indexer
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+IndexerDep = Annotated[RecordIndexer, Depends(get_indexer)]
 # scope="function": commit before the response is sent, so an acknowledged write is stored.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 

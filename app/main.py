@@ -8,8 +8,8 @@ from fastapi import FastAPI
 from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
-from app.db import create_db_engine, create_session_factory, migrate
 from app.errors import install_error_handlers
+from app.runtime import open_runtime
 from app.workspaces.router import router as workspace_router
 
 DESCRIPTION = """
@@ -28,16 +28,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_db_engine(settings.resolved_database_url())
-        migrate(engine)
+        runtime = open_runtime(settings)
         app.state.settings = settings
-        app.state.engine = engine
-        app.state.session_factory = create_session_factory(engine)
+        app.state.runtime = runtime
+        app.state.session_factory = runtime.session_factory
+        app.state.indexer = runtime.indexer
         try:
             yield
         finally:
-            engine.dispose()
+            runtime.close()
 
     app = FastAPI(title="Givefirst", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from app.articles import service
 from app.articles.schemas import ArticleCreate, ArticlePublic, ArticleSaved, ArticleUpdate
-from app.deps import SessionDep, WorkspaceDep
+from app.deps import IndexerDep, SessionDep, WorkspaceDep
 from app.models import Article
 from app.schemas import Page, RecordId
 
@@ -27,11 +27,15 @@ def _article_or_404(session: SessionDep, workspace: WorkspaceDep, article_id: in
     responses={200: {"model": ArticleSaved, "description": "The URL was saved already: updated."}},
 )
 def save_article(
-    data: ArticleCreate, response: Response, session: SessionDep, workspace: WorkspaceDep
+    data: ArticleCreate,
+    response: Response,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
 ) -> ArticleSaved:
     """Save an article; a URL already saved updates that article (200, ``created: false``)."""
     article, created = service.save_article(
-        session=session, workspace=workspace, data=data, today=date.today()
+        session=session, indexer=indexer, workspace=workspace, data=data, today=date.today()
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -69,16 +73,25 @@ def get_article(
 
 @router.patch("/{article_id}", responses={409: {"description": "Another article has this URL."}})
 def update_article(
-    article_id: RecordId, data: ArticleUpdate, session: SessionDep, workspace: WorkspaceDep
+    article_id: RecordId,
+    data: ArticleUpdate,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
 ) -> ArticlePublic:
     article = _article_or_404(session, workspace, article_id)
     try:
-        service.update_article(session=session, workspace=workspace, article=article, data=data)
+        service.update_article(
+            session=session, indexer=indexer, workspace=workspace, article=article, data=data
+        )
     except service.DuplicateUrlError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return ArticlePublic.model_validate(article)
 
 
 @router.delete("/{article_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_article(article_id: RecordId, session: SessionDep, workspace: WorkspaceDep) -> None:
-    service.delete_article(session=session, article=_article_or_404(session, workspace, article_id))
+def delete_article(
+    article_id: RecordId, session: SessionDep, indexer: IndexerDep, workspace: WorkspaceDep
+) -> None:
+    article = _article_or_404(session, workspace, article_id)
+    service.delete_article(session=session, indexer=indexer, article=article)

@@ -7,6 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.articles.schemas import ArticleCreate, ArticleUpdate
+from app.indexing import RecordIndexer
 from app.models import Article, Workspace
 
 
@@ -72,7 +73,12 @@ def list_articles(
 
 
 def save_article(
-    *, session: Session, workspace: Workspace, data: ArticleCreate, today: date
+    *,
+    session: Session,
+    indexer: RecordIndexer,
+    workspace: Workspace,
+    data: ArticleCreate,
+    today: date,
 ) -> tuple[Article, bool]:
     """Create the article, or update the one already saved under the same URL.
 
@@ -91,11 +97,17 @@ def save_article(
     article.tags = _unique_tags(data.tags)
     article.saved_on = data.saved_on or (article.saved_on if not created else today)
     session.flush()
+    indexer.sync_article(article)
     return article, created
 
 
 def update_article(
-    *, session: Session, workspace: Workspace, article: Article, data: ArticleUpdate
+    *,
+    session: Session,
+    indexer: RecordIndexer,
+    workspace: Workspace,
+    article: Article,
+    data: ArticleUpdate,
 ) -> Article:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("url"):
@@ -108,9 +120,11 @@ def update_article(
     for name, value in changes.items():
         setattr(article, name, value)
     session.flush()
+    indexer.sync_article(article)
     return article
 
 
-def delete_article(*, session: Session, article: Article) -> None:
+def delete_article(*, session: Session, indexer: RecordIndexer, article: Article) -> None:
+    indexer.remove_article(article)
     session.delete(article)
     session.flush()

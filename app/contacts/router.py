@@ -14,7 +14,7 @@ from app.contacts.schemas import (
     PainPointPublic,
     PainPointUpdate,
 )
-from app.deps import SessionDep, SettingsDep, WorkspaceDep
+from app.deps import IndexerDep, SessionDep, SettingsDep, WorkspaceDep
 from app.models import Contact, PainPoint
 from app.schemas import Page, RecordId
 from app.workspaces.service import cadences_for
@@ -41,10 +41,14 @@ def _pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_contact(
-    data: ContactCreate, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
+    data: ContactCreate,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
 ) -> ContactPublic:
     contact = service.create_contact(
-        session=session, workspace=workspace, data=data, today=date.today()
+        session=session, indexer=indexer, workspace=workspace, data=data, today=date.today()
     )
     return service.to_public(contact, cadences_for(workspace, settings))
 
@@ -86,27 +90,34 @@ def update_contact(
     contact_id: RecordId,
     data: ContactUpdate,
     session: SessionDep,
+    indexer: IndexerDep,
     workspace: WorkspaceDep,
     settings: SettingsDep,
 ) -> ContactPublic:
     contact = _contact_or_404(session, workspace, contact_id)
-    service.update_contact(session=session, contact=contact, data=data)
+    service.update_contact(session=session, indexer=indexer, contact=contact, data=data)
     return service.to_public(contact, cadences_for(workspace, settings))
 
 
 @router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_contact(contact_id: RecordId, session: SessionDep, workspace: WorkspaceDep) -> None:
+def delete_contact(
+    contact_id: RecordId, session: SessionDep, indexer: IndexerDep, workspace: WorkspaceDep
+) -> None:
     contact = _contact_or_404(session, workspace, contact_id)
-    service.delete_contact(session=session, contact=contact)
+    service.delete_contact(session=session, indexer=indexer, contact=contact)
 
 
 @router.post("/{contact_id}/pain-points", status_code=status.HTTP_201_CREATED)
 def add_pain_point(
-    contact_id: RecordId, data: PainPointCreate, session: SessionDep, workspace: WorkspaceDep
+    contact_id: RecordId,
+    data: PainPointCreate,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
 ) -> PainPointPublic:
     contact = _contact_or_404(session, workspace, contact_id)
     pain_point = service.add_pain_point(
-        session=session, contact=contact, data=data, today=date.today()
+        session=session, indexer=indexer, contact=contact, data=data, today=date.today()
     )
     return PainPointPublic.model_validate(pain_point)
 
@@ -117,20 +128,25 @@ def update_pain_point(
     pain_point_id: RecordId,
     data: PainPointUpdate,
     session: SessionDep,
+    indexer: IndexerDep,
     workspace: WorkspaceDep,
 ) -> PainPointPublic:
     contact = _contact_or_404(session, workspace, contact_id)
     pain_point = _pain_point_or_404(contact, pain_point_id)
-    service.update_pain_point(session=session, pain_point=pain_point, data=data)
+    service.update_pain_point(session=session, indexer=indexer, pain_point=pain_point, data=data)
     return PainPointPublic.model_validate(pain_point)
 
 
 @router.delete("/{contact_id}/pain-points/{pain_point_id}")
 def resolve_pain_point(
-    contact_id: RecordId, pain_point_id: RecordId, session: SessionDep, workspace: WorkspaceDep
+    contact_id: RecordId,
+    pain_point_id: RecordId,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
 ) -> PainPointPublic:
     """Resolve a pain point: it is kept (``active: false``) but no longer drives suggestions."""
     contact = _contact_or_404(session, workspace, contact_id)
     pain_point = _pain_point_or_404(contact, pain_point_id)
-    service.resolve_pain_point(session=session, pain_point=pain_point)
+    service.resolve_pain_point(session=session, indexer=indexer, pain_point=pain_point)
     return PainPointPublic.model_validate(pain_point)

@@ -13,6 +13,7 @@ from app.contacts.schemas import (
     PainPointPublic,
     PainPointUpdate,
 )
+from app.indexing import RecordIndexer, contact_point_ids
 from app.models import Contact, Expertise, PainPoint, Workspace
 from app.workspaces.service import Cadences
 
@@ -73,7 +74,12 @@ def _new_pain_point(contact: Contact, data: PainPointCreate, today: date) -> Pai
 
 
 def create_contact(
-    *, session: Session, workspace: Workspace, data: ContactCreate, today: date
+    *,
+    session: Session,
+    indexer: RecordIndexer,
+    workspace: Workspace,
+    data: ContactCreate,
+    today: date,
 ) -> Contact:
     contact = Contact(
         workspace_id=workspace.id,
@@ -94,10 +100,14 @@ def create_contact(
         contact.pain_points.append(_new_pain_point(contact, spec, today))
     _replace_expertise(contact, data.expertise)
     session.flush()
+    indexer.sync_contact(contact)
     return contact
 
 
-def update_contact(*, session: Session, contact: Contact, data: ContactUpdate) -> Contact:
+def update_contact(
+    *, session: Session, indexer: RecordIndexer, contact: Contact, data: ContactUpdate
+) -> Contact:
+    previous = contact_point_ids(contact)
     changes = data.model_dump(exclude_unset=True)
     expertise = changes.pop("expertise", None)
     for name, value in changes.items():
@@ -105,20 +115,28 @@ def update_contact(*, session: Session, contact: Contact, data: ContactUpdate) -
     if expertise is not None:
         _replace_expertise(contact, expertise)
     session.flush()
+    indexer.sync_contact(contact, previous)
     return contact
 
 
-def delete_contact(*, session: Session, contact: Contact) -> None:
+def delete_contact(*, session: Session, indexer: RecordIndexer, contact: Contact) -> None:
+    indexer.remove_contact(contact)
     session.delete(contact)
     session.flush()
 
 
 def add_pain_point(
-    *, session: Session, contact: Contact, data: PainPointCreate, today: date
+    *,
+    session: Session,
+    indexer: RecordIndexer,
+    contact: Contact,
+    data: PainPointCreate,
+    today: date,
 ) -> PainPoint:
     pain_point = _new_pain_point(contact, data, today)
     contact.pain_points.append(pain_point)
     session.flush()
+    indexer.sync_contact(contact)
     return pain_point
 
 
@@ -126,16 +144,23 @@ def get_pain_point(*, contact: Contact, pain_point_id: int) -> PainPoint | None:
     return next((p for p in contact.pain_points if p.id == pain_point_id), None)
 
 
-def update_pain_point(*, session: Session, pain_point: PainPoint, data: PainPointUpdate) -> None:
+def update_pain_point(
+    *, session: Session, indexer: RecordIndexer, pain_point: PainPoint, data: PainPointUpdate
+) -> None:
+    """Edit a pain point; only its own vector is recomputed, and only if its text changed."""
+    previous = contact_point_ids(pain_point.contact)
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(pain_point, name, value)
     session.flush()
+    indexer.sync_contact(pain_point.contact, previous)
 
 
-def resolve_pain_point(*, session: Session, pain_point: PainPoint) -> None:
+def resolve_pain_point(*, session: Session, indexer: RecordIndexer, pain_point: PainPoint) -> None:
     """Mark a pain point solved. It stays on record (history), but no longer drives suggestions."""
+    previous = contact_point_ids(pain_point.contact)
     pain_point.active = False
     session.flush()
+    indexer.sync_contact(pain_point.contact, previous)
 
 
 def next_due_on(contact: Contact, cadences: Cadences) -> date:

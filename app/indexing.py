@@ -1,0 +1,195 @@
+"""Keeps the vector index in step with the records.
+
+Records are the source of truth. Every write that changes a pain point, an expertise line or an
+article calls this module in the same request; ``reconcile`` repairs whatever a crash between the
+two writes left behind (it runs at start-up), and ``rebuild`` makes the index anew.
+"""
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Article, Contact, Expertise, PainPoint
+from embeddings.cache import text_hash
+from embeddings.embedder import Embedder
+from embeddings.index import IndexPoint, Kind, VectorIndex, point_id
+from embeddings.text import MAX_PASSAGES, sparse_document, split_passages
+
+log = logging.getLogger(__name__)
+_BATCH = 256
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A piece of text a record puts in the index, before it is embedded."""
+
+    workspace_id: int
+    kind: Kind
+    record_id: int
+    owner_id: int
+    passage: int
+    text: str
+
+    @property
+    def id(self) -> str:
+        return point_id(self.kind, self.record_id, self.passage)
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+def _article_texts(article: Article) -> list[_Text]:
+    return [
+        _Text(article.workspace_id, "article", article.id, article.id, p.index, p.text)
+        for p in split_passages(article.title, article.summary, article.text)
+    ]
+
+
+def _contact_texts(contact: Contact) -> list[_Text]:
+    # Resolved pain points leave the index: they must not drive suggestions any more.
+    texts = [
+        _Text(contact.workspace_id, "pain_point", p.id, contact.id, 0, p.text)
+        for p in contact.pain_points
+        if p.active
+    ]
+    texts += [
+        _Text(contact.workspace_id, "expertise", e.id, contact.id, 0, e.text)
+        for e in contact.expertise
+    ]
+    return texts
+
+
+def contact_point_ids(contact: Contact) -> set[str]:
+    """The ids of the points a contact has in the index now (take them before changing it)."""
+    return {t.id for t in _contact_texts(contact)}
+
+
+class RecordIndexer:
+    """Writes records' texts to the vector index, embedding only what is new or changed."""
+
+    def __init__(self, embedder: Embedder, index: VectorIndex) -> None:
+        self.embedder = embedder
+        self.index = index
+
+    def _write(self, texts: list[_Text], *, only_changed: bool = True) -> int:
+        """Embed and upsert ``texts``; skip those stored already with the same text."""
+        if only_changed:
+            stored = self.index.stored_hashes([t.id for t in texts])
+            texts = [t for t in texts if stored.get(t.id) != t.hash]
+        for start in range(0, len(texts), _BATCH):
+            batch = texts[start : start + _BATCH]
+            queries = [t for t in batch if t.kind == "pain_point"]
+            documents = [t for t in batch if t.kind != "pain_point"]
+            vectors = dict(
+                zip(
+                    [t.id for t in queries] + [t.id for t in documents],
+                    [
+                        *self.embedder.embed_queries([t.text for t in queries]),
+                        *self.embedder.embed_documents([t.text for t in documents]),
+                    ],
+                    strict=True,
+                )
+            )
+            self.index.upsert(
+                [
+                    IndexPoint(
+                        workspace_id=t.workspace_id,
+                        kind=t.kind,
+                        record_id=t.record_id,
+                        owner_id=t.owner_id,
+                        passage=t.passage,
+                        text=t.text,
+                        text_hash=t.hash,
+                        dense=vectors[t.id],
+                        keywords=sparse_document(t.text),
+                    )
+                    for t in batch
+                ]
+            )
+        return len(texts)
+
+    def sync_article(self, article: Article) -> None:
+        texts = _article_texts(article)
+        self._write(texts)
+        # A shorter text leaves passages behind: delete every passage number past the last.
+        self.index.delete(
+            article.workspace_id,
+            "article",
+            [point_id("article", article.id, n) for n in range(len(texts), MAX_PASSAGES + 2)],
+        )
+
+    def remove_article(self, article: Article) -> None:
+        self.index.delete(
+            article.workspace_id,
+            "article",
+            [point_id("article", article.id, n) for n in range(MAX_PASSAGES + 2)],
+        )
+
+    def sync_contact(self, contact: Contact, previous_ids: set[str] | None = None) -> None:
+        """Index the contact's active pain points and expertise; drop points it no longer has."""
+        texts = _contact_texts(contact)
+        self._write(texts)
+        gone = (previous_ids or set()) - {t.id for t in texts}
+        for kind in ("pain_point", "expertise"):
+            self.index.delete(contact.workspace_id, kind, gone)
+
+    def remove_contact(self, contact: Contact) -> None:
+        gone = contact_point_ids(contact)
+        for kind in ("pain_point", "expertise"):
+            self.index.delete(contact.workspace_id, kind, gone)
+
+    # -- whole-index operations ---------------------------------------------------------------
+
+    def _all_texts(self, session: Session) -> Iterator[_Text]:
+        for article in session.scalars(select(Article).execution_options(yield_per=500)):
+            yield from _article_texts(article)
+        for pain_point in session.scalars(select(PainPoint).where(PainPoint.active)):
+            yield _Text(
+                pain_point.workspace_id,
+                "pain_point",
+                pain_point.id,
+                pain_point.contact_id,
+                0,
+                pain_point.text,
+            )
+        for line in session.scalars(select(Expertise)):
+            yield _Text(line.workspace_id, "expertise", line.id, line.contact_id, 0, line.text)
+
+    def rebuild(self, session: Session) -> int:
+        """Drop the index and write every record's texts again (vectors come from the cache)."""
+        self.index.drop()
+        self.index.ensure_collection()
+        return self._write_all(self._all_texts(session), only_changed=False)
+
+    def _write_all(self, texts: Iterable[_Text], *, only_changed: bool) -> int:
+        written = 0
+        batch: list[_Text] = []
+        for text in texts:
+            batch.append(text)
+            if len(batch) >= 2_000:
+                written += self._write(batch, only_changed=only_changed)
+                batch = []
+        return written + self._write(batch, only_changed=only_changed)
+
+    def reconcile(self, session: Session) -> tuple[int, int]:
+        """Make the index match the records: write missing or stale points, delete extra ones.
+
+        Returns (points written, points deleted). Cheap when nothing is wrong: no model call.
+        """
+        expected = list(self._all_texts(session))
+        written = self._write_all(expected, only_changed=True)
+        wanted = {t.id for t in expected}
+        extra = [
+            (workspace_id, kind, pid)
+            for pid, workspace_id, kind in self.index.all_points()
+            if pid not in wanted
+        ]
+        for workspace_id, kind, pid in extra:
+            self.index.delete(workspace_id, kind, [pid])
+        if written or extra:
+            log.warning("Index repaired: %d points written, %d deleted", written, len(extra))
+        return written, len(extra)

@@ -1,0 +1,104 @@
+"""Builds the long-lived parts once (database, embedder, vector index) for the server, the CLI
+and the nightly batch alike.
+
+Qdrant's local mode locks its folder: one process at a time may open it. The server owns it while
+it runs; CLI commands that need the index say so clearly when the server holds the lock.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from qdrant_client import QdrantClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import create_db_engine, create_session_factory, migrate, session_scope
+from app.indexing import RecordIndexer
+from embeddings.cache import EmbeddingCache
+from embeddings.embedder import CachedEmbedder, load_model
+from embeddings.index import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+class VectorStoreLockedError(RuntimeError):
+    """Another process (usually ``givefirst serve``) has the local vector store open."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    qdrant: QdrantClient | None = None
+    embedding_cache: EmbeddingCache | None = None
+    indexer: RecordIndexer | None = None
+
+    def close(self) -> None:
+        if self.qdrant is not None:
+            self.qdrant.close()
+        if self.embedding_cache is not None:
+            self.embedding_cache.close()
+        self.engine.dispose()
+
+
+def open_database(settings: Settings) -> Runtime:
+    """The records only (enough for key management and other pure-database commands)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_db_engine(settings.resolved_database_url())
+    migrate(engine)
+    return Runtime(settings, engine, create_session_factory(engine))
+
+
+def open_qdrant(settings: Settings) -> QdrantClient:
+    """A client for the configured Qdrant server, or Qdrant's local mode in the data folder."""
+    if settings.qdrant_url:
+        return QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+    path = settings.qdrant_path()
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        return QdrantClient(path=str(path))
+    except RuntimeError as error:
+        if "already accessed" in str(error):
+            raise VectorStoreLockedError(
+                f"The vector store in {path} is open in another process (is `givefirst serve` "
+                "running?). Stop it first, or use a Qdrant server (GIVEFIRST_QDRANT_URL)."
+            ) from error
+        raise
+
+
+def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
+    """Records, embedder and vector index; repairs the index if it disagrees with the records."""
+    runtime = open_database(settings)
+    try:
+        runtime.qdrant = open_qdrant(settings)
+        runtime.embedding_cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3")
+        embedder = CachedEmbedder(load_model(settings.model), runtime.embedding_cache)
+        index = VectorIndex(
+            runtime.qdrant,
+            model_id=embedder.model_id,
+            dimension=embedder.dimension,
+            exact_in_memory=settings.qdrant_url is None or settings.exact_search,
+        )
+        runtime.indexer = RecordIndexer(embedder, index)
+        if index.ensure_collection():
+            log.info("New vector collection %s for model %s", index.collection, index.model_id)
+        if repair_index:
+            with session_scope(runtime.session_factory) as session:
+                runtime.indexer.reconcile(session)
+    except BaseException:
+        runtime.close()
+        raise
+    return runtime
+
+
+@contextmanager
+def runtime_scope(settings: Settings, *, with_index: bool = True) -> Iterator[Runtime]:
+    runtime = open_runtime(settings) if with_index else open_database(settings)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
