@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.suggestions.engine import EngineConfig
+
 
 class Settings(BaseSettings):
     """Every knob of the service in one place.
@@ -37,6 +39,24 @@ class Settings(BaseSettings):
     cadence_a_days: int = Field(default=90, ge=1, le=3650)
     cadence_b_days: int = Field(default=182, ge=1, le=3650)
     cadence_c_days: int = Field(default=365, ge=1, le=3650)
+
+    relevance_floor: float = Field(
+        default=EngineConfig.relevance_floor,
+        ge=0,
+        le=1,
+        description="Below this relevance an article or introduction is never suggested.",
+    )
+    keyword_weight: float = Field(default=EngineConfig.keyword_weight, ge=0, le=1)
+    pain_point_half_life_days: float = Field(default=EngineConfig.half_life_days, gt=0)
+    stale_pain_point_days: int = Field(default=EngineConfig.stale_after_days, ge=1)
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            relevance_floor=self.relevance_floor,
+            keyword_weight=self.keyword_weight,
+            half_life_days=self.pain_point_half_life_days,
+            stale_after_days=self.stale_pain_point_days,
+        )
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy URL in use: the setting, or SQLite inside the data folder."""

@@ -9,8 +9,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.contacts.service import get_contact
 from app.indexing import RecordIndexer
-from app.models import Workspace
+from app.models import Contact, Workspace
+from app.schemas import RecordId
 from app.workspaces.service import workspace_for_key
 
 bearer_scheme = HTTPBearer(
@@ -69,3 +71,16 @@ def get_current_workspace(
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_current_workspace)]
+
+
+def get_contact_from_path(
+    contact_id: RecordId, session: SessionDep, workspace: WorkspaceDep
+) -> Contact:
+    """The contact named in the path, if it is in the caller's workspace; 404 otherwise."""
+    contact = get_contact(session=session, workspace=workspace, contact_id=contact_id)
+    if contact is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Contact {contact_id} not found.")
+    return contact
+
+
+ContactDep = Annotated[Contact, Depends(get_contact_from_path)]

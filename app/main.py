@@ -9,7 +9,9 @@ from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.errors import install_error_handlers
+from app.ledger.router import router as ledger_router
 from app.runtime import open_runtime
+from app.suggestions.router import router as suggestions_router
 from app.workspaces.router import router as workspace_router
 
 DESCRIPTION = """
@@ -33,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         app.state.session_factory = runtime.session_factory
         app.state.indexer = runtime.indexer
+        app.state.suggestion_engine = runtime.suggestion_engine
         try:
             yield
         finally:
@@ -49,4 +52,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspace_router)
     app.include_router(contacts_router)
     app.include_router(articles_router)
+    app.include_router(ledger_router)
+    app.include_router(suggestions_router)
     return app

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.db import create_db_engine, create_session_factory, migrate, session_scope
 from app.indexing import RecordIndexer
+from app.suggestions.engine import SuggestionEngine
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model
 from embeddings.index import VectorIndex
@@ -36,6 +37,7 @@ class Runtime:
     qdrant: QdrantClient | None = None
     embedding_cache: EmbeddingCache | None = None
     indexer: RecordIndexer | None = None
+    suggestion_engine: SuggestionEngine | None = None
 
     def close(self) -> None:
         if self.qdrant is not None:
@@ -84,6 +86,7 @@ def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
             exact_in_memory=settings.qdrant_url is None or settings.exact_search,
         )
         runtime.indexer = RecordIndexer(embedder, index)
+        runtime.suggestion_engine = SuggestionEngine(embedder, index, settings.engine_config())
         if index.ensure_collection():
             log.info("New vector collection %s for model %s", index.collection, index.model_id)
         if repair_index:

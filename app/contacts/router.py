@@ -14,19 +14,12 @@ from app.contacts.schemas import (
     PainPointPublic,
     PainPointUpdate,
 )
-from app.deps import IndexerDep, SessionDep, SettingsDep, WorkspaceDep
+from app.deps import ContactDep, IndexerDep, SessionDep, SettingsDep, WorkspaceDep
 from app.models import Contact, PainPoint
 from app.schemas import Page, RecordId
 from app.workspaces.service import cadences_for
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
-
-
-def _contact_or_404(session: SessionDep, workspace: WorkspaceDep, contact_id: int) -> Contact:
-    contact = service.get_contact(session=session, workspace=workspace, contact_id=contact_id)
-    if contact is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Contact {contact_id} not found.")
-    return contact
 
 
 def _pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
@@ -79,43 +72,36 @@ def list_contacts(
 
 @router.get("/{contact_id}")
 def get_contact(
-    contact_id: RecordId, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
+    contact: ContactDep, workspace: WorkspaceDep, settings: SettingsDep
 ) -> ContactPublic:
-    contact = _contact_or_404(session, workspace, contact_id)
     return service.to_public(contact, cadences_for(workspace, settings))
 
 
 @router.patch("/{contact_id}")
 def update_contact(
-    contact_id: RecordId,
+    contact: ContactDep,
     data: ContactUpdate,
     session: SessionDep,
     indexer: IndexerDep,
     workspace: WorkspaceDep,
     settings: SettingsDep,
 ) -> ContactPublic:
-    contact = _contact_or_404(session, workspace, contact_id)
     service.update_contact(session=session, indexer=indexer, contact=contact, data=data)
     return service.to_public(contact, cadences_for(workspace, settings))
 
 
 @router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_contact(
-    contact_id: RecordId, session: SessionDep, indexer: IndexerDep, workspace: WorkspaceDep
-) -> None:
-    contact = _contact_or_404(session, workspace, contact_id)
+def delete_contact(contact: ContactDep, session: SessionDep, indexer: IndexerDep) -> None:
     service.delete_contact(session=session, indexer=indexer, contact=contact)
 
 
 @router.post("/{contact_id}/pain-points", status_code=status.HTTP_201_CREATED)
 def add_pain_point(
-    contact_id: RecordId,
+    contact: ContactDep,
     data: PainPointCreate,
     session: SessionDep,
     indexer: IndexerDep,
-    workspace: WorkspaceDep,
 ) -> PainPointPublic:
-    contact = _contact_or_404(session, workspace, contact_id)
     pain_point = service.add_pain_point(
         session=session, indexer=indexer, contact=contact, data=data, today=date.today()
     )
@@ -124,14 +110,12 @@ def add_pain_point(
 
 @router.patch("/{contact_id}/pain-points/{pain_point_id}")
 def update_pain_point(
-    contact_id: RecordId,
+    contact: ContactDep,
     pain_point_id: RecordId,
     data: PainPointUpdate,
     session: SessionDep,
     indexer: IndexerDep,
-    workspace: WorkspaceDep,
 ) -> PainPointPublic:
-    contact = _contact_or_404(session, workspace, contact_id)
     pain_point = _pain_point_or_404(contact, pain_point_id)
     service.update_pain_point(session=session, indexer=indexer, pain_point=pain_point, data=data)
     return PainPointPublic.model_validate(pain_point)
@@ -139,14 +123,12 @@ def update_pain_point(
 
 @router.delete("/{contact_id}/pain-points/{pain_point_id}")
 def resolve_pain_point(
-    contact_id: RecordId,
+    contact: ContactDep,
     pain_point_id: RecordId,
     session: SessionDep,
     indexer: IndexerDep,
-    workspace: WorkspaceDep,
 ) -> PainPointPublic:
     """Resolve a pain point: it is kept (``active: false``) but no longer drives suggestions."""
-    contact = _contact_or_404(session, workspace, contact_id)
     pain_point = _pain_point_or_404(contact, pain_point_id)
     service.resolve_pain_point(session=session, indexer=indexer, pain_point=pain_point)
     return PainPointPublic.model_validate(pain_point)

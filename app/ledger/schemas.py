@@ -1,0 +1,56 @@
+"""Request and response bodies of the give/ask ledger."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.schemas import InputModel
+
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+
+
+class GiveCreate(InputModel):
+    description: Description = Field(
+        description="What you gave, e.g. 'Sent the SHRM salary guide'."
+    )
+    kind: Literal["article", "introduction", "check_in", "other"] = "other"
+    given_on: date | None = Field(default=None, description="Default: today.")
+
+
+class AskCreate(InputModel):
+    description: Description = Field(description="What you asked them for.")
+    asked_on: date | None = Field(default=None, description="Default: today.")
+
+
+class GivePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    given_on: date
+    kind: str
+    description: str
+    article_id: int | None
+    introduced_contact_id: int | None
+    suggestion_id: int | None
+
+
+class AskPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    asked_on: date
+    description: str
+
+
+class Ledger(BaseModel):
+    contact_id: int
+    gives: list[GivePublic]
+    asks: list[AskPublic]
+    given: int
+    asked: int
+    balance: int = Field(description="Gives minus asks.")
+    asked_more_than_given: bool
+    message: str

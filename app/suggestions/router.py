@@ -1,0 +1,109 @@
+"""HTTP routes of suggestions: per contact, per article (recipients), and acting on them."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+
+from app.articles.service import get_article
+from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep
+from app.models import Suggestion
+from app.schemas import RecordId
+from app.suggestions import service
+from app.suggestions.engine import SuggestionEngine
+from app.suggestions.schemas import (
+    DismissRequest,
+    RecipientList,
+    SuggestionList,
+    SuggestionPublic,
+)
+from app.workspaces.service import cadences_for
+
+router = APIRouter(tags=["suggestions"])
+
+
+def _engine(request: Request) -> SuggestionEngine:
+    engine: SuggestionEngine = request.app.state.suggestion_engine
+    return engine
+
+
+def _suggestion_or_404(
+    session: SessionDep, workspace: WorkspaceDep, suggestion_id: int
+) -> Suggestion:
+    suggestion = service.get_suggestion(
+        session=session, workspace=workspace, suggestion_id=suggestion_id
+    )
+    if suggestion is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Suggestion {suggestion_id} not found.")
+    return suggestion
+
+
+@router.get("/contacts/{contact_id}/suggestions")
+def suggestions_for_contact(
+    request: Request,
+    contact: ContactDep,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=20)] = 3,
+) -> SuggestionList:
+    """What to send this contact, best first: articles, introductions, or a check-in."""
+    suggestions = service.suggest_for_contact(
+        session=session,
+        engine=_engine(request),
+        contact=contact,
+        cadences=cadences_for(workspace, settings),
+        today=date.today(),
+        limit=limit,
+    )
+    return SuggestionList(items=[service.to_public(session, s) for s in suggestions])
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/sent",
+    responses={409: {"description": "Already sent or dismissed."}},
+)
+def mark_sent(
+    suggestion_id: RecordId, session: SessionDep, workspace: WorkspaceDep
+) -> SuggestionPublic:
+    """You sent it: a give is logged and the contact's cadence restarts."""
+    suggestion = _suggestion_or_404(session, workspace, suggestion_id)
+    try:
+        service.mark_sent(session=session, suggestion=suggestion, today=date.today())
+    except service.SuggestionClosedError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    return service.to_public(session, suggestion)
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/dismiss",
+    responses={409: {"description": "Already sent or dismissed."}},
+)
+def dismiss(
+    suggestion_id: RecordId, data: DismissRequest, session: SessionDep, workspace: WorkspaceDep
+) -> SuggestionPublic:
+    """Not this one. It will not come back; ``not_relevant`` also lowers similar articles."""
+    suggestion = _suggestion_or_404(session, workspace, suggestion_id)
+    try:
+        service.dismiss(session=session, suggestion=suggestion, reason=data.reason)
+    except service.SuggestionClosedError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    return service.to_public(session, suggestion)
+
+
+@router.get("/articles/{article_id}/recipients")
+def article_recipients(
+    request: Request,
+    article_id: RecordId,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> RecipientList:
+    """The contacts this article would help most, with the pain point it answers."""
+    article = get_article(session=session, workspace=workspace, article_id=article_id)
+    if article is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Article {article_id} not found.")
+    items = service.recipients_for_article(
+        session=session, engine=_engine(request), article=article, today=date.today(), limit=limit
+    )
+    return RecipientList(items=items)
