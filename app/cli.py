@@ -3,9 +3,11 @@
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
-from app.db import create_db_engine, create_session_factory, migrate, session_scope
+from app.db import session_scope
+from app.runtime import VectorStoreLockedError, open_database, runtime_scope
 from app.workspaces import service as workspaces
 
 cli = typer.Typer(
@@ -15,11 +17,8 @@ keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 cli.add_typer(keys_cli, name="keys")
 
 
-def _open_sessions(settings: Settings):  # type: ignore[no-untyped-def]
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_db_engine(settings.resolved_database_url())
-    migrate(engine)
-    return create_session_factory(engine)
+def _open_sessions(settings: Settings) -> sessionmaker[Session]:
+    return open_database(settings).session_factory
 
 
 @cli.command()
@@ -79,6 +78,23 @@ def keys_revoke(key_id: Annotated[int, typer.Argument(help="Key id from 'keys li
         typer.echo(f"Error: no key with id {key_id}.", err=True)
         raise typer.Exit(1)
     typer.echo(f"Key {key_id} revoked.")
+
+
+@cli.command()
+def reindex() -> None:
+    """Rebuild the vector index from the records (vectors come from the embedding cache).
+
+    Needs the vector store to itself: stop `givefirst serve` first on the embedded default.
+    """
+    try:
+        with runtime_scope(get_settings(), repair=False) as runtime:
+            assert runtime.indexer is not None
+            with session_scope(runtime.session_factory) as session:
+                written = runtime.indexer.rebuild(session)
+    except VectorStoreLockedError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Index rebuilt: {written} points.")
 
 
 def main() -> None:

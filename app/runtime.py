@@ -99,8 +99,9 @@ def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
 
 
 @contextmanager
-def runtime_scope(settings: Settings, *, with_index: bool = True) -> Iterator[Runtime]:
-    runtime = open_runtime(settings) if with_index else open_database(settings)
+def runtime_scope(settings: Settings, *, repair: bool = True) -> Iterator[Runtime]:
+    """Records, embedder and index for one command, closed (and the store unlocked) after."""
+    runtime = open_runtime(settings, repair_index=repair)
     try:
         yield runtime
     finally:

