@@ -41,7 +41,7 @@ SuggestionKind = Literal["article", "introduction", "check_in"]
 
 @dataclass(frozen=True)
 class EngineConfig:
-    relevance_floor: float = 0.42
+    relevance_floor: float = 0.35
     keyword_weight: float = 0.3
     half_life_days: float = 365.0
     stale_after_days: int = 365
