@@ -1,0 +1,296 @@
+"""The recommendation engine through the API: the seed scenario, never twice, drafts, ledger."""
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Api, Headers, Json, get_json, make_article, make_contact, running_api
+from tests.fixtures.hr_network import ARTICLES, CONTACTS
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Api, Headers, Json]]:
+    """The HR library (38 articles) and network (28 contacts), loaded once for the module."""
+    with running_api(tmp_path_factory.mktemp("network") / "data") as api:
+        headers = api.headers("hr")
+        ids: Json = {"articles": {}, "contacts": {}}
+        for spec in ARTICLES:
+            body = make_article(
+                api.client,
+                headers,
+                title=spec.title,
+                summary=spec.summary,
+                text=spec.text,
+                tags=list(spec.tags),
+                url=f"https://articles.example/{spec.key}",
+            )
+            ids["articles"][spec.key] = body["id"]
+        for person in CONTACTS:
+            body = make_contact(
+                api.client,
+                headers,
+                name=person.name,
+                company=person.company,
+                title=person.title,
+                field=person.field,
+                tier=person.tier,
+                pain_points=list(person.pain_points),
+                expertise=list(person.expertise),
+            )
+            ids["contacts"][person.key] = body["id"]
+        yield api, headers, ids
+
+
+def suggestions(client: TestClient, headers: Headers, contact_id: int, limit: int = 5) -> Any:
+    return get_json(client, f"/contacts/{contact_id}/suggestions", headers, limit=limit)["items"]
+
+
+def test_the_seed_scenario(network: tuple[Api, Headers, Json]) -> None:
+    """Ken's SVP: the vendor-selection article first, and an introduction to the survey expert."""
+    api, headers, ids = network
+    items = suggestions(api.client, headers, ids["contacts"]["svp-survey"], limit=6)
+    articles = [i for i in items if i["kind"] == "article"]
+    assert articles[0]["article"]["id"] == ids["articles"]["survey-vendor-selection"]
+    intros = [i for i in items if i["kind"] == "introduction"]
+    survey_intro = next(
+        i for i in intros if i["introduce"]["id"] == ids["contacts"]["survey-consultant"]
+    )
+    assert "engagement survey" in survey_intro["pain_point"]["text"]
+    assert "engagement survey" in survey_intro["matched_text"].lower()
+    for item in items:
+        assert item["score"] > 0 and item["reason"] and item["pain_point"]["id"]
+        assert item["matched_text"]
+    assert set(survey_intro["drafts"]) == {"to_contact", "to_introduced"}
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
+
+
+def test_a_contact_without_pain_points_gets_a_check_in(network: tuple[Api, Headers, Json]) -> None:
+    api, headers, ids = network
+    items = suggestions(api.client, headers, ids["contacts"]["no-pain-points"])
+    assert [i["kind"] for i in items] == ["check_in"]
+    assert items[0]["article"] is None and "working on" in items[0]["draft"]
+
+
+def test_planted_matches_come_first(network: tuple[Api, Headers, Json]) -> None:
+    """Across the network, most contacts' best article is the one written for their problem."""
+    api, headers, ids = network
+    planted = {
+        "new-hire-turnover": "onboarding-first-90-days",
+        "pay-transparency": "compensation-pay-bands",
+        "hris-buyer": "hris-vendor-selection",
+        "layoff-planning": "layoffs-outplacement",
+        "overtime-classification": "exempt-classification",
+        "remote-team": "remote-team-connection",
+        "plant-succession": "succession-planning",
+        "cfo-hr-costs": "cutting-hr-costs",
+    }
+    hits = 0
+    for contact_key, article_key in planted.items():
+        items = suggestions(api.client, headers, ids["contacts"][contact_key])
+        firsts = [i["article"]["id"] for i in items if i["kind"] == "article"][:1]
+        hits += firsts == [ids["articles"][article_key]]
+    assert hits == len(planted)
+
+
+ASK_PATTERNS = [
+    r"\bjob\b",
+    r"\bopening",
+    r"\bleads?\b",
+    r"\brefer(ral|ence|\b)",
+    r"\bfavou?r\b",
+    r"\bintroduce me\b",
+    r"\bcoffee\b",
+    r"\bmeet(ing)?\b",
+    r"\bcall\b",
+    r"\bhear of\b",
+    r"\bkeep me in mind\b",
+    r"\bcould you\b",
+    r"\bcan you\b",
+    r"\bwould you mind\b",
+    r"\bhelp me\b",
+    r"\bin return\b",
+    r"\bhiring\b",
+    r"\bresume\b",
+]
+
+
+def _own_words(draft: str, quoted: list[str]) -> str:
+    """The draft with the words it quotes (pain point, expertise, names, titles) masked: a pain
+    point may well say "hiring" or "lead"; what must not ask is the draft's own wording."""
+    masked = {w.lower() for text in quoted for w in re.findall(r"[\w']+", text)}
+    return re.sub(r"[\w']+", lambda m: "_" if m.group().lower() in masked else m.group(), draft)
+
+
+def test_drafts_never_ask_for_anything(network: tuple[Api, Headers, Json]) -> None:
+    api, headers, ids = network
+    names = {p.key: [p.name, p.title, p.company] for p in CONTACTS}
+    people = [str(v) for values in names.values() for v in values]
+    drafts: list[str] = []
+    for contact_id in ids["contacts"].values():
+        for item in suggestions(api.client, headers, contact_id, limit=8):
+            texts = item["drafts"].values() if item["drafts"] else [item["draft"]]
+            quoted = [
+                (item["pain_point"] or {}).get("text", ""),
+                item["matched_text"] or "",
+                (item["article"] or {}).get("title", ""),
+                *people,
+            ]
+            drafts.extend(_own_words(text, quoted) for text in texts)
+    assert len(drafts) >= 60
+    for draft in drafts:
+        for pattern in ASK_PATTERNS:
+            assert not re.search(pattern, draft, re.IGNORECASE), (pattern, draft)
+        assert len(draft) < 1200
+
+
+def test_article_recipients(network: tuple[Api, Headers, Json]) -> None:
+    api, headers, ids = network
+    article_id = ids["articles"]["survey-vendor-selection"]
+    items = get_json(api.client, f"/articles/{article_id}/recipients", headers)["items"]
+    assert items[0]["contact"]["id"] == ids["contacts"]["svp-survey"]
+    assert items[0]["pain_point"]["text"].startswith("Struggling to find the right outside firm")
+
+
+@pytest.fixture
+def small(data_dir: Path) -> Iterator[tuple[Api, Headers, Json, Json]]:
+    with running_api(data_dir) as api:
+        headers = api.headers()
+        ann = make_contact(
+            api.client,
+            headers,
+            name="Ann Park",
+            pain_points=["Choosing a vendor to run our employee engagement survey"],
+        )
+        expert = make_contact(
+            api.client,
+            headers,
+            name="Eli Stone",
+            expertise=["Runs employee engagement survey programs for large companies"],
+        )
+        for n, (title, summary) in enumerate(
+            [
+                ("How to choose an engagement survey vendor", "RFP questions and criteria."),
+                ("Selecting an employee survey provider", "What to ask survey firms."),
+                ("Onboarding that sticks", "Structured first weeks for new hires."),
+            ]
+        ):
+            make_article(
+                api.client, headers, title=title, summary=summary, url=f"https://x.example/{n}"
+            )
+        yield api, headers, ann, expert
+
+
+def test_sent_and_dismissed_never_come_back(small: tuple[Api, Headers, Json, Json]) -> None:
+    api, headers, ann, expert = small
+    items = suggestions(api.client, headers, ann["id"])
+    article = next(i for i in items if i["kind"] == "article")
+    intro = next(i for i in items if i["kind"] == "introduction")
+
+    sent = api.client.post(f"/suggestions/{article['id']}/sent", headers=headers)
+    assert sent.status_code == 200 and sent.json()["status"] == "sent"
+    again = api.client.post(f"/suggestions/{article['id']}/sent", headers=headers)
+    assert again.status_code == 409
+    dismissed = api.client.post(
+        f"/suggestions/{intro['id']}/dismiss", json={"reason": "bad_timing"}, headers=headers
+    )
+    assert dismissed.status_code == 200
+
+    later = suggestions(api.client, headers, ann["id"])
+    assert article["article"]["id"] not in [i["article"]["id"] for i in later if i["article"]]
+    assert all(i["kind"] != "introduction" for i in later)
+    # The same pair is not suggested from the other side either.
+    api.client.post(
+        f"/contacts/{expert['id']}/pain-points",
+        json={"text": "Choosing a vendor to run our employee engagement survey"},
+        headers=headers,
+    )
+    api.client.patch(
+        f"/contacts/{ann['id']}",
+        json={"expertise": ["Runs employee engagement survey programs"]},
+        headers=headers,
+    )
+    reverse = suggestions(api.client, headers, expert["id"])
+    assert all(i["kind"] != "introduction" for i in reverse)
+
+    ledger = get_json(api.client, f"/contacts/{ann['id']}/ledger", headers)
+    assert ledger["given"] == 1 and ledger["gives"][0]["article_id"] == article["article"]["id"]
+    contact = get_json(api.client, f"/contacts/{ann['id']}", headers)
+    assert contact["last_contacted_on"] == date.today().isoformat()
+    assert contact["next_due_on"] == (date.today() + timedelta(days=182)).isoformat()
+
+
+def test_not_relevant_lowers_similar_articles(small: tuple[Api, Headers, Json, Json]) -> None:
+    api, headers, ann, _ = small
+    before = {
+        i["article"]["id"]: i["score"]
+        for i in suggestions(api.client, headers, ann["id"])
+        if i["article"]
+    }
+    first = next(i for i in suggestions(api.client, headers, ann["id"]) if i["kind"] == "article")
+    response = api.client.post(
+        f"/suggestions/{first['id']}/dismiss", json={"reason": "not_relevant"}, headers=headers
+    )
+    assert response.status_code == 200
+    after = {
+        i["article"]["id"]: i["score"]
+        for i in suggestions(api.client, headers, ann["id"])
+        if i["article"]
+    }
+    assert first["article"]["id"] not in after
+    similar = [a for a in after if a in before]
+    assert similar and all(after[a] < before[a] for a in similar)
+
+
+def test_old_pain_points_prompt_a_check_in(data_dir: Path) -> None:
+    with running_api(data_dir) as api:
+        headers = api.headers()
+        old = (date.today() - timedelta(days=400)).isoformat()
+        contact = make_contact(
+            api.client,
+            headers,
+            pain_points=[{"text": "Choosing a payroll provider", "noted_on": old}],
+        )
+        make_article(api.client, headers, title="How to choose a payroll provider")
+        items = suggestions(api.client, headers, contact["id"])
+        assert [i["kind"] for i in items] == ["check_in"]
+        assert "payroll provider" in items[0]["draft"]
+
+
+def test_the_ledger_says_when_you_ask_more_than_you_give(api: Api, headers: Headers) -> None:
+    contact = make_contact(api.client, headers, last_contacted_on="2020-01-01", tier="A")
+    for text in ("An intro to their CFO", "A reference letter"):
+        response = api.client.post(
+            f"/contacts/{contact['id']}/asks", json={"description": text}, headers=headers
+        )
+        assert response.status_code == 201
+    api.client.post(
+        f"/contacts/{contact['id']}/gives",
+        json={"description": "Sent the salary survey", "kind": "article"},
+        headers=headers,
+    )
+    ledger = get_json(api.client, f"/contacts/{contact['id']}/ledger", headers)
+    assert (ledger["given"], ledger["asked"], ledger["balance"]) == (1, 2, -1)
+    assert ledger["asked_more_than_given"] is True
+    assert "offer some in return" in ledger["message"]
+    refreshed = get_json(api.client, f"/contacts/{contact['id']}", headers)
+    assert refreshed["next_due_on"] == (date.today() + timedelta(days=90)).isoformat()
+
+
+def test_suggestions_of_another_workspace_are_invisible(
+    small: tuple[Api, Headers, Json, Json],
+) -> None:
+    api, headers, ann, _ = small
+    item = suggestions(api.client, headers, ann["id"])[0]
+    stranger = api.headers("other")
+    assert api.client.get(f"/contacts/{ann['id']}/suggestions", headers=stranger).status_code == 404
+    for action, body in (("sent", None), ("dismiss", {"reason": "not_relevant"})):
+        response = api.client.post(
+            f"/suggestions/{item['id']}/{action}", json=body, headers=stranger
+        )
+        assert response.status_code == 404
+    assert api.client.get("/articles/1/recipients", headers=stranger).status_code == 404
