@@ -11,7 +11,7 @@ Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s/$.?#][^\s]*$"
+        strip_whitespace=True, max_length=2000, pattern=r"(?i)^https?://[^\s/$.?#][^\s]*$"
     ),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -59,3 +59,9 @@ class Page(BaseModel, Generic[T]):
 
 # Larger ids would overflow the database's 64-bit integers.
 RecordId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)]
+
+
+def like_pattern(search: str) -> str:
+    """A case-insensitive "contains" LIKE pattern in which % and _ match themselves."""
+    escaped = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

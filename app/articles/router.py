@@ -51,7 +51,7 @@ def list_articles(
     ] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ArticlePublic]:
     articles, total = service.list_articles(
         session=session, workspace=workspace, search=q, tag=tag, limit=limit, offset=offset

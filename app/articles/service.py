@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.indexing import RecordIndexer
 from app.models import Article, Workspace
+from app.schemas import like_pattern
 
 
 class DuplicateUrlError(ValueError):
@@ -56,12 +57,12 @@ def list_articles(
     """A page of articles, newest saved first, filtered by a title/summary/URL search and a tag."""
     query = select(Article).where(Article.workspace_id == workspace.id)
     if search:
-        pattern = f"%{search.strip().lower()}%"
+        pattern = like_pattern(search)
         query = query.where(
             or_(
-                func.lower(Article.title).like(pattern),
-                func.lower(Article.summary).like(pattern),
-                func.lower(Article.url).like(pattern),
+                func.lower(Article.title).like(pattern, escape="\\"),
+                func.lower(Article.summary).like(pattern, escape="\\"),
+                func.lower(Article.url).like(pattern, escape="\\"),
             )
         )
     query = query.order_by(Article.saved_on.desc(), Article.id.desc())

@@ -56,7 +56,7 @@ def list_contacts(
         str | None, Query(max_length=200, description="Search name, company, email")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ContactPublic]:
     contacts, total = service.list_contacts(
         session=session, workspace=workspace, tier=tier, search=q, limit=limit, offset=offset

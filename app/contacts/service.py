@@ -15,6 +15,7 @@ from app.contacts.schemas import (
 )
 from app.indexing import RecordIndexer, contact_point_ids
 from app.models import Contact, Expertise, PainPoint, Workspace
+from app.schemas import like_pattern
 from app.workspaces.service import Cadences
 
 
@@ -40,12 +41,12 @@ def list_contacts(
     if tier:
         query = query.where(Contact.tier == tier)
     if search:
-        pattern = f"%{search.strip().lower()}%"
+        pattern = like_pattern(search)
         query = query.where(
             or_(
-                func.lower(Contact.name).like(pattern),
-                func.lower(Contact.company).like(pattern),
-                func.lower(Contact.email).like(pattern),
+                func.lower(Contact.name).like(pattern, escape="\\"),
+                func.lower(Contact.company).like(pattern, escape="\\"),
+                func.lower(Contact.email).like(pattern, escape="\\"),
             )
         )
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -166,7 +167,7 @@ def resolve_pain_point(*, session: Session, indexer: RecordIndexer, pain_point: 
 def next_due_on(contact: Contact, cadences: Cadences) -> date:
     """The last touch plus the tier's cadence; a contact never touched is due from the day added."""
     if contact.last_contacted_on is None:
-        return contact.created_at.date()
+        return contact.created_at.astimezone().date()  # the local day it was added
     return cadences.next_due_on(contact.tier, contact.last_contacted_on)
 
 
