@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.contacts.service import get_contact
+from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Contact, Workspace
 from app.schemas import RecordId
@@ -28,15 +29,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_indexer(request: Request) -> RecordIndexer:

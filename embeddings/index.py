@@ -97,6 +97,7 @@ class _Slab:
     )
     dirty: bool = True
     payloads: list[dict[str, Any]] = field(default_factory=list)
+    record_ids: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     dense: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     keywords: Any = None  # scipy CSC matrix, columns = local term numbers
     term_columns: dict[int, int] = field(default_factory=dict)
@@ -105,6 +106,7 @@ class _Slab:
     def rebuild(self, dimension: int) -> None:
         values = list(self.rows.values())
         self.payloads = [payload for _, _, payload in values]
+        self.record_ids = np.array([p["record_id"] for p in self.payloads], dtype=np.int64)
         self.dense = (
             np.vstack([dense for dense, _, _ in values]).astype(np.float32)
             if values
@@ -267,18 +269,24 @@ class VectorIndex:
 
     def all_points(self) -> Iterator[tuple[str, int, Kind]]:
         """(point id, workspace id, kind) of every point, for reconciling with the records."""
+        for record in self._scroll(None, ["workspace_id", "kind"], with_vectors=False):
+            payload = record.payload or {}
+            yield str(record.id), int(payload["workspace_id"]), payload["kind"]
+
+    def _scroll(
+        self, scroll_filter: models.Filter | None, payload: bool | list[str], *, with_vectors: bool
+    ) -> Iterator[models.Record]:
         offset: Any = None
         while True:
             records, offset = self._client.scroll(
                 self.collection,
+                scroll_filter=scroll_filter,
                 limit=_SCROLL_PAGE,
                 offset=offset,
-                with_payload=["workspace_id", "kind"],
-                with_vectors=False,
+                with_payload=payload,
+                with_vectors=with_vectors,
             )
-            for r in records:
-                payload = r.payload or {}
-                yield str(r.id), int(payload["workspace_id"]), payload["kind"]
+            yield from records
             if offset is None:
                 return
 
@@ -293,18 +301,22 @@ class VectorIndex:
         *,
         limit: int,
         keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
+        record_ids: set[int] | None = None,
     ) -> list[Hit]:
-        """The ``limit`` best points of ``kind`` in the workspace for one query, best first."""
-        if self._exact:
-            return self._search_exact(workspace_id, kind, dense, keywords, limit, keyword_weight)
-        return self._search_server(workspace_id, kind, dense, keywords, limit, keyword_weight)
+        """The ``limit`` best points of ``kind`` in the workspace for one query, best first.
+
+        ``record_ids`` limits the search to the points of those records.
+        """
+        search = self._search_exact if self._exact else self._search_server
+        return search(workspace_id, kind, dense, keywords, limit, keyword_weight, record_ids)
 
     def _slab(self, workspace_id: int, kind: Kind) -> _Slab:
         with self._lock:
             slab = self._slabs.get((workspace_id, kind))
             if slab is None:
                 slab = _Slab()
-                for record in self._scroll(workspace_id, kind):
+                points = self._scroll(_filter(workspace_id, kind), True, with_vectors=True)
+                for record in points:
                     vector = record.vector
                     assert isinstance(vector, dict)
                     keywords = vector[KEYWORDS]
@@ -322,21 +334,6 @@ class VectorIndex:
                 slab.rebuild(self.dimension)
             return slab
 
-    def _scroll(self, workspace_id: int, kind: Kind) -> Iterable[models.Record]:
-        offset: Any = None
-        while True:
-            records, offset = self._client.scroll(
-                self.collection,
-                scroll_filter=_filter(workspace_id, kind),
-                limit=_SCROLL_PAGE,
-                offset=offset,
-                with_payload=True,
-                with_vectors=True,
-            )
-            yield from records
-            if offset is None:
-                return
-
     def _search_exact(
         self,
         workspace_id: int,
@@ -345,6 +342,7 @@ class VectorIndex:
         keywords: SparseVector,
         limit: int,
         keyword_weight: float,
+        record_ids: set[int] | None,
     ) -> list[Hit]:
         slab = self._slab(workspace_id, kind)
         if not slab.payloads:
@@ -352,6 +350,9 @@ class VectorIndex:
         dense_scores = slab.dense @ dense.astype(np.float32)
         keyword = keyword_scores(slab.keywords, slab.term_columns, slab.idf, keywords)
         fused = fuse(dense_scores, keyword, keyword_weight)
+        if record_ids is not None:
+            fused = np.where(np.isin(slab.record_ids, list(record_ids)), fused, -np.inf)
+            limit = min(limit, int(np.isfinite(fused).sum()))
         top = _top_indices(fused, limit)
         return [
             _hit(slab.payloads[i], float(fused[i]), float(dense_scores[i]), float(keyword[i]))
@@ -366,9 +367,10 @@ class VectorIndex:
         keywords: SparseVector,
         limit: int,
         keyword_weight: float,
+        record_ids: set[int] | None,
     ) -> list[Hit]:
         # Two candidate lists from the server, fused here with the same formula as in memory.
-        query_filter = _filter(workspace_id, kind)
+        query_filter = _filter(workspace_id, kind, record_ids)
         depth = max(limit * 4, 50)
         dense_hits = self._client.query_points(
             self.collection,
@@ -403,7 +405,9 @@ class VectorIndex:
         return hits[:limit]
 
 
-def _filter(workspace_id: int | None, kind: Kind | None) -> models.Filter:
+def _filter(
+    workspace_id: int | None, kind: Kind | None, record_ids: set[int] | None = None
+) -> models.Filter:
     must: list[models.Condition] = []
     if workspace_id is not None:
         must.append(
@@ -411,6 +415,10 @@ def _filter(workspace_id: int | None, kind: Kind | None) -> models.Filter:
         )
     if kind is not None:
         must.append(models.FieldCondition(key="kind", match=models.MatchValue(value=kind)))
+    if record_ids is not None:
+        must.append(
+            models.FieldCondition(key="record_id", match=models.MatchAny(any=sorted(record_ids)))
+        )
     return models.Filter(must=must)
 
 

@@ -82,6 +82,10 @@ class SparseVector:
     indices: npt.NDArray[np.int64]
     values: npt.NDArray[np.float32]
 
+    @classmethod
+    def empty(cls) -> "SparseVector":
+        return cls(np.zeros(0, np.int64), np.zeros(0, np.float32))
+
     def as_dict(self) -> dict[int, float]:
         return dict(zip(self.indices.tolist(), self.values.tolist(), strict=True))
 

@@ -137,6 +137,31 @@ class SuggestionEngine:
             record_ids=record_ids,
         )
 
+    def _best_matches(
+        self,
+        contact: Contact,
+        pain_points: Sequence[PainPoint],
+        today: date,
+        kind: Literal["article", "expertise"],
+        blocked: set[str],
+    ) -> dict[int, tuple[float, float, PainPoint, Hit]]:
+        """Per article (or per other contact): the best (score, relevance, pain point, hit) that
+        clears the relevance floor and is not blocked."""
+        best: dict[int, tuple[float, float, PainPoint, Hit]] = {}
+        for pain_point in pain_points:
+            weight = pain_point_weight(pain_point, today, self.config.half_life_days)
+            for hit in self._search(contact.workspace_id, kind, pain_point.text):
+                target = hit.record_id if kind == "article" else hit.owner_id
+                key = f"article:{target}" if kind == "article" else f"introduction:{target}"
+                if hit.score < self.config.relevance_floor or key in blocked:
+                    continue
+                if kind == "expertise" and target == contact.id:
+                    continue
+                score = hit.score * weight
+                if target not in best or score > best[target][0]:
+                    best[target] = (score, hit.score, pain_point, hit)
+        return best
+
     def _article_candidates(
         self,
         session: Session,
@@ -145,17 +170,7 @@ class SuggestionEngine:
         today: date,
         blocked: set[str],
     ) -> list[Candidate]:
-        best: dict[int, tuple[float, float, PainPoint, Hit]] = {}
-        for pain_point in pain_points:
-            weight = pain_point_weight(pain_point, today, self.config.half_life_days)
-            for hit in self._search(contact.workspace_id, "article", pain_point.text):
-                if hit.score < self.config.relevance_floor:
-                    continue
-                if f"article:{hit.record_id}" in blocked:
-                    continue
-                score = hit.score * weight
-                if hit.record_id not in best or score > best[hit.record_id][0]:
-                    best[hit.record_id] = (score, hit.score, pain_point, hit)
+        best = self._best_matches(contact, pain_points, today, "article", blocked)
         if not best:
             return []
         articles = {
@@ -196,18 +211,7 @@ class SuggestionEngine:
         today: date,
         blocked: set[str],
     ) -> list[Candidate]:
-        best: dict[int, tuple[float, float, PainPoint, Hit]] = {}
-        for pain_point in pain_points:
-            weight = pain_point_weight(pain_point, today, self.config.half_life_days)
-            for hit in self._search(contact.workspace_id, "expertise", pain_point.text):
-                other_id = hit.owner_id
-                if other_id == contact.id or hit.score < self.config.relevance_floor:
-                    continue
-                if f"introduction:{other_id}" in blocked:
-                    continue
-                score = hit.score * weight
-                if other_id not in best or score > best[other_id][0]:
-                    best[other_id] = (score, hit.score, pain_point, hit)
+        best = self._best_matches(contact, pain_points, today, "expertise", blocked)
         if not best:
             return []
         others = {
