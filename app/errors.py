@@ -7,6 +7,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -31,14 +32,28 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Every other error (401, 404, 409, ...): FastAPI's ``detail`` plus the same ``message``."""
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"message": str(exc.detail), "detail": exc.detail},
+        headers=exc.headers,
+    )
+
+
 async def integrity_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """A write that broke a uniqueness or reference rule: the request is rolled back, 409."""
     return JSONResponse(
         status_code=status.HTTP_409_CONFLICT,
-        content={"detail": "The change conflicts with a record already stored; nothing was saved."},
+        content={
+            "message": "The change conflicts with a record already stored; nothing was saved.",
+            "detail": "The change conflicts with a record already stored; nothing was saved.",
+        },
     )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)

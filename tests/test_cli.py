@@ -1,0 +1,264 @@
+"""The ``givefirst`` console command, run for real as a subprocess."""
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import auth, get_json, make_contact, running_api
+
+GIVEFIRST = Path(sys.executable).parent / "givefirst"
+COMMAND_TIMEOUT_S = 120
+READY_TIMEOUT_S = 60
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    """The test's environment without any GIVEFIRST_* setting, plus the data folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIVEFIRST_")}
+    env["GIVEFIRST_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def givefirst(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``givefirst ARGS`` on ``data_dir`` and wait for it."""
+    assert GIVEFIRST.is_file(), f"the console script is not installed at {GIVEFIRST}"
+    return subprocess.run(
+        [str(GIVEFIRST), *args],
+        env=_env(data_dir),
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+
+def create_key(data_dir: Path, workspace: str) -> tuple[str, subprocess.CompletedProcess[str]]:
+    """``givefirst keys create WORKSPACE``: the key (its last line) and the finished process."""
+    result = givefirst(data_dir, "keys", "create", workspace)
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert key.startswith("gf_"), result.stdout
+    return key, result
+
+
+def list_keys(data_dir: Path) -> list[list[str]]:
+    """``givefirst keys list`` as rows of tab-separated columns."""
+    result = givefirst(data_dir, "keys", "list")
+    assert result.returncode == 0, result.stderr
+    return [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
+
+
+def _key_id(data_dir: Path, key: str) -> str:
+    """The id ``keys list`` shows for ``key`` (found by its prefix)."""
+    rows = [row for row in list_keys(data_dir) if key.startswith(row[2].rstrip("…"))]
+    assert len(rows) == 1, rows
+    return rows[0][0]
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+def test_keys_create_prints_a_key_that_works(data_dir: Path) -> None:
+    key, result = create_key(data_dir, "acme")
+
+    assert "Created workspace 'acme'" in result.stdout
+    assert len(key) > 32
+    with running_api(data_dir) as api:
+        assert get_json(api.client, "/workspace", auth(key))["name"] == "acme"
+        make_contact(api.client, auth(key), name="Made with a CLI key")
+        assert get_json(api.client, "/contacts", auth(key))["total"] == 1
+
+
+def test_keys_create_twice_reuses_the_workspace(data_dir: Path) -> None:
+    first, _ = create_key(data_dir, "acme")
+    second, result = create_key(data_dir, "acme")
+
+    assert "Using workspace 'acme'" in result.stdout
+    assert first != second
+    with sqlite3.connect(data_dir / "givefirst.sqlite3") as connection:
+        names = [row[0] for row in connection.execute("SELECT name FROM workspaces")]
+    connection.close()
+    assert names == ["acme"]
+    with running_api(data_dir) as api:
+        contact = make_contact(api.client, auth(first), name="Shared")
+        listed = get_json(api.client, "/contacts", auth(second))
+        assert [item["id"] for item in listed["items"]] == [contact["id"]]
+
+
+def test_keys_list_shows_keys_without_revealing_them(data_dir: Path) -> None:
+    acme, _ = create_key(data_dir, "acme")
+    other, _ = create_key(data_dir, "other")
+
+    result = givefirst(data_dir, "keys", "list")
+
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.splitlines() if line.strip()]
+    assert [(row[1], row[4]) for row in rows] == [("acme", "active"), ("other", "active")]
+    assert len({row[0] for row in rows}) == 2
+    for key, row in zip([acme, other], rows, strict=True):
+        assert key.startswith(row[2].rstrip("…"))
+        assert key not in result.stdout
+
+
+def test_keys_revoke_makes_the_key_fail(data_dir: Path) -> None:
+    revoked, _ = create_key(data_dir, "acme")
+    kept, _ = create_key(data_dir, "acme")
+    key_id = _key_id(data_dir, revoked)
+
+    with running_api(data_dir) as api:
+        assert api.client.get("/contacts", headers=auth(revoked)).status_code == 200
+
+        result = givefirst(data_dir, "keys", "revoke", key_id)
+
+        assert result.returncode == 0, result.stderr
+        assert f"Key {key_id} revoked" in result.stdout
+        # It stops working at once, without a restart.
+        response = api.client.get("/contacts", headers=auth(revoked))
+        assert response.status_code == 401
+        assert "revoked" in response.json()["detail"].lower()
+        assert api.client.get("/contacts", headers=auth(kept)).status_code == 200
+
+    statuses = {row[0]: row[4] for row in list_keys(data_dir)}
+    assert statuses[key_id].startswith("revoked")
+    assert statuses[_key_id(data_dir, kept)] == "active"
+
+
+def test_keys_revoke_an_unknown_id_fails(data_dir: Path) -> None:
+    create_key(data_dir, "acme")
+
+    result = givefirst(data_dir, "keys", "revoke", "9999")
+
+    assert result.returncode == 1
+    assert "9999" in result.stderr
+    assert all(row[4] == "active" for row in list_keys(data_dir))
+
+
+@pytest.mark.parametrize("name", ["   ", "w" * 101])
+def test_keys_create_rejects_a_bad_workspace_name(data_dir: Path, name: str) -> None:
+    result = givefirst(data_dir, "keys", "create", name)
+
+    assert result.returncode == 2
+    assert "workspace name" in result.stderr
+    assert "gf_" not in result.stdout
+    assert list_keys(data_dir) == []
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    base_url: str
+    lines: list[str] = field(default_factory=list)
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def printed_key(self) -> str | None:
+        """The last line starting with ``gf_`` printed before uvicorn's first log line."""
+        key = None
+        for line in self.lines:
+            if line.startswith(("INFO:", "WARNING:", "ERROR:")):
+                break
+            if line.startswith("gf_"):
+                key = line.strip()
+        return key
+
+
+@contextmanager
+def serving(data_dir: Path) -> Iterator[Server]:
+    """``givefirst serve --port P`` on a free loopback port, ready to answer; always stopped."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(GIVEFIRST), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=_env(data_dir),
+        cwd=data_dir.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = Server(process, f"http://127.0.0.1:{port}")
+    assert process.stdout is not None
+    stream = process.stdout
+
+    def read() -> None:
+        for line in stream:
+            server.lines.append(line.rstrip("\n"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            assert process.poll() is None, f"serve exited early:\n{server.output()}"
+            assert time.monotonic() < deadline, f"serve not ready:\n{server.output()}"
+            # Ready: /health answers, and uvicorn's start-up line (printed after anything the
+            # command printed first) has been read.
+            started = any("Uvicorn running on" in line for line in list(server.lines))
+            try:
+                if started and httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)  # poll interval of a bounded readiness loop
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+        reader.join(timeout=10)
+
+
+def test_serve_prints_a_first_key_that_works(data_dir: Path) -> None:
+    with serving(data_dir) as server:
+        health = httpx.get(f"{server.base_url}/health", timeout=5)
+        assert health.json() == {"status": "ok"}
+        key = server.printed_key()
+        assert key is not None, server.output()
+        assert "workspace 'default'" in server.output()
+
+        contacts = httpx.get(f"{server.base_url}/contacts", headers=auth(key), timeout=10)
+        assert contacts.status_code == 200, contacts.text
+        assert contacts.json()["total"] == 0
+        created = httpx.post(
+            f"{server.base_url}/contacts", json={"name": "Via serve"}, headers=auth(key), timeout=10
+        )
+        assert created.status_code == 201, created.text
+        assert httpx.get(f"{server.base_url}/contacts", timeout=10).status_code == 401
+        docs = httpx.get(f"{server.base_url}/docs", timeout=10)
+        assert docs.status_code == 200
+
+    # A second start on the same folder prints no new key; the first one still works.
+    with serving(data_dir) as server:
+        assert server.printed_key() is None, server.output()
+        contacts = httpx.get(f"{server.base_url}/contacts", headers=auth(key), timeout=10)
+        assert contacts.status_code == 200, contacts.text
+        assert [item["name"] for item in contacts.json()["items"]] == ["Via serve"]
