@@ -10,7 +10,7 @@ How a suggestion is scored
   keyword``, keyword being BM25 normalised to [0, 1] (``embeddings.index``).
 * **The relevance floor.** A candidate whose relevance is below ``relevance_floor`` is never
   shown: a weak gift is worse than a check-in. The floor is calibrated on hand-labelled HR pairs
-  (see ``docs/benchmarks.md``).
+  (the HR fixture in ``tests/fixtures/hr_network.py``).
 * **Age decay.** A pain point weighs ``0.5 ** (age_days / half_life_days)`` (default half-life
   365 days): what someone struggled with last month matters more than what they said two years
   ago. Pain points older than ``stale_after_days`` (default 365) do not drive gifts at all; a
