@@ -6,7 +6,7 @@ two writes left behind (it runs at start-up), and ``rebuild`` makes the index an
 """
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from app.models import Article, Contact, Expertise, PainPoint
 from embeddings.cache import text_hash
 from embeddings.embedder import Embedder
-from embeddings.index import IndexPoint, Kind, VectorIndex, point_id
+from embeddings.index import VectorIndex
+from embeddings.points import IndexPoint, Kind, point_id
 from embeddings.text import MAX_PASSAGES, sparse_document, split_passages
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,60 @@ def _contact_texts(contact: Contact) -> list[_Text]:
     return texts
 
 
+def embed_texts(embedder: Embedder, texts: Sequence[_Text]) -> list[IndexPoint]:
+    """The index points of ``texts``: pain points embedded as queries, the rest as documents."""
+    queries = [t for t in texts if t.kind == "pain_point"]
+    documents = [t for t in texts if t.kind != "pain_point"]
+    vectors = dict(
+        zip(
+            [t.id for t in queries] + [t.id for t in documents],
+            [
+                *embedder.embed_queries([t.text for t in queries]),
+                *embedder.embed_documents([t.text for t in documents]),
+            ],
+            strict=True,
+        )
+    )
+    return [
+        IndexPoint(
+            workspace_id=t.workspace_id,
+            kind=t.kind,
+            record_id=t.record_id,
+            owner_id=t.owner_id,
+            passage=t.passage,
+            text=t.text,
+            text_hash=t.hash,
+            dense=vectors[t.id],
+            keywords=sparse_document(t.text),
+        )
+        for t in texts
+    ]
+
+
+def record_texts(session: Session, workspace_id: int | None = None) -> Iterator[_Text]:
+    """Every text the records put in the index (of one workspace, or of all)."""
+    articles = select(Article).execution_options(yield_per=500)
+    pain_points = select(PainPoint).where(PainPoint.active)
+    expertise = select(Expertise)
+    if workspace_id is not None:
+        articles = articles.where(Article.workspace_id == workspace_id)
+        pain_points = pain_points.where(PainPoint.workspace_id == workspace_id)
+        expertise = expertise.where(Expertise.workspace_id == workspace_id)
+    for article in session.scalars(articles):
+        yield from _article_texts(article)
+    for pain_point in session.scalars(pain_points):
+        yield _Text(
+            pain_point.workspace_id,
+            "pain_point",
+            pain_point.id,
+            pain_point.contact_id,
+            0,
+            pain_point.text,
+        )
+    for line in session.scalars(expertise):
+        yield _Text(line.workspace_id, "expertise", line.id, line.contact_id, 0, line.text)
+
+
 def contact_point_ids(contact: Contact) -> set[str]:
     """The ids of the points a contact has in the index now (take them before changing it)."""
     return {t.id for t in _contact_texts(contact)}
@@ -81,35 +136,7 @@ class RecordIndexer:
             stored = self.index.stored_hashes([t.id for t in texts])
             texts = [t for t in texts if stored.get(t.id) != t.hash]
         for start in range(0, len(texts), _BATCH):
-            batch = texts[start : start + _BATCH]
-            queries = [t for t in batch if t.kind == "pain_point"]
-            documents = [t for t in batch if t.kind != "pain_point"]
-            vectors = dict(
-                zip(
-                    [t.id for t in queries] + [t.id for t in documents],
-                    [
-                        *self.embedder.embed_queries([t.text for t in queries]),
-                        *self.embedder.embed_documents([t.text for t in documents]),
-                    ],
-                    strict=True,
-                )
-            )
-            self.index.upsert(
-                [
-                    IndexPoint(
-                        workspace_id=t.workspace_id,
-                        kind=t.kind,
-                        record_id=t.record_id,
-                        owner_id=t.owner_id,
-                        passage=t.passage,
-                        text=t.text,
-                        text_hash=t.hash,
-                        dense=vectors[t.id],
-                        keywords=sparse_document(t.text),
-                    )
-                    for t in batch
-                ]
-            )
+            self.index.upsert(embed_texts(self.embedder, texts[start : start + _BATCH]))
         return len(texts)
 
     def sync_article(self, article: Article) -> None:
@@ -144,26 +171,11 @@ class RecordIndexer:
 
     # -- whole-index operations ---------------------------------------------------------------
 
-    def _all_texts(self, session: Session) -> Iterator[_Text]:
-        for article in session.scalars(select(Article).execution_options(yield_per=500)):
-            yield from _article_texts(article)
-        for pain_point in session.scalars(select(PainPoint).where(PainPoint.active)):
-            yield _Text(
-                pain_point.workspace_id,
-                "pain_point",
-                pain_point.id,
-                pain_point.contact_id,
-                0,
-                pain_point.text,
-            )
-        for line in session.scalars(select(Expertise)):
-            yield _Text(line.workspace_id, "expertise", line.id, line.contact_id, 0, line.text)
-
     def rebuild(self, session: Session) -> int:
         """Drop the index and write every record's texts again (vectors come from the cache)."""
         self.index.drop()
         self.index.ensure_collection()
-        return self._write_all(self._all_texts(session), only_changed=False)
+        return self._write_all(record_texts(session), only_changed=False)
 
     def _write_all(self, texts: Iterable[_Text], *, only_changed: bool) -> int:
         written = 0
@@ -180,7 +192,7 @@ class RecordIndexer:
 
         Returns (points written, points deleted). Cheap when nothing is wrong: no model call.
         """
-        expected = list(self._all_texts(session))
+        expected = list(record_texts(session))
         written = self._write_all(expected, only_changed=True)
         wanted = {t.id for t in expected}
         extra = [

@@ -6,7 +6,8 @@ article points) and ``--contacts`` contacts (default 10,000; 1-3 pain points eac
 
 * index build: upserting N article passages through ``VectorIndex`` into a fresh Qdrant local-mode
   store, each size in its own subprocess (so its peak RSS is its own), plus the whole workspace;
-* the first ``SuggestionEngine.suggest`` call (it loads the in-memory slabs), reported apart;
+* the start-up read of the store into memory (``VectorIndex.load``) and the first
+  ``SuggestionEngine.suggest`` call after it, reported apart;
 * warm ``SuggestionEngine.suggest`` latency for ``--samples`` random contacts (p50, p99), and the
   same contacts through ``app.suggestions.service.suggest_for_contact`` + ``to_public`` + commit
   (what ``GET /contacts/{id}/suggestions`` runs, minus HTTP and auth);
@@ -15,8 +16,8 @@ article points) and ``--contacts`` contacts (default 10,000; 1-3 pain points eac
   mode (and the index's server-mode search) on the same collection;
 * the same engine pass with numpy's BLAS on one thread (threadpoolctl), and where the time goes:
   a pass with perf_counter wrappers around the engine's steps (also on one BLAS thread);
-* what a write costs the next search (the slab is rebuilt) and what loading the article slab in
-  one scroll call would cost.
+* what a write costs, and the search right after it;
+* ``SuggestionEngine.suggest_many`` over the sample at once (the nightly batch's path).
 
 The Qdrant stores go to ``--store-dir`` (default /dev/shm, a tmpfs): local mode commits every
 point to SQLite separately, so on a disk the build measures the disk's fsync; the
@@ -691,15 +692,18 @@ def breakdown_pass(
     patched: list[tuple[Any, str, str | Callable[..., str]]] = [
         (engine, name, name)
         for name in (
-            "_article_candidates",
-            "_introduction_candidates",
+            "_search_all",
+            "_best_matches",
+            "_choose",
+            "_candidates",
             "_headline_vectors",
-            "_dismissal_penalties",
+            "_disliked_vectors",
             "_diverse",
+            "_drafts",
         )
     ]
     patched += [
-        (index, "search", lambda *a, **k: f"index.search({a[1]})"),
+        (index, "search_many", lambda *a, **k: f"index.search_many({a[1]})"),
         (embedder, "embed_queries", "embed_queries"),
         (embedder, "embed_documents", "embed_documents"),
     ]
@@ -736,37 +740,59 @@ def breakdown_pass(
 
 
 def search_internals(index: Any, ws: BenchData, samples: Sequence[str]) -> dict[str, float]:
-    """Median ms of each step of one exact article search (same code as VectorIndex)."""
-    from embeddings.index import _hit, _top_indices, fuse, keyword_scores
+    """Median ms of each step of one exact article search (the steps ``ExactIndex`` runs)."""
+    from embeddings.exact import fuse
     from embeddings.text import sparse_query
 
-    slab = index._slab(WORKSPACE_ID, "article")  # the warm in-memory copy the engine searches
+    table = index._exact._tables[(WORKSPACE_ID, "article")]  # the copy the engine searches
     steps: dict[str, list[float]] = defaultdict(list)
     for text in samples:
         query = ws.query_vectors[text]
         t0 = time.perf_counter()
         keywords = sparse_query(text)
         t1 = time.perf_counter()
-        dense = slab.dense @ query.astype(np.float32)
+        dense = table.dense[: table.size] @ query.astype(np.float32)
         t2 = time.perf_counter()
-        keyword = keyword_scores(slab.keywords, slab.term_columns, slab.idf, keywords)
+        keyword = table.keyword_scores(keywords)
         t3 = time.perf_counter()
         fused = fuse(dense, keyword, 0.3)
         t4 = time.perf_counter()
-        top = _top_indices(fused, 40)
+        np.argpartition(-fused, 40)[:40]
         t5 = time.perf_counter()
-        [_hit(slab.payloads[i], float(fused[i]), float(dense[i]), float(keyword[i])) for i in top]
+        index.search(WORKSPACE_ID, "article", query, keywords, limit=40)
         t6 = time.perf_counter()
         for name, seconds in (
             ("sparse_query(text)", t1 - t0),
-            ("dense matmul (slab.dense @ q)", t2 - t1),
-            ("keyword_scores (BM25 over CSC)", t3 - t2),
+            ("dense matmul (table.dense @ q)", t2 - t1),
+            ("keyword scores (BM25 over the postings)", t3 - t2),
             ("fuse", t4 - t3),
-            ("top 40 (argpartition + sort)", t5 - t4),
-            ("40 Hit objects", t6 - t5),
+            ("top 40 (argpartition)", t5 - t4),
+            ("the whole VectorIndex.search", t6 - t5),
         ):
             steps[name].append(seconds)
     return {k: 1000 * statistics.median(v) for k, v in steps.items()}
+
+
+def batched_pass(
+    engine: Any, session_factory: Any, contact_ids: Sequence[int], cadences: Any
+) -> dict[str, float]:
+    """``engine.suggest_many`` over the sample contacts at once (the nightly batch's path)."""
+    from app.contacts.service import next_due_on
+    from app.models import Contact
+    from app.suggestions.engine import ContactRequest
+
+    with session_factory() as session:
+        contacts = [session.get(Contact, cid) for cid in contact_ids]
+        requests = [ContactRequest(c, next_due_on(c, cadences) <= TODAY) for c in contacts]
+        start = time.perf_counter()
+        chosen = list(engine.suggest_many(session=session, requests=requests, today=TODAY))
+        seconds = time.perf_counter() - start
+        session.rollback()
+    return {
+        "contacts": len(chosen),
+        "total_s": seconds,
+        "ms_per_contact": 1000 * seconds / max(len(chosen), 1),
+    }
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -880,57 +906,48 @@ def main() -> None:
         rng = np.random.default_rng(args.seed + 1)
         sample = [int(c) for c in rng.choice(ws.contact_ids, args.samples, replace=False)]
 
-        # 3. The first call loads the slabs; then warm calls.
+        # 3. Reading the store into memory (what a start-up pays), then what a write costs.
+        cold_index = VectorIndex(client, model_id=MODEL_ID, dimension=DIM)
+        gc.collect()
+        before_load = proc_status_kib()
+        start = time.perf_counter()
+        loaded = cold_index.load()
+        load_seconds = time.perf_counter() - start
+        after_load = proc_status_kib()
+        del cold_index
+        gc.collect()
+        index.load()
         start = time.perf_counter()
         engine_pass(engine, session_factory, sample[:1], cadences)
         first_call = time.perf_counter() - start
-        rss_after_slabs = proc_status_kib()
-        cold_index = VectorIndex(client, model_id=MODEL_ID, dimension=DIM)
         probe = ws.pain_point_texts[0]
-        slab_loads = {}
-        for kind in ("article", "expertise"):
-            start = time.perf_counter()
-            cold_index.search(
-                WORKSPACE_ID, kind, ws.query_vectors[probe], sparse_query(probe), limit=40
-            )
-            slab_loads[kind] = time.perf_counter() - start
-        del cold_index
-        gc.collect()
-        # What the article slab load could cost: the same points in ONE scroll call (the slab
-        # loader pages by 2,000, and each local-mode page re-filters the whole collection).
-        start = time.perf_counter()
-        article_filter = _filter(WORKSPACE_ID, "article")
-        n_articles = client.count(index.collection, count_filter=article_filter).count
-        client.scroll(
-            index.collection,
-            scroll_filter=article_filter,
-            limit=n_articles,
-            with_payload=True,
-            with_vectors=True,
-        )
-        single_scroll = time.perf_counter() - start
-        # A write marks the slab dirty: the next search rebuilds the whole in-memory copy.
-        after_write: dict[str, float] = {}
+        after_write: dict[str, dict[str, float]] = {}
         for kind in ("article", "expertise"):
             point = next(p for p in ws.points if p.kind == kind)
-            durations = []
-            for _ in range(3):
+            writes, searches = [], []
+            for _ in range(5):
+                start = time.perf_counter()
                 index.upsert([point])  # the same point again, as re-saving it would
+                writes.append(time.perf_counter() - start)
                 start = time.perf_counter()
                 index.search(
                     WORKSPACE_ID, kind, ws.query_vectors[probe], sparse_query(probe), limit=40
                 )
-                durations.append(time.perf_counter() - start)
-            after_write[kind] = statistics.median(durations)
+                searches.append(time.perf_counter() - start)
+            after_write[kind] = {
+                "upsert_s": statistics.median(writes),
+                "search_s": statistics.median(searches),
+            }
         results["first_call"] = {
             "suggest_s": first_call,
-            "slab_load_s": slab_loads,
-            "single_scroll_s": single_scroll,
-            "search_after_write_s": after_write,
-            "rss_after_kib": rss_after_slabs["VmRSS"],
-            "hwm_kib": rss_after_slabs["VmHWM"],
+            "load_s": load_seconds,
+            "loaded_points": loaded,
+            "load_rss_added_kib": after_load["VmRSS"] - before_load["VmRSS"],
+            "after_write": after_write,
+            "rss_after_kib": after_load["VmRSS"],
+            "hwm_kib": after_load["VmHWM"],
         }
-        print(f"first call {first_call:.2f}s, slab loads {slab_loads}", file=sys.stderr)
+        print(f"load {load_seconds:.2f}s for {loaded} points", file=sys.stderr)
 
         with gc_pauses() as pauses:
             engine_seconds, kinds, cpu = engine_pass(engine, session_factory, sample, cadences)
@@ -944,6 +961,8 @@ def main() -> None:
         service = service_pass(engine, session_factory, sample, cadences)
         results["service"] = {k: summary(v) for k, v in service.items()}
         print(f"service: {results['service']['total']}", file=sys.stderr)
+        results["batched"] = batched_pass(engine, session_factory, sample, cadences)
+        print(f"batched: {results['batched']}", file=sys.stderr)
 
         # 4. Baselines on the same data, in the same run.
         texts = [
@@ -1082,14 +1101,20 @@ def report(r: dict[str, Any]) -> None:
         f" (store in {r['args']['store_dir']})."
     )
     f = r["first_call"]
+    aw = f["after_write"]
     print(
-        f"\nFirst suggest call (loads the article and expertise slabs): {f['suggest_s']:.2f} s;"
-        f" slab load + first search alone: article {f['slab_load_s']['article']:.2f} s,"
-        f" expertise {f['slab_load_s']['expertise']:.2f} s. RSS after: {mib(f['rss_after_kib'])}"
-        f" MiB (peak {mib(f['hwm_kib'])} MiB). The article points in one count + scroll call:"
-        f" {f['single_scroll_s']:.2f} s. First search after re-upserting one point (the slab is"
-        f" rebuilt): article {ms(f['search_after_write_s']['article'])} ms, expertise"
-        f" {ms(f['search_after_write_s']['expertise'])} ms."
+        f"\nStart-up read of the store into memory (``VectorIndex.load``, one unfiltered scroll):"
+        f" {f['load_s']:.2f} s for {f['loaded_points']:,} points, +{mib(f['load_rss_added_kib'])}"
+        f" MiB RSS (RSS {mib(f['rss_after_kib'])} MiB, peak {mib(f['hwm_kib'])} MiB). First"
+        f" suggest call after it: {ms(f['suggest_s'])} ms. Re-upserting one point: article"
+        f" {ms(aw['article']['upsert_s'])} ms, expertise {ms(aw['expertise']['upsert_s'])} ms;"
+        f" the search right after it: article {ms(aw['article']['search_s'])} ms, expertise"
+        f" {ms(aw['expertise']['search_s'])} ms."
+    )
+    bt = r["batched"]
+    print(
+        f"\n``suggest_many`` over the same {bt['contacts']} contacts at once (the nightly path):"
+        f" {bt['total_s']:.2f} s, {bt['ms_per_contact']:.2f} ms per contact."
     )
     print("\n## Per-contact latency (warm)\n")
     print("| what | n | p50 ms | p90 ms | p99 ms | max ms | thread CPU p50 ms |")

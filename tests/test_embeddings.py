@@ -9,7 +9,8 @@ from qdrant_client import QdrantClient
 
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model, packaged_model_path
-from embeddings.index import IndexPoint, VectorIndex
+from embeddings.index import VectorIndex
+from embeddings.points import IndexPoint
 from embeddings.text import sparse_document, sparse_query, split_passages, tokenize
 from tests.conftest import make_article, make_contact, running_api
 

@@ -19,9 +19,16 @@ How a suggestion is scored
   contact lose up to half their score, in proportion to how similar they are.
 * **Diversity.** An article whose headline passage is a near-duplicate (cosine above
   ``duplicate_cosine``) of one already chosen is skipped.
+
+How it runs
+-----------
+All the searches for a batch of contacts go to the index together (``Searcher.search_many``: one
+matrix product per kind), so the nightly batch ranks thousands of contacts in one pass and the API
+ranks one contact with the same code. Candidates are ranked on their scores first; only the few
+that can make the list are then read from the database and given vectors and drafts.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -33,7 +40,8 @@ from sqlalchemy.orm import Session
 from app.models import Article, Contact, Give, PainPoint, Suggestion
 from app.suggestions import drafts
 from embeddings.embedder import Embedder
-from embeddings.index import Hit, VectorIndex
+from embeddings.exact import Searcher
+from embeddings.points import Hit, Query
 from embeddings.text import sparse_query, split_passages
 
 SuggestionKind = Literal["article", "introduction", "check_in"]
@@ -48,6 +56,7 @@ class EngineConfig:
     duplicate_cosine: float = 0.9
     dismissal_similarity_floor: float = 0.5
     passages_per_query: int = 40
+    contacts_per_batch: int = 256  # bounds the hits held in memory by ``suggest_many``
 
 
 @dataclass
@@ -75,6 +84,26 @@ class Candidate:
         return "check_in"
 
 
+@dataclass(frozen=True)
+class _Match:
+    """The best match of one article (or one other contact's expertise) for this contact."""
+
+    kind: Literal["article", "introduction"]
+    target_id: int  # the article, or the contact to introduce
+    score: float  # relevance x the pain point's age weight
+    relevance: float
+    pain_point: PainPoint
+    hit: Hit
+
+
+@dataclass(frozen=True)
+class ContactRequest:
+    """One contact to rank for, and whether they are due a touch today."""
+
+    contact: Contact
+    due: bool
+
+
 def pain_point_weight(pain_point: PainPoint, today: date, half_life_days: float) -> float:
     age = max((today - pain_point.noted_on).days, 0)
     return float(0.5 ** (age / half_life_days))
@@ -82,7 +111,7 @@ def pain_point_weight(pain_point: PainPoint, today: date, half_life_days: float)
 
 class SuggestionEngine:
     def __init__(
-        self, embedder: Embedder, index: VectorIndex, config: EngineConfig | None = None
+        self, embedder: Embedder, index: Searcher, config: EngineConfig | None = None
     ) -> None:
         self.embedder = embedder
         self.index = index
@@ -94,151 +123,221 @@ class SuggestionEngine:
         self, *, session: Session, contact: Contact, today: date, due: bool, limit: int = 3
     ) -> list[Candidate]:
         """The best ``limit`` things to send ``contact`` today, best first."""
-        config = self.config
-        active = [p for p in contact.pain_points if p.active]
-        fresh = [p for p in active if (today - p.noted_on).days <= config.stale_after_days]
-        if not fresh:
-            stale = max(active, key=lambda p: p.noted_on) if active else None
-            return [self._check_in(contact, stale)]
+        requests = [ContactRequest(contact, due)]
+        return next(self.suggest_many(session=session, requests=requests, today=today, limit=limit))
 
-        blocked = _blocked_targets(session, contact)
-        candidates = self._article_candidates(session, contact, fresh, today, blocked)
-        candidates += self._introduction_candidates(session, contact, fresh, today, blocked)
-        candidates.sort(key=lambda c: c.score, reverse=True)
-        chosen = self._diverse(candidates, limit)
-        if not chosen and due:
-            return [self._check_in(contact, None)]
-        return chosen
+    def suggest_many(
+        self,
+        *,
+        session: Session,
+        requests: Sequence[ContactRequest],
+        today: date,
+        limit: int = 3,
+    ) -> Iterator[list[Candidate]]:
+        """``suggest`` for many contacts of one workspace, in order; searches run in batches."""
+        size = self.config.contacts_per_batch
+        for start in range(0, len(requests), size):
+            batch = requests[start : start + size]
+            fresh = {r.contact.id: self._fresh_pain_points(r.contact, today) for r in batch}
+            pain_points = [p for r in batch for p in fresh[r.contact.id]]
+            hits = self._search_all(pain_points)
+            for request in batch:
+                yield self._rank(session, request, fresh[request.contact.id], hits, today, limit)
 
     def score_article_for(
-        self, *, pain_point: PainPoint, article_id: int, workspace_id: int
-    ) -> Hit | None:
-        """The best passage of one article for one pain point, scored as ``suggest`` would."""
-        hits = self._search(workspace_id, "article", pain_point.text, record_ids={article_id})
-        return hits[0] if hits else None
-
-    # -- candidates ---------------------------------------------------------------------------
-
-    def _search(
-        self,
-        workspace_id: int,
-        kind: Literal["article", "expertise"],
-        text: str,
-        record_ids: set[int] | None = None,
-    ) -> list[Hit]:
-        vector = self.embedder.embed_queries([text])[0]
-        return self.index.search(
+        self, *, pain_points: Sequence[PainPoint], article_id: int, workspace_id: int
+    ) -> dict[int, Hit]:
+        """Per pain point id, the best passage of one article, scored as ``suggest`` scores it."""
+        if not pain_points:
+            return {}
+        vectors = self.embedder.embed_queries([p.text for p in pain_points])
+        found = self.index.search_many(
             workspace_id,
-            kind,
-            vector,
-            sparse_query(text),
-            limit=self.config.passages_per_query,
+            "article",
+            [Query(v, sparse_query(p.text)) for v, p in zip(vectors, pain_points, strict=True)],
+            limit=1,
             keyword_weight=self.config.keyword_weight,
-            record_ids=record_ids,
+            record_ids={article_id},
         )
+        return {p.id: hits[0] for p, hits in zip(pain_points, found, strict=True) if hits}
+
+    # -- ranking ------------------------------------------------------------------------------
+
+    def _fresh_pain_points(self, contact: Contact, today: date) -> list[PainPoint]:
+        return [
+            p
+            for p in contact.pain_points
+            if p.active and (today - p.noted_on).days <= self.config.stale_after_days
+        ]
+
+    def _search_all(self, pain_points: Sequence[PainPoint]) -> dict[tuple[str, int], list[Hit]]:
+        """Hits per (kind, pain point id): articles and expertise, all pain points at once."""
+        if not pain_points:
+            return {}
+        vectors = self.embedder.embed_queries([p.text for p in pain_points])
+        by_workspace: dict[int, list[int]] = {}
+        for i, pain_point in enumerate(pain_points):
+            by_workspace.setdefault(pain_point.workspace_id, []).append(i)
+        hits: dict[tuple[str, int], list[Hit]] = {}
+        for workspace_id, rows in by_workspace.items():
+            queries = [Query(vectors[i], sparse_query(pain_points[i].text)) for i in rows]
+            for kind in ("article", "expertise"):
+                found = self.index.search_many(
+                    workspace_id,
+                    kind,
+                    queries,
+                    limit=self.config.passages_per_query,
+                    keyword_weight=self.config.keyword_weight,
+                )
+                for i, row_hits in zip(rows, found, strict=True):
+                    hits[(kind, pain_points[i].id)] = row_hits
+        return hits
+
+    def _rank(
+        self,
+        session: Session,
+        request: ContactRequest,
+        fresh: Sequence[PainPoint],
+        hits: dict[tuple[str, int], list[Hit]],
+        today: date,
+        limit: int,
+    ) -> list[Candidate]:
+        contact = request.contact
+        if not fresh:
+            active = [p for p in contact.pain_points if p.active]
+            stale = max(active, key=lambda p: p.noted_on) if active else None
+            return [self._check_in(contact, stale)]
+        blocked = _blocked_targets(session, contact)
+        matches = self._best_matches(contact, fresh, hits, today, "article", blocked)
+        matches += self._best_matches(contact, fresh, hits, today, "introduction", blocked)
+        matches.sort(key=lambda m: m.score, reverse=True)
+        chosen = self._choose(session, contact, matches, limit)
+        if not chosen and request.due:
+            return [self._check_in(contact, None)]
+        for candidate in chosen:
+            candidate.drafts = self._drafts(candidate)
+        return chosen
 
     def _best_matches(
         self,
         contact: Contact,
         pain_points: Sequence[PainPoint],
+        hits: dict[tuple[str, int], list[Hit]],
         today: date,
-        kind: Literal["article", "expertise"],
+        kind: Literal["article", "introduction"],
         blocked: set[str],
-    ) -> dict[int, tuple[float, float, PainPoint, Hit]]:
-        """Per article (or per other contact): the best (score, relevance, pain point, hit) that
-        clears the relevance floor and is not blocked."""
-        best: dict[int, tuple[float, float, PainPoint, Hit]] = {}
+    ) -> list[_Match]:
+        """Per article (or per other contact): the best match that clears the relevance floor
+        and is not blocked."""
+        best: dict[int, _Match] = {}
+        index_kind = "article" if kind == "article" else "expertise"
         for pain_point in pain_points:
             weight = pain_point_weight(pain_point, today, self.config.half_life_days)
-            for hit in self._search(contact.workspace_id, kind, pain_point.text):
+            for hit in hits.get((index_kind, pain_point.id), []):
                 target = hit.record_id if kind == "article" else hit.owner_id
-                key = f"article:{target}" if kind == "article" else f"introduction:{target}"
-                if hit.score < self.config.relevance_floor or key in blocked:
+                if hit.score < self.config.relevance_floor or f"{kind}:{target}" in blocked:
                     continue
-                if kind == "expertise" and target == contact.id:
+                if kind == "introduction" and target == contact.id:
                     continue
                 score = hit.score * weight
-                if target not in best or score > best[target][0]:
-                    best[target] = (score, hit.score, pain_point, hit)
-        return best
+                if target not in best or score > best[target].score:
+                    best[target] = _Match(kind, target, score, hit.score, pain_point, hit)
+        return list(best.values())
 
-    def _article_candidates(
-        self,
-        session: Session,
-        contact: Contact,
-        pain_points: Sequence[PainPoint],
-        today: date,
-        blocked: set[str],
+    def _choose(
+        self, session: Session, contact: Contact, matches: Sequence[_Match], limit: int
     ) -> list[Candidate]:
-        best = self._best_matches(contact, pain_points, today, "article", blocked)
-        if not best:
-            return []
+        """The ``limit`` best candidates, diverse; rows and vectors are read only for those that
+        can make the list.
+
+        Dismissal penalties can reorder candidates, so when the contact has dismissed articles as
+        not relevant every match is read; otherwise matches are read best first, a few at a time.
+        """
+        disliked = self._disliked_vectors(session, contact)
+        step = len(matches) if disliked is not None else max(4 * limit, 12)
+        candidates: list[Candidate] = []
+        for start in range(0, len(matches), max(step, 1)):
+            candidates += self._candidates(session, contact, matches[start : start + step])
+            if disliked is not None:
+                for candidate in candidates:
+                    candidate.score *= self._penalty(candidate, disliked)
+                candidates.sort(key=lambda c: c.score, reverse=True)
+            chosen = self._diverse(candidates, limit)
+            if len(chosen) >= limit:
+                return chosen
+        return self._diverse(candidates, limit)
+
+    def _candidates(
+        self, session: Session, contact: Contact, matches: Sequence[_Match]
+    ) -> list[Candidate]:
+        """Matches as candidates (in the same order), their rows read in two queries."""
+        article_ids = [m.target_id for m in matches if m.kind == "article"]
+        contact_ids = [m.target_id for m in matches if m.kind == "introduction"]
         articles = {
-            a.id: a for a in session.scalars(select(Article).where(Article.id.in_(best.keys())))
+            a.id: a for a in session.scalars(select(Article).where(Article.id.in_(article_ids)))
         }
-        vectors = self._headline_vectors([articles[i] for i in best if i in articles])
-        penalties = self._dismissal_penalties(session, contact, vectors)
+        others = {
+            c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
+        }
+        vectors = self._headline_vectors(list(articles.values()))
         out = []
-        for article_id, (score, relevance, pain_point, hit) in best.items():
-            article = articles.get(article_id)
-            if article is None:
-                continue
-            passage = hit.text if hit.passage > 0 else (article.summary or article.title)
-            out.append(
-                Candidate(
-                    kind="article",
-                    contact=contact,
-                    score=score * penalties.get(article_id, 1.0),
-                    relevance=relevance,
-                    reason=(
-                        f'"{article.title}" speaks to {contact.name}\'s pain point '
-                        f'"{pain_point.text}" (relevance {relevance:.2f}).'
-                    ),
-                    drafts={"draft": drafts.article_draft(contact, article, pain_point.text)},
-                    pain_point=pain_point,
-                    article=article,
-                    matched_text=passage,
-                    vector=vectors.get(article_id),
+        for m in matches:
+            if m.kind == "article" and m.target_id in articles:
+                article = articles[m.target_id]
+                out.append(
+                    Candidate(
+                        kind="article",
+                        contact=contact,
+                        score=m.score,
+                        relevance=m.relevance,
+                        reason=(
+                            f'"{article.title}" speaks to {contact.name}\'s pain point '
+                            f'"{m.pain_point.text}" (relevance {m.relevance:.2f}).'
+                        ),
+                        drafts={},
+                        pain_point=m.pain_point,
+                        article=article,
+                        matched_text=(
+                            m.hit.text if m.hit.passage > 0 else (article.summary or article.title)
+                        ),
+                        vector=vectors.get(article.id),
+                    )
                 )
-            )
+            elif m.kind == "introduction" and m.target_id in others:
+                other = others[m.target_id]
+                out.append(
+                    Candidate(
+                        kind="introduction",
+                        contact=contact,
+                        score=m.score,
+                        relevance=m.relevance,
+                        reason=(
+                            f"{other.name} can help with {contact.name}'s pain point "
+                            f'"{m.pain_point.text}": "{m.hit.text}" '
+                            f"(relevance {m.relevance:.2f})."
+                        ),
+                        drafts={},
+                        pain_point=m.pain_point,
+                        introduce=other,
+                        matched_text=m.hit.text,
+                    )
+                )
         return out
 
-    def _introduction_candidates(
-        self,
-        session: Session,
-        contact: Contact,
-        pain_points: Sequence[PainPoint],
-        today: date,
-        blocked: set[str],
-    ) -> list[Candidate]:
-        best = self._best_matches(contact, pain_points, today, "expertise", blocked)
-        if not best:
-            return []
-        others = {
-            c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(best.keys())))
-        }
-        out = []
-        for other_id, (score, relevance, pain_point, hit) in best.items():
-            other = others.get(other_id)
-            if other is None:
-                continue
-            out.append(
-                Candidate(
-                    kind="introduction",
-                    contact=contact,
-                    score=score,
-                    relevance=relevance,
-                    reason=(
-                        f"{other.name} can help with {contact.name}'s pain point "
-                        f'"{pain_point.text}": "{hit.text}" (relevance {relevance:.2f}).'
-                    ),
-                    drafts=drafts.introduction_drafts(contact, other, pain_point.text, hit.text),
-                    pain_point=pain_point,
-                    introduce=other,
-                    matched_text=hit.text,
-                )
+    def _drafts(self, candidate: Candidate) -> dict[str, str]:
+        assert candidate.pain_point is not None
+        if candidate.article is not None:
+            draft = drafts.article_draft(
+                candidate.contact, candidate.article, candidate.pain_point.text
             )
-        return out
+            return {"draft": draft}
+        assert candidate.introduce is not None and candidate.matched_text is not None
+        return drafts.introduction_drafts(
+            candidate.contact,
+            candidate.introduce,
+            candidate.pain_point.text,
+            candidate.matched_text,
+        )
 
     def _check_in(self, contact: Contact, stale: PainPoint | None) -> Candidate:
         if stale is not None:
@@ -264,13 +363,14 @@ class SuggestionEngine:
 
     def _headline_vectors(self, articles: Sequence[Article]) -> dict[int, np.ndarray]:
         """Each article's title-and-summary vector (from the embedding cache, not the model)."""
+        if not articles:
+            return {}
         texts = [split_passages(a.title, a.summary, None)[0].text for a in articles]
         vectors = self.embedder.embed_documents(texts)
         return {a.id: vectors[i] for i, a in enumerate(articles)}
 
-    def _dismissal_penalties(
-        self, session: Session, contact: Contact, vectors: dict[int, np.ndarray]
-    ) -> dict[int, float]:
+    def _disliked_vectors(self, session: Session, contact: Contact) -> np.ndarray | None:
+        """Headline vectors of the articles this contact dismissed as not relevant, if any."""
         dismissed = list(
             session.scalars(
                 select(Article)
@@ -282,17 +382,19 @@ class SuggestionEngine:
                 )
             )
         )
-        if not dismissed or not vectors:
-            return {}
-        disliked = np.vstack(list(self._headline_vectors(dismissed).values()))
+        if not dismissed:
+            return None
+        return np.vstack(list(self._headline_vectors(dismissed).values()))
+
+    def _penalty(self, candidate: Candidate, disliked: np.ndarray) -> float:
+        """1.0 for an article unlike every dismissed one, down to 0.5 for an identical one."""
+        if candidate.vector is None:
+            return 1.0
+        similarity = float(np.max(disliked @ candidate.vector))
         floor = self.config.dismissal_similarity_floor
-        penalties = {}
-        for article_id, vector in vectors.items():
-            similarity = float(np.max(disliked @ vector))
-            if similarity > floor:
-                # 1.0 at the floor, 0.5 for an identical article.
-                penalties[article_id] = 1.0 - 0.5 * (similarity - floor) / (1.0 - floor)
-        return penalties
+        if similarity <= floor:
+            return 1.0
+        return 1.0 - 0.5 * (similarity - floor) / (1.0 - floor)
 
     def _diverse(self, candidates: Sequence[Candidate], limit: int) -> list[Candidate]:
         chosen: list[Candidate] = []
