@@ -17,6 +17,7 @@ from app.suggestions.schemas import (
     SuggestionPublic,
 )
 from app.workspaces.service import Cadences
+from embeddings.points import Query
 from embeddings.text import SparseVector, split_passages
 
 
@@ -24,7 +25,13 @@ class SuggestionClosedError(ValueError):
     """The suggestion was already sent or dismissed."""
 
 
-def _store(session: Session, candidate: Candidate, today: date) -> Suggestion:
+def contact_ref(contact: Contact) -> ContactRef:
+    return ContactRef(
+        id=contact.id, name=contact.name, title=contact.title, company=contact.company
+    )
+
+
+def store_candidate(session: Session, candidate: Candidate, today: date) -> Suggestion:
     """Save a candidate, reusing the open suggestion with the same target."""
     contact = candidate.contact
     query = select(Suggestion).where(Suggestion.contact_id == contact.id)
@@ -65,7 +72,7 @@ def suggest_for_contact(
     """Rank gifts for ``contact`` and store them, best first."""
     due = next_due_on(contact, cadences) <= today
     candidates = engine.suggest(session=session, contact=contact, today=today, due=due, limit=limit)
-    stored = [_store(session, c, today) for c in candidates]
+    stored = [store_candidate(session, c, today) for c in candidates]
     session.flush()
     return stored
 
@@ -139,17 +146,14 @@ def recipients_for_article(
     passages = engine.embedder.embed_documents(
         [p.text for p in split_passages(article.title, article.summary, article.text)]
     )
-    candidate_ids: set[int] = set()
-    for vector in passages:
-        hits = engine.index.search(
-            article.workspace_id,
-            "pain_point",
-            vector,
-            SparseVector.empty(),
-            limit=max(limit * 5, 50),
-            keyword_weight=0.0,
-        )
-        candidate_ids.update(h.record_id for h in hits)
+    found = engine.index.search_many(
+        article.workspace_id,
+        "pain_point",
+        [Query(vector, SparseVector.empty()) for vector in passages],
+        limit=max(limit * 5, 50),
+        keyword_weight=0.0,
+    )
+    candidate_ids = {h.record_id for hits in found for h in hits}
     if not candidate_ids:
         return []
     given_to = set(
@@ -159,28 +163,26 @@ def recipients_for_article(
             )
         )
     )
-    best: dict[int, Recipient] = {}
-    pain_points = session.scalars(
-        select(PainPoint).where(PainPoint.id.in_(candidate_ids), PainPoint.active)
-    )
-    for pain_point in pain_points:
-        if pain_point.contact_id in given_to:
-            continue
-        if (today - pain_point.noted_on).days > config.stale_after_days:
-            continue
-        hit = engine.score_article_for(
-            pain_point=pain_point, article_id=article.id, workspace_id=article.workspace_id
+    pain_points = [
+        p
+        for p in session.scalars(
+            select(PainPoint).where(PainPoint.id.in_(candidate_ids), PainPoint.active)
         )
+        if p.contact_id not in given_to and (today - p.noted_on).days <= config.stale_after_days
+    ]
+    scored = engine.score_article_for(
+        pain_points=pain_points, article_id=article.id, workspace_id=article.workspace_id
+    )
+    best: dict[int, Recipient] = {}
+    for pain_point in pain_points:
+        hit = scored.get(pain_point.id)
         if hit is None or hit.score < config.relevance_floor:
             continue
         score = hit.score * pain_point_weight(pain_point, today, config.half_life_days)
         current = best.get(pain_point.contact_id)
         if current is None or score > current.score:
-            contact = pain_point.contact
             best[pain_point.contact_id] = Recipient(
-                contact=ContactRef(
-                    id=contact.id, name=contact.name, title=contact.title, company=contact.company
-                ),
+                contact=contact_ref(pain_point.contact),
                 score=round(score, 4),
                 pain_point=PainPointRef(
                     id=pain_point.id, text=pain_point.text, noted_on=pain_point.noted_on
@@ -218,9 +220,7 @@ def to_public(session: Session, suggestion: Suggestion) -> SuggestionPublic:
         article=ArticleRef(id=article.id, title=article.title, url=article.url)
         if article
         else None,
-        introduce=ContactRef(id=other.id, name=other.name, title=other.title, company=other.company)
-        if other
-        else None,
+        introduce=contact_ref(other) if other else None,
         draft=None if is_introduction else suggestion.drafts.get("draft"),
         drafts=suggestion.drafts if is_introduction else None,
     )
