@@ -1,5 +1,11 @@
-"""The ``givefirst`` command line: serve, keys."""
+"""The ``givefirst`` command line: serve, keys, reindex, nightly."""
 
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -95,6 +101,115 @@ def reindex() -> None:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"Index rebuilt: {written} points.")
+
+
+@cli.command()
+def nightly(
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="The day to plan, YYYY-MM-DD. Default: today.", show_default=False
+        ),
+    ] = None,
+    workspace: Annotated[
+        str | None, typer.Option(help="Only this workspace (by name). Default: every workspace.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the digests (<workspace>/<date>.md and .json)."
+            " Default: GIVEFIRST_DIGEST_DIR, else <data folder>/digests.",
+            show_default=False,
+        ),
+    ] = None,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=100,
+            help="Most contacts on a day's list. Default: GIVEFIRST_DAILY_BUDGET (5).",
+            show_default=False,
+        ),
+    ] = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            help="Also POST each digest's JSON here, signed with GIVEFIRST_WEBHOOK_SECRET"
+            " (header X-Givefirst-Signature: sha256=HMAC), retried on failure.",
+            show_default=False,
+        ),
+    ] = None,
+    email: Annotated[
+        bool,
+        typer.Option(
+            "--email",
+            help="Also e-mail each digest (GIVEFIRST_SMTP_HOST, _PORT, _TLS, _USER, _PASSWORD,"
+            " _FROM, _TO).",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the lists; store, write and send nothing."),
+    ] = False,
+) -> None:
+    """Build the day's list of whom to help for every workspace, and write the digests.
+
+    Safe to run while `givefirst serve` runs on the same data folder, and safe to run again:
+    a list already built for the day is kept as it is, and nothing is delivered twice.
+    """
+    from app.daily.digest import render_markdown
+    from app.daily.nightly import NightlyError, NightlyOptions, run_nightly
+
+    try:
+        when = date.fromisoformat(day) if day else date.today()
+    except ValueError:
+        typer.echo(f"Error: --date {day!r} is not a date like 2026-11-22.", err=True)
+        raise typer.Exit(2) from None
+    options = NightlyOptions(
+        day=when,
+        workspace=workspace,
+        out_dir=out,
+        webhook_url=webhook,
+        email=email,
+        dry_run=dry_run,
+        budget=budget,
+    )
+    try:
+        with _progress_reporter() as progress:
+            outcomes = run_nightly(get_settings(), options, progress)
+    except NightlyError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from error
+    for outcome in outcomes:
+        if dry_run:
+            typer.echo(render_markdown(outcome.daily))
+        elif outcome.files:
+            typer.echo(f"{outcome.workspace}: {outcome.files[0]} and {outcome.files[1]}")
+    failures = [error for outcome in outcomes for error in outcome.errors]
+    if failures:
+        for failure in failures:
+            typer.echo(f"Error: delivery failed: {failure}", err=True)
+        raise typer.Exit(3)
+
+
+@contextmanager
+def _progress_reporter() -> Iterator[Callable[[str], None]]:
+    """A progress line that redraws on a terminal; plain timestamped log lines otherwise."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status("Starting…") as status:
+            yield lambda message: status.update(message)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s nightly: %(message)s"))
+    logger = logging.getLogger("givefirst.nightly")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield logger.info
+    finally:
+        logger.removeHandler(handler)
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.daily.config import DailyConfig
 from app.suggestions.engine import EngineConfig
 
 
@@ -50,6 +52,33 @@ class Settings(BaseSettings):
     pain_point_half_life_days: float = Field(default=EngineConfig.half_life_days, gt=0)
     stale_pain_point_days: int = Field(default=EngineConfig.stale_after_days, ge=1)
 
+    daily_budget: int = Field(
+        default=DailyConfig.budget, ge=1, le=100, description="Most contacts on a day's list."
+    )
+    daily_lookahead_days: int = Field(
+        default=DailyConfig.lookahead_days,
+        ge=0,
+        le=90,
+        description="On a light day, contacts due within this many days may be pulled forward.",
+    )
+    digest_dir: Path | None = Field(
+        default=None, description="Where the nightly digests go; default: <data_dir>/digests."
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="HMAC-SHA256 key signing the digest POSTed to --webhook."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (port 587), ssl (port 465) or none (local relay)."
+    )
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    smtp_to: list[str] = Field(
+        default_factory=list, description='Recipients, as a JSON list: ["me@example.com"].'
+    )
+
     def engine_config(self) -> EngineConfig:
         return EngineConfig(
             relevance_floor=self.relevance_floor,
@@ -57,6 +86,12 @@ class Settings(BaseSettings):
             half_life_days=self.pain_point_half_life_days,
             stale_after_days=self.stale_pain_point_days,
         )
+
+    def daily_config(self) -> DailyConfig:
+        return DailyConfig(budget=self.daily_budget, lookahead_days=self.daily_lookahead_days)
+
+    def resolved_digest_dir(self) -> Path:
+        return self.digest_dir or self.data_dir / "digests"
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy URL in use: the setting, or SQLite inside the data folder."""

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
+from app.daily.router import router as daily_router
 from app.errors import install_error_handlers
 from app.ledger.router import router as ledger_router
 from app.runtime import open_runtime
@@ -54,4 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(articles_router)
     app.include_router(ledger_router)
     app.include_router(suggestions_router)
+    app.include_router(daily_router)
     return app

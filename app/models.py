@@ -241,3 +241,55 @@ class Suggestion(Base):
     dismiss_reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acted_at: Mapped[datetime | None] = mapped_column()
+
+
+class DailyList(Base):
+    """The nightly batch's list for one workspace and one day: whom to help, and with what.
+
+    Written in one transaction with its items, so a list either exists whole or not at all; the
+    delivery times record what was sent, so a re-run never delivers twice.
+    """
+
+    __tablename__ = "daily_lists"
+    __table_args__ = (UniqueConstraint("workspace_id", "day", name="uq_daily_lists_workspace_day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    budget: Mapped[int] = mapped_column(Integer)
+    due_count: Mapped[int] = mapped_column(Integer)  # contacts due or overdue on the day
+    # The due contacts that did not fit, spread over the next days: [{"day", "contact_ids"}]
+    coming_up: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    webhook_delivered_at: Mapped[datetime | None] = mapped_column()
+    email_delivered_at: Mapped[datetime | None] = mapped_column()
+    items: Mapped[list["DailyItem"]] = relationship(
+        back_populates="daily_list",
+        cascade="all, delete-orphan",
+        order_by="DailyItem.position",
+    )
+
+
+class DailyItem(Base):
+    """One contact on a daily list, with the suggestion chosen for them."""
+
+    __tablename__ = "daily_items"
+    __table_args__ = (
+        UniqueConstraint("daily_list_id", "contact_id", name="uq_daily_items_list_contact"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    daily_list_id: Mapped[int] = mapped_column(
+        ForeignKey("daily_lists.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
+    due_on: Mapped[date] = mapped_column(Date)
+    daily_list: Mapped[DailyList] = relationship(back_populates="items")
+    contact: Mapped[Contact] = relationship()
+    suggestion: Mapped[Suggestion] = relationship()

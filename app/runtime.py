@@ -2,7 +2,9 @@
 and the nightly batch alike.
 
 Qdrant's local mode locks its folder: one process at a time may open it. The server owns it while
-it runs; CLI commands that need the index say so clearly when the server holds the lock.
+it runs; CLI commands that need the store say so clearly when the server holds the lock. The
+nightly batch never opens it: it reads the records and the embedding cache (both SQLite files, safe
+to share between processes) and searches an in-memory copy of its own (``app.daily.nightly``).
 """
 
 import logging
@@ -72,13 +74,19 @@ def open_qdrant(settings: Settings) -> QdrantClient:
         raise
 
 
+def open_embedder(runtime: Runtime) -> CachedEmbedder:
+    """The configured model behind the persistent embedding cache (kept on ``runtime``)."""
+    settings = runtime.settings
+    runtime.embedding_cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3")
+    return CachedEmbedder(load_model(settings.model), runtime.embedding_cache)
+
+
 def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
     """Records, embedder and vector index; repairs the index if it disagrees with the records."""
     runtime = open_database(settings)
     try:
         runtime.qdrant = open_qdrant(settings)
-        runtime.embedding_cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3")
-        embedder = CachedEmbedder(load_model(settings.model), runtime.embedding_cache)
+        embedder = open_embedder(runtime)
         index = VectorIndex(
             runtime.qdrant,
             model_id=embedder.model_id,

@@ -1,0 +1,280 @@
+"""The nightly batch: for each workspace, build the day's list, write the digest, deliver it.
+
+Beside a running server. On the embedded default the server holds Qdrant's local store (its
+folder lock admits one process), so this job never opens it. It reads what it needs from the
+records and the embedding cache, two SQLite files in WAL mode that both processes share safely, and
+searches an ``ExactIndex`` of its own: the same points the server indexes (``record_texts`` +
+``embed_texts``, the code the server writes with) and the same ``SuggestionEngine``.
+
+Idempotent and resumable. Each workspace's list is written in one transaction with its
+suggestions, so after a crash a list exists whole or not at all; a later run skips the lists that
+exist (the same list, no duplicates) and builds the rest. Digest files are replaced atomically and
+deliveries are recorded on the list, so a re-run delivers only what was not delivered.
+"""
+
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.daily import service
+from app.daily.config import DailyConfig
+from app.daily.delivery import DeliveryError, check_email_settings, post_webhook, send_email
+from app.daily.digest import render_json, render_markdown, slug, write_digest
+from app.daily.schemas import DailyListPublic
+from app.indexing import embed_texts, record_texts
+from app.models import DailyList, Workspace, utcnow
+from app.runtime import Runtime, open_database, open_embedder
+from app.suggestions.engine import SuggestionEngine
+from app.workspaces.service import cadences_for
+from embeddings.embedder import Embedder
+from embeddings.exact import ExactIndex
+
+log = logging.getLogger(__name__)
+_EMBED_BATCH = 2_000
+_ATTEMPTS = 3  # a list whose transaction meets a concurrent write is planned again
+
+
+class NightlyError(RuntimeError):
+    """The batch cannot run as asked (bad data folder, unknown workspace, bad settings)."""
+
+
+@dataclass(frozen=True)
+class NightlyOptions:
+    day: date
+    workspace: str | None = None  # None: every workspace
+    out_dir: Path | None = None  # None: the settings' digest folder
+    webhook_url: str | None = None
+    email: bool = False
+    dry_run: bool = False
+    budget: int | None = None  # None: the settings' daily budget
+
+
+@dataclass
+class WorkspaceOutcome:
+    workspace: str
+    built: bool  # False: the list existed already (a re-run)
+    daily: DailyListPublic
+    files: tuple[Path, Path] | None = None
+    delivered: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[str], None]
+
+
+def check_data_dir(settings: Settings) -> None:
+    """A clear error for a data folder that is missing, not a folder, or not readable."""
+    folder = settings.data_dir
+    if settings.database_url:
+        return  # the records are elsewhere; the folder holds only the embedding cache
+    if not folder.exists():
+        raise NightlyError(f"No data folder at {folder.resolve()} (set GIVEFIRST_DATA_DIR).")
+    if not folder.is_dir():
+        raise NightlyError(f"{folder.resolve()} is not a folder (GIVEFIRST_DATA_DIR).")
+    if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
+        raise NightlyError(f"The data folder {folder.resolve()} is not readable and writable.")
+    if not (folder / "givefirst.sqlite3").is_file():
+        raise NightlyError(
+            f"No database in {folder.resolve()}: start the service once (givefirst serve)."
+        )
+
+
+def run_nightly(
+    settings: Settings, options: NightlyOptions, progress: Progress | None = None
+) -> list[WorkspaceOutcome]:
+    """Run the batch; one outcome per workspace. Raises ``NightlyError`` before doing anything
+    when it cannot run; delivery problems are reported in the outcomes."""
+    report = progress or (lambda message: log.info("%s", message))
+    check_data_dir(settings)
+    if options.email:
+        try:
+            check_email_settings(settings)
+        except DeliveryError as error:
+            raise NightlyError(str(error)) from error
+    if options.webhook_url and not settings.webhook_secret:
+        raise NightlyError("--webhook needs GIVEFIRST_WEBHOOK_SECRET to sign the digest.")
+    config = settings.daily_config()
+    if options.budget is not None:
+        config = DailyConfig(budget=options.budget, lookahead_days=config.lookahead_days)
+    out_dir = options.out_dir or settings.resolved_digest_dir()
+
+    runtime = open_database(settings)
+    try:
+        with runtime.session_factory() as session:
+            names = _workspace_names(session, options.workspace)
+        outcomes = []
+        embedder: Embedder | None = None
+        for number, name in enumerate(names, start=1):
+            report(f"[{number}/{len(names)}] {name}: building the list for {options.day}")
+            outcome: WorkspaceOutcome | None = None
+            for attempt in range(1, _ATTEMPTS + 1):
+                try:
+                    with _transaction(runtime, rollback=options.dry_run) as session:
+                        workspace = _workspace(session, name)
+                        existing = service.get_daily_list(
+                            session=session, workspace=workspace, day=options.day
+                        )
+                        if existing is None and embedder is None:
+                            embedder = open_embedder(runtime)  # only when a list is to be built
+                        outcome = _build(
+                            session, workspace, existing, embedder, settings, config, options
+                        )
+                    break
+                except (IntegrityError, OperationalError) as error:
+                    if attempt == _ATTEMPTS:
+                        raise
+                    log.warning("%s: the list met a concurrent write (%s); again", name, error)
+            assert outcome is not None
+            if not options.dry_run:
+                outcome.files = write_digest(outcome.daily, out_dir)
+                _deliver(runtime, settings, options, outcome)
+            outcomes.append(outcome)
+            report(_summary(outcome))
+        return outcomes
+    finally:
+        runtime.close()
+
+
+def _workspace_names(session: Session, wanted: str | None) -> list[str]:
+    names = list(session.scalars(select(Workspace.name).order_by(Workspace.id)))
+    if wanted is None:
+        return names
+    if wanted not in names:
+        known = ", ".join(names) or "none yet"
+        raise NightlyError(f"No workspace named {wanted!r} (workspaces: {known}).")
+    return [wanted]
+
+
+def _workspace(session: Session, name: str) -> Workspace:
+    workspace = session.scalar(select(Workspace).where(Workspace.name == name))
+    assert workspace is not None
+    return workspace
+
+
+@contextmanager
+def _transaction(runtime: Runtime, *, rollback: bool) -> Iterator[Session]:
+    """One transaction: committed at the end, or rolled back (dry run, or an error)."""
+    with runtime.session_factory() as session:
+        try:
+            yield session
+            if rollback:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def workspace_engine(
+    session: Session, embedder: Embedder, workspace_id: int, settings: Settings
+) -> SuggestionEngine:
+    """An engine over an in-memory index of the workspace's articles and expertise, built from
+    the records and the embedding cache (the model runs only for texts missing from the cache)."""
+    index = ExactIndex(embedder.dimension)
+    batch = []
+    for text in record_texts(session, workspace_id):
+        if text.kind == "pain_point":
+            continue  # pain points are the queries; the engine embeds them (a cache hit)
+        batch.append(text)
+        if len(batch) >= _EMBED_BATCH:
+            index.add(embed_texts(embedder, batch))
+            batch = []
+    index.add(embed_texts(embedder, batch))
+    return SuggestionEngine(embedder, index, settings.engine_config())
+
+
+def _build(
+    session: Session,
+    workspace: Workspace,
+    existing: DailyList | None,
+    embedder: Embedder | None,
+    settings: Settings,
+    config: DailyConfig,
+    options: NightlyOptions,
+) -> WorkspaceOutcome:
+    if existing is not None:
+        daily_list, built = existing, False
+    else:
+        assert embedder is not None
+        daily_list, built = service.build_daily_list(
+            session=session,
+            engine=workspace_engine(session, embedder, workspace.id, settings),
+            workspace=workspace,
+            cadences=cadences_for(workspace, settings),
+            day=options.day,
+            config=config,
+        )
+    daily = service.to_public(session, daily_list, workspace)
+    return WorkspaceOutcome(workspace=workspace.name, built=built, daily=daily)
+
+
+def _deliver(
+    runtime: Runtime, settings: Settings, options: NightlyOptions, outcome: WorkspaceOutcome
+) -> None:
+    """Send what this list has not been sent yet; record each delivery as it succeeds."""
+    daily = outcome.daily
+    json_text = render_json(daily)
+    channels: list[tuple[str, Callable[[], None]]] = []
+    if options.webhook_url:
+        url, secret = options.webhook_url, settings.webhook_secret or ""
+
+        def webhook() -> None:
+            post_webhook(
+                url,
+                json_text.encode(),
+                secret=secret,
+                delivery_id=f"{slug(daily.workspace)}/{daily.date.isoformat()}",
+            )
+
+        channels.append(("webhook", webhook))
+    if options.email:
+
+        def email() -> None:
+            send_email(
+                settings,
+                subject=f"Give first today: {len(daily.items)} contact(s) ({daily.workspace})",
+                markdown=render_markdown(daily),
+                json_text=json_text,
+                filename=f"givefirst-{slug(daily.workspace)}-{daily.date.isoformat()}.json",
+            )
+
+        channels.append(("email", email))
+    for channel, send in channels:
+        with _transaction(runtime, rollback=False) as session:
+            workspace = _workspace(session, daily.workspace)
+            stored = service.get_daily_list(session=session, workspace=workspace, day=daily.date)
+            assert stored is not None
+            column = f"{channel}_delivered_at"
+            if getattr(stored, column) is not None:
+                continue  # delivered by an earlier run
+            try:
+                send()
+            except DeliveryError as error:
+                outcome.errors.append(f"{daily.workspace}: {error}")
+                continue
+            setattr(stored, column, utcnow())
+            outcome.delivered.append(channel)
+
+
+def _summary(outcome: WorkspaceOutcome) -> str:
+    daily = outcome.daily
+    state = "built" if outcome.built else "already built, unchanged"
+    text = (
+        f"{outcome.workspace}: {len(daily.items)} contact(s) listed for {daily.date}"
+        f" ({daily.due_count} due; {state})"
+    )
+    if outcome.delivered:
+        text += f"; delivered by {', '.join(outcome.delivered)}"
+    for error in outcome.errors:
+        text += f"; DELIVERY FAILED: {error}"
+    return text

@@ -1,0 +1,14 @@
+"""The nightly suggestion batch: ``givefirst nightly`` as a script (the same command, the same
+options). Run it once a night, for example from cron:
+
+    15 5 * * *  cd /srv/givefirst && .venv/bin/python scripts/nightly_suggestions.py
+
+``--help`` lists the options.
+"""
+
+import sys
+
+from app.cli import cli
+
+if __name__ == "__main__":
+    cli(["nightly", *sys.argv[1:]], prog_name="nightly_suggestions.py")
