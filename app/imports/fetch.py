@@ -65,6 +65,8 @@ def _why_refused(address: IpAddress) -> str | None:
     """Why an address must not be fetched from, or None for a public address."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    if address.is_unspecified:
+        return "not a public address"
     if address in _METADATA_ADDRESSES:
         return "a cloud metadata address"
     if address.is_loopback:
