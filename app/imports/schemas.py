@@ -20,6 +20,7 @@ from app.schemas import (
     Tier,
     Title,
 )
+from app.suggestions.schemas import DismissReason
 
 ContactFormat = Literal["linkedin", "google", "vcard"]
 ArticleFormat = Literal["bookmarks", "opml", "feed"]
@@ -130,7 +131,7 @@ class ExportedSuggestion(InputModel):
         dict[Annotated[str, StringConstraints(max_length=100)], LongText], Field(max_length=10)
     ]
     status: ActedStatus
-    dismiss_reason: Annotated[str, StringConstraints(max_length=40)] | None
+    dismiss_reason: DismissReason | None
     created_at: datetime
     acted_at: datetime | None
 
