@@ -1,4 +1,4 @@
-"""The ``givefirst`` command line: serve, keys, reindex, nightly."""
+"""The ``givefirst`` command line: serve, keys, reindex, nightly, import, export."""
 
 import logging
 import sys
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import session_scope
+from app.imports.cli import export_command, import_cli
 from app.runtime import VectorStoreLockedError, open_database, runtime_scope
 from app.workspaces import service as workspaces
 
@@ -21,6 +22,8 @@ cli = typer.Typer(
 )
 keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(import_cli, name="import")
+cli.command("export")(export_command)
 
 
 def _open_sessions(settings: Settings) -> sessionmaker[Session]:

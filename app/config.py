@@ -2,10 +2,10 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
 from app.suggestions.engine import EngineConfig
@@ -78,6 +78,33 @@ class Settings(BaseSettings):
     smtp_to: list[str] = Field(
         default_factory=list, description='Recipients, as a JSON list: ["me@example.com"].'
     )
+
+    import_max_bytes: int = Field(
+        default=10 * 2**20, ge=1, description="Largest contacts or articles file accepted."
+    )
+    restore_max_bytes: int = Field(
+        default=256 * 2**20, ge=1, description="Largest workspace export accepted for a restore."
+    )
+    fetch_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Saving by URL: the whole fetch must finish in it."
+    )
+    fetch_max_bytes: int = Field(
+        default=5 * 2**20, ge=1, description="Saving by URL: the largest page fetched."
+    )
+    fetch_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts fetched even though they resolve to a loopback or private address "
+        "(comma-separated).",
+    )
+
+    @field_validator("fetch_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return [str(host).strip().lower() for host in value if str(host).strip()]
+        return value
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(

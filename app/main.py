@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -10,6 +11,8 @@ from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
 from app.errors import install_error_handlers
+from app.imports.limits import BodySizeLimit, upload_limit
+from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
@@ -44,6 +47,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Givefirst", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        limit_for=partial(
+            upload_limit,
+            import_max_bytes=settings.import_max_bytes,
+            restore_max_bytes=settings.restore_max_bytes,
+        ),
+    )
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:
@@ -56,4 +67,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ledger_router)
     app.include_router(suggestions_router)
     app.include_router(daily_router)
+    app.include_router(imports_router)
     return app

@@ -31,13 +31,13 @@ Headers = dict[str, str]
 Json = dict[str, Any]
 
 
-def make_settings(data_dir: Path) -> Settings:
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings for the embedded set-up (SQLite and local vectors) inside ``data_dir``.
 
     The storage URLs are passed explicitly so that a ``GIVEFIRST_*`` variable in the environment
     of the test run cannot point a test at a shared database.
     """
-    return Settings(data_dir=data_dir, database_url=None, qdrant_url=None)
+    return Settings(data_dir=data_dir, database_url=None, qdrant_url=None, **overrides)
 
 
 def auth(key: str) -> Headers:
@@ -78,13 +78,14 @@ class Api:
 
 
 @contextmanager
-def running_api(data_dir: Path) -> Iterator[Api]:
-    """The real app on ``data_dir``, with its lifespan running for the duration of the block.
+def running_api(data_dir: Path, **settings: Any) -> Iterator[Api]:
+    """The real app on ``data_dir`` (and any other ``settings``), with its lifespan running for
+    the duration of the block.
 
     Server errors come back as 500 responses (not exceptions), so that a test can assert that a
     bad request gets a 4xx and not a crash.
     """
-    app = create_app(make_settings(data_dir))
+    app = create_app(make_settings(data_dir, **settings))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Api(app=app, client=client, data_dir=data_dir)
 

@@ -1,0 +1,186 @@
+"""``givefirst import …`` and ``givefirst export``: the same services as the API, from files."""
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from sqlalchemy.orm import Session
+
+from app.config import Settings, get_settings
+from app.db import session_scope
+from app.imports import export, service
+from app.imports.parsers.common import FileRejected
+from app.imports.schemas import ImportReport
+from app.indexing import RecordIndexer
+from app.models import Workspace
+from app.runtime import VectorStoreLockedError, open_database, runtime_scope
+from app.workspaces.service import DEFAULT_WORKSPACE, get_workspace_by_name
+
+import_cli = typer.Typer(
+    help="Import contacts, articles or a workspace export (needs the vector store: stop "
+    "`givefirst serve` first on the embedded default).",
+    no_args_is_help=True,
+)
+
+WorkspaceOption = Annotated[
+    str, typer.Option("--workspace", "-w", help="Workspace name (see `givefirst keys list`).")
+]
+FileArgument = Annotated[
+    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to read.")
+]
+
+
+class ContactFormat(StrEnum):
+    linkedin = "linkedin"
+    google = "google"
+    vcard = "vcard"
+
+
+class ArticleFormat(StrEnum):
+    bookmarks = "bookmarks"
+    opml = "opml"
+    feed = "feed"
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    vcard = "vcard"
+    csv = "csv"
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _read(path: Path, limit: int) -> bytes:
+    with path.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        _fail(f"{path} is larger than the {limit:,} bytes allowed; nothing was imported.")
+    return data
+
+
+def _workspace(session: Session, name: str) -> Workspace:
+    workspace = get_workspace_by_name(session=session, name=name)
+    if workspace is None:
+        _fail(f"No workspace '{name}'. Create it with `givefirst keys create {name}`.")
+    return workspace
+
+
+def _apply(
+    name: str,
+    settings: Settings,
+    apply: Callable[[Session, RecordIndexer, Workspace], list[str]],
+) -> None:
+    """Run ``apply`` in one transaction with the index open, and print what it says."""
+    try:
+        with runtime_scope(settings) as runtime:
+            assert runtime.indexer is not None
+            with session_scope(runtime.session_factory) as session:
+                lines = apply(session, runtime.indexer, _workspace(session, name))
+    except (FileRejected, VectorStoreLockedError, export.WorkspaceNotEmptyError) as error:
+        _fail(str(error))
+    for line in lines:
+        typer.echo(line)
+
+
+def _file_import(
+    apply: Callable[..., ImportReport], path: Path, workspace: str, format_name: str | None
+) -> None:
+    settings = get_settings()
+    data = _read(path, settings.import_max_bytes)
+
+    def run(session: Session, indexer: RecordIndexer, ws: Workspace) -> list[str]:
+        report = apply(
+            session=session,
+            indexer=indexer,
+            workspace=ws,
+            data=data,
+            format_name=format_name,
+            today=date.today(),
+        )
+        return report.summary_lines()
+
+    _apply(workspace, settings, run)
+
+
+@import_cli.command("contacts")
+def import_contacts(
+    file: FileArgument,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    format_name: Annotated[
+        ContactFormat | None, typer.Option("--format", help="Default: detected.")
+    ] = None,
+) -> None:
+    """Import a LinkedIn Connections.csv, a Google Contacts CSV or a vCard (.vcf) file."""
+    _file_import(service.import_contact_file, file, workspace, format_name)
+
+
+@import_cli.command("articles")
+def import_articles(
+    file: FileArgument,
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    format_name: Annotated[
+        ArticleFormat | None, typer.Option("--format", help="Default: detected.")
+    ] = None,
+) -> None:
+    """Import browser bookmarks (HTML), an OPML feed list or an RSS/Atom feed."""
+    _file_import(service.import_article_file, file, workspace, format_name)
+
+
+@import_cli.command("workspace")
+def import_workspace(file: FileArgument, workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
+    """Restore a `givefirst export` document into an empty workspace."""
+    settings = get_settings()
+    data = _read(file, settings.restore_max_bytes)
+
+    def run(session: Session, indexer: RecordIndexer, ws: Workspace) -> list[str]:
+        counts = export.restore_workspace(
+            session=session,
+            indexer=indexer,
+            workspace=ws,
+            document=export.read_document(data),
+            today=date.today(),
+        )
+        return ["Restored: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + "."]
+
+    _apply(workspace, settings, run)
+
+
+def export_command(
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    format_name: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="json: the whole workspace; vcard, csv: contacts."),
+    ] = ExportFormat.json,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+) -> None:
+    """Write the whole workspace as JSON (for `givefirst import workspace`), or contacts as
+    vCard or CSV. Reads the database only: works while the server runs."""
+    runtime = open_database(get_settings())
+    try:
+        with session_scope(runtime.session_factory) as session:
+            ws = _workspace(session, workspace)
+            if format_name is ExportFormat.json:
+                document = export.export_workspace(
+                    session=session, workspace=ws, now=datetime.now(UTC)
+                )
+                text = json.dumps(document.model_dump(mode="json"), ensure_ascii=False, indent=1)
+            elif format_name is ExportFormat.vcard:
+                text = export.contacts_vcard(session=session, workspace=ws)
+            else:
+                text = export.contacts_csv(session=session, workspace=ws)
+    finally:
+        runtime.close()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8", newline="")
+        typer.echo(f"Wrote {output}.", err=True)

@@ -1,0 +1,434 @@
+"""The whole workspace as one document, and back; contacts as vCard and CSV.
+
+Records refer to each other by ``ref`` numbers given in a fixed order (contacts and articles by
+id, pain points contact by contact), so restoring a document and exporting again gives the same
+document.
+"""
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import cast
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.articles import service as articles
+from app.articles.schemas import ArticleCreate
+from app.contacts import service as contacts
+from app.contacts.schemas import ContactCreate, PainPointCreate
+from app.imports.parsers.common import FileRejected
+from app.imports.parsers.vcard import CardFields, write_vcards
+from app.imports.schemas import (
+    ActedStatus,
+    ExportedArticle,
+    ExportedAsk,
+    ExportedContact,
+    ExportedGive,
+    ExportedPainPoint,
+    ExportedSuggestion,
+    ExportedWorkspace,
+    GiveKind,
+    SuggestionKind,
+    WorkspaceDocument,
+)
+from app.imports.service import validation_reason
+from app.indexing import RecordIndexer
+from app.models import Article, Ask, Contact, Give, Suggestion, Workspace
+
+_CSV_COLUMNS = (
+    "Name",
+    "Email",
+    "Company",
+    "Title",
+    "Field",
+    "Tier",
+    "LinkedIn URL",
+    "Last Contacted On",
+    "Pain Points",
+    "Expertise",
+    "Notes",
+)
+
+
+def _contacts(session: Session, workspace: Workspace) -> Sequence[Contact]:
+    return session.scalars(
+        select(Contact).where(Contact.workspace_id == workspace.id).order_by(Contact.id)
+    ).all()
+
+
+def _gives(session: Session, workspace: Workspace) -> Sequence[Give]:
+    return session.scalars(
+        select(Give).where(Give.workspace_id == workspace.id).order_by(Give.id)
+    ).all()
+
+
+def _asks(session: Session, workspace: Workspace) -> Sequence[Ask]:
+    return session.scalars(
+        select(Ask).where(Ask.workspace_id == workspace.id).order_by(Ask.id)
+    ).all()
+
+
+class _Refs:
+    """Numbers 1, 2, 3… for ids in the order they are given."""
+
+    def __init__(self, ids: Sequence[int]) -> None:
+        self.numbers = {record_id: n for n, record_id in enumerate(ids, start=1)}
+
+    def __call__(self, record_id: int | None) -> int | None:
+        return self.numbers.get(record_id) if record_id is not None else None
+
+    def of(self, record_id: int) -> int:
+        return self.numbers[record_id]
+
+
+def _check_in_day(target_key: str) -> date | None:
+    _, _, day = target_key.partition(":")
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -> WorkspaceDocument:
+    people = _contacts(session, workspace)
+    saved = session.scalars(
+        select(Article).where(Article.workspace_id == workspace.id).order_by(Article.id)
+    ).all()
+    acted = session.scalars(
+        select(Suggestion)
+        .where(Suggestion.workspace_id == workspace.id, Suggestion.status != "open")
+        .order_by(Suggestion.id)
+    ).all()
+    contact_ref = _Refs([c.id for c in people])
+    article_ref = _Refs([a.id for a in saved])
+    pain_ref = _Refs([p.id for c in people for p in c.pain_points])
+    suggestion_ref = _Refs([s.id for s in acted])
+    return WorkspaceDocument(
+        exported_at=now,
+        workspace=ExportedWorkspace(
+            name=workspace.name,
+            default_tier=workspace.default_tier,
+            cadence_a_days=workspace.cadence_a_days,
+            cadence_b_days=workspace.cadence_b_days,
+            cadence_c_days=workspace.cadence_c_days,
+        ),
+        contacts=[
+            ExportedContact(
+                ref=contact_ref.of(c.id),
+                name=c.name,
+                email=c.email,
+                company=c.company,
+                title=c.title,
+                field=c.field,
+                tier=c.tier,
+                notes=c.notes,
+                linkedin_url=c.linkedin_url,
+                last_contacted_on=c.last_contacted_on,
+                pain_points=[
+                    ExportedPainPoint(
+                        ref=pain_ref.of(p.id),
+                        text=p.text,
+                        noted_on=p.noted_on,
+                        active=p.active,
+                        created_at=p.created_at,
+                    )
+                    for p in c.pain_points
+                ],
+                expertise=[e.text for e in c.expertise],
+                created_at=c.created_at,
+                updated_at=c.updated_at,
+            )
+            for c in people
+        ],
+        articles=[
+            ExportedArticle(
+                ref=article_ref.of(a.id),
+                title=a.title,
+                url=a.url,
+                summary=a.summary,
+                text=a.text,
+                tags=a.tags,
+                saved_on=a.saved_on,
+                created_at=a.created_at,
+                updated_at=a.updated_at,
+            )
+            for a in saved
+        ],
+        suggestions=[
+            ExportedSuggestion(
+                ref=suggestion_ref.of(s.id),
+                contact=contact_ref.of(s.contact_id),
+                kind=cast(SuggestionKind, s.kind),
+                article=article_ref(s.article_id),
+                introduce_contact=contact_ref(s.introduce_contact_id),
+                pain_point=pain_ref(s.pain_point_id),
+                check_in_on=_check_in_day(s.target_key) if s.kind == "check_in" else None,
+                score=s.score,
+                reason=s.reason,
+                matched_text=s.matched_text,
+                drafts=s.drafts,
+                status=cast(ActedStatus, s.status),
+                dismiss_reason=s.dismiss_reason,
+                created_at=s.created_at,
+                acted_at=s.acted_at,
+            )
+            for s in acted
+        ],
+        gives=[
+            ExportedGive(
+                contact=contact_ref.of(g.contact_id),
+                given_on=g.given_on,
+                kind=cast(GiveKind, g.kind),
+                description=g.description,
+                article=article_ref(g.article_id),
+                introduced_contact=contact_ref(g.introduced_contact_id),
+                suggestion=suggestion_ref(g.suggestion_id),
+                created_at=g.created_at,
+            )
+            for g in _gives(session, workspace)
+        ],
+        asks=[
+            ExportedAsk(
+                contact=contact_ref.of(a.contact_id),
+                asked_on=a.asked_on,
+                description=a.description,
+                created_at=a.created_at,
+            )
+            for a in _asks(session, workspace)
+        ],
+    )
+
+
+# --- restore --------------------------------------------------------------------------------
+
+
+def read_document(data: bytes) -> WorkspaceDocument:
+    """The workspace document in ``data``; ``FileRejected`` when it is not one."""
+    if not data.strip():
+        raise FileRejected("The file is empty.")
+    try:
+        document = WorkspaceDocument.model_validate_json(data)
+    except ValidationError as error:
+        raise FileRejected(
+            f"The file is not a Givefirst workspace export: {validation_reason(error)}"
+        ) from error
+    _check_refs(document)
+    return document
+
+
+def _unique(refs: list[int], what: str) -> set[int]:
+    if len(set(refs)) != len(refs):
+        raise FileRejected(f"The file is not a consistent export: two {what} share a ref.")
+    return set(refs)
+
+
+def _check_refs(document: WorkspaceDocument) -> None:
+    """Every ref is unique and names a record of the document (nothing is written otherwise)."""
+    contacts_ = _unique([c.ref for c in document.contacts], "contacts")
+    articles_ = _unique([a.ref for a in document.articles], "articles")
+    pains = _unique([p.ref for c in document.contacts for p in c.pain_points], "pain points")
+    suggestions = _unique([s.ref for s in document.suggestions], "suggestions")
+    urls = [a.url for a in document.articles if a.url]
+    if len({articles.normalize_url(u) for u in urls}) != len(urls):
+        raise FileRejected("The file is not a consistent export: two articles share a URL.")
+    references = [
+        *[("contact", s.contact, contacts_) for s in document.suggestions],
+        *[("contact", s.introduce_contact, contacts_) for s in document.suggestions],
+        *[("article", s.article, articles_) for s in document.suggestions],
+        *[("pain point", s.pain_point, pains) for s in document.suggestions],
+        *[("contact", g.contact, contacts_) for g in document.gives],
+        *[("contact", g.introduced_contact, contacts_) for g in document.gives],
+        *[("article", g.article, articles_) for g in document.gives],
+        *[("suggestion", g.suggestion, suggestions) for g in document.gives],
+        *[("contact", a.contact, contacts_) for a in document.asks],
+    ]
+    for what, ref, known in references:
+        if ref is not None and ref not in known:
+            raise FileRejected(f"The file is not a consistent export: no {what} with ref {ref}.")
+
+
+_BOOKKEEPING = {"ref", "created_at", "updated_at"}
+_NOT_IN_CONTACT_CREATE = {*_BOOKKEEPING, "pain_points"}  # added one by one, with their dates
+
+
+class WorkspaceNotEmptyError(ValueError):
+    """A restore goes into an empty workspace only."""
+
+
+def restore_workspace(
+    *,
+    session: Session,
+    indexer: RecordIndexer,
+    workspace: Workspace,
+    document: WorkspaceDocument,
+    today: date,
+) -> dict[str, int]:
+    """Recreate every record of ``document`` in the empty ``workspace``; counts by kind."""
+    held = (
+        session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.workspace_id == workspace.id)
+        )
+        or 0
+    )
+    held += (
+        session.scalar(
+            select(func.count()).select_from(Article).where(Article.workspace_id == workspace.id)
+        )
+        or 0
+    )
+    if held:
+        raise WorkspaceNotEmptyError(
+            f"A restore needs an empty workspace; '{workspace.name}' holds {held} contacts and "
+            "articles. Restore into a new workspace (givefirst keys create NAME)."
+        )
+    prefs = document.workspace
+    workspace.default_tier = prefs.default_tier
+    workspace.cadence_a_days = prefs.cadence_a_days
+    workspace.cadence_b_days = prefs.cadence_b_days
+    workspace.cadence_c_days = prefs.cadence_c_days
+
+    contact_ids: dict[int, int] = {}
+    pain_ids: dict[int, int] = {}
+    for item in document.contacts:
+        contact = contacts.create_contact(
+            session=session,
+            indexer=indexer,
+            workspace=workspace,
+            data=ContactCreate(**item.model_dump(exclude=_NOT_IN_CONTACT_CREATE)),
+            today=today,
+        )
+        for spec in item.pain_points:
+            pain_point = contacts.add_pain_point(
+                session=session,
+                indexer=indexer,
+                contact=contact,
+                data=PainPointCreate(text=spec.text, noted_on=spec.noted_on, active=spec.active),
+                today=today,
+            )
+            pain_point.created_at = spec.created_at
+            pain_ids[spec.ref] = pain_point.id
+        contact.created_at, contact.updated_at = item.created_at, item.updated_at
+        contact_ids[item.ref] = contact.id
+
+    article_ids: dict[int, int] = {}
+    for entry in document.articles:
+        article, _ = articles.save_article(
+            session=session,
+            indexer=indexer,
+            workspace=workspace,
+            data=ArticleCreate(**entry.model_dump(exclude=_BOOKKEEPING)),
+            today=today,
+        )
+        article.created_at, article.updated_at = entry.created_at, entry.updated_at
+        article_ids[entry.ref] = article.id
+
+    def mapped(ids: dict[int, int], ref: int | None) -> int | None:
+        return ids[ref] if ref is not None else None
+
+    suggestion_ids: dict[int, int] = {}
+    for s in document.suggestions:
+        if s.kind == "article" and s.article is not None:
+            target_key = f"article:{article_ids[s.article]}"
+        elif s.kind == "introduction" and s.introduce_contact is not None:
+            target_key = f"introduction:{contact_ids[s.introduce_contact]}"
+        else:
+            target_key = f"check_in:{s.check_in_on.isoformat()}" if s.check_in_on else "check_in"
+        suggestion = Suggestion(
+            workspace_id=workspace.id,
+            contact_id=contact_ids[s.contact],
+            kind=s.kind,
+            target_key=target_key,
+            article_id=mapped(article_ids, s.article),
+            introduce_contact_id=mapped(contact_ids, s.introduce_contact),
+            pain_point_id=mapped(pain_ids, s.pain_point),
+            score=s.score,
+            reason=s.reason,
+            matched_text=s.matched_text,
+            drafts=s.drafts,
+            status=s.status,
+            dismiss_reason=s.dismiss_reason,
+            created_at=s.created_at,
+            acted_at=s.acted_at,
+        )
+        session.add(suggestion)
+        session.flush()
+        suggestion_ids[s.ref] = suggestion.id
+
+    for g in document.gives:
+        session.add(
+            Give(
+                workspace_id=workspace.id,
+                contact_id=contact_ids[g.contact],
+                given_on=g.given_on,
+                kind=g.kind,
+                description=g.description,
+                article_id=mapped(article_ids, g.article),
+                introduced_contact_id=mapped(contact_ids, g.introduced_contact),
+                suggestion_id=mapped(suggestion_ids, g.suggestion),
+                created_at=g.created_at,
+            )
+        )
+    for a in document.asks:
+        session.add(
+            Ask(
+                workspace_id=workspace.id,
+                contact_id=contact_ids[a.contact],
+                asked_on=a.asked_on,
+                description=a.description,
+                created_at=a.created_at,
+            )
+        )
+    session.flush()
+    return {
+        "contacts": len(document.contacts),
+        "articles": len(document.articles),
+        "suggestions": len(document.suggestions),
+        "gives": len(document.gives),
+        "asks": len(document.asks),
+    }
+
+
+# --- contacts as vCard and CSV --------------------------------------------------------------
+
+
+def contacts_vcard(*, session: Session, workspace: Workspace) -> str:
+    """Every contact of the workspace as vCard 3.0."""
+    return write_vcards(
+        CardFields(
+            name=c.name,
+            email=c.email,
+            company=c.company,
+            title=c.title,
+            linkedin_url=c.linkedin_url,
+            notes=c.notes,
+            categories=(f"Tier {c.tier}",),
+        )
+        for c in _contacts(session, workspace)
+    )
+
+
+def contacts_csv(*, session: Session, workspace: Workspace) -> str:
+    """Every contact of the workspace as CSV (a header row, then one row per contact)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_COLUMNS)
+    for c in _contacts(session, workspace):
+        writer.writerow(
+            [
+                c.name,
+                c.email or "",
+                c.company or "",
+                c.title or "",
+                c.field or "",
+                c.tier,
+                c.linkedin_url or "",
+                c.last_contacted_on.isoformat() if c.last_contacted_on else "",
+                "\n".join(p.text for p in c.pain_points if p.active),
+                "\n".join(e.text for e in c.expertise),
+                c.notes or "",
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,203 @@
+"""Fetching a web page to save it as an article, without letting a URL reach inside the network.
+
+A URL is refused unless it is http(s) and every address its host resolves to is public (or the
+host is on the allow-list). The connection then goes to the address that was checked, so a DNS
+answer that changes between the check and the request cannot send it elsewhere. Redirects are
+followed by hand, each hop checked the same way; the size and the total time are bounded.
+"""
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import trafilatura
+
+from app.imports.parsers.common import clean
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_METADATA_ADDRESSES = {
+    ipaddress.ip_address("169.254.169.254"),  # AWS, GCP, Azure, OpenStack
+    ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
+    ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
+}
+_USER_AGENT = "Givefirst/0.1 (saves an article you asked for)"
+
+
+class FetchError(ValueError):
+    """The URL cannot be saved: refused, unreachable, too large, too slow or not a page."""
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    timeout_seconds: float
+    max_bytes: int
+    allowed_hosts: frozenset[str] = frozenset()
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ExtractedArticle:
+    url: str
+    title: str
+    text: str | None
+    summary: str | None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def _why_refused(address: IpAddress) -> str | None:
+    """Why an address must not be fetched from, or None for a public address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_unspecified:
+        return "not a public address"
+    if address in _METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_private:
+        return "a private address"
+    if not address.is_global or address.is_multicast:
+        return "not a public address"
+    return None
+
+
+def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) -> str:
+    """The address to connect to for ``url``, once every address of its host is allowed."""
+    if url.scheme not in ("http", "https"):
+        raise FetchError(f"Only http and https URLs can be saved, not {url.scheme}:.")
+    host = url.host
+    if not host:
+        raise FetchError("The URL has no host.")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
+    except (OSError, UnicodeError, ValueError) as error:
+        raise FetchError(f"The host {host} could not be resolved.") from error
+    if not addresses:
+        raise FetchError(f"The host {host} could not be resolved.")
+    if host.lower() not in policy.allowed_hosts:
+        for address in addresses:
+            if (reason := _why_refused(address)) is not None:
+                raise FetchError(
+                    f"Refused: {host} resolves to {address}, {reason}. Only public web pages "
+                    "can be saved by URL."
+                )
+    return str(addresses[0])
+
+
+def _is_html(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() in _HTML_TYPES
+
+
+def fetch_page(url: str, policy: FetchPolicy, *, resolver: Resolver = resolve) -> FetchedPage:
+    """The HTML of ``url`` after at most ``policy.max_redirects`` checked redirects."""
+    deadline = time.monotonic() + policy.timeout_seconds
+    current = httpx.URL(url)
+    with httpx.Client(
+        timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
+    ) as client:
+        for _ in range(policy.max_redirects + 1):
+            address = _checked_address(current, policy, resolver)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchError(f"The page did not arrive within {policy.timeout_seconds:g} s.")
+            request = client.build_request(
+                "GET",
+                current.copy_with(host=address),
+                headers={
+                    "Host": current.netloc.decode("ascii"),
+                    "User-Agent": _USER_AGENT,
+                    "Accept": "text/html,application/xhtml+xml;q=0.9",
+                },
+                extensions={"sni_hostname": current.host},
+                timeout=remaining,
+            )
+            try:
+                response = client.send(request, stream=True)
+            except httpx.TimeoutException as error:
+                raise FetchError(
+                    f"{current.host} did not answer within {policy.timeout_seconds:g} s."
+                ) from error
+            except httpx.HTTPError as error:
+                raise FetchError(
+                    f"Could not fetch the page from {current.host}: {error}."
+                ) from error
+            try:
+                if response.is_redirect and "location" in response.headers:
+                    current = current.join(response.headers["location"])
+                    continue
+                content = _read_body(response, current, policy, deadline)
+            finally:
+                response.close()
+            return FetchedPage(url=str(current), content=content)
+    raise FetchError(f"More than {policy.max_redirects} redirects.")
+
+
+def _read_body(
+    response: httpx.Response, url: httpx.URL, policy: FetchPolicy, deadline: float
+) -> bytes:
+    if response.status_code >= 400:
+        raise FetchError(f"The page answered HTTP {response.status_code}.")
+    content_type = response.headers.get("content-type", "")
+    if not _is_html(content_type):
+        raise FetchError(
+            f"The page is not HTML (Content-Type: {content_type or 'none'}); only web pages "
+            "can be saved by URL."
+        )
+    limit = f"larger than the {policy.max_bytes:,} bytes allowed"
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > policy.max_bytes:
+        raise FetchError(f"The page is {limit} ({int(declared):,} bytes).")
+    body = bytearray()
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > policy.max_bytes:
+                raise FetchError(f"The page is {limit}.")
+            if time.monotonic() > deadline:
+                raise FetchError(
+                    f"{url.host} took more than {policy.timeout_seconds:g} s to send the page."
+                )
+    except httpx.TimeoutException as error:
+        raise FetchError(
+            f"{url.host} took more than {policy.timeout_seconds:g} s to send the page."
+        ) from error
+    except httpx.HTTPError as error:
+        raise FetchError(f"The page could not be read: {error}.") from error
+    return bytes(body)
+
+
+def extract_article(page: FetchedPage) -> ExtractedArticle:
+    """Title, main text and description of a page (boilerplate such as menus left out)."""
+    document = trafilatura.bare_extraction(
+        page.content, url=page.url, with_metadata=True, include_comments=False
+    )
+    title = text = summary = None
+    if document is not None and not isinstance(document, dict):
+        title, text, summary = (
+            clean(document.title),
+            clean(document.text),
+            clean(document.description),
+        )
+    if title is None and text is None:
+        raise FetchError("No title or readable text was found on the page.")
+    return ExtractedArticle(url=page.url, title=title or page.url, text=text, summary=summary)

@@ -1,0 +1,29 @@
+"""Contact files: which format a file is, and its rows."""
+
+from app.imports.parsers.common import ContactRow, FileRejected, Parsed, decode_text
+from app.imports.parsers.contact_csv import detect_csv, parse_google, parse_linkedin
+from app.imports.parsers.vcard import looks_like_vcard, parse_vcard
+
+CONTACT_FORMATS = {
+    "linkedin": parse_linkedin,
+    "google": parse_google,
+    "vcard": parse_vcard,
+}
+
+
+def detect_contact_format(text: str) -> str:
+    if looks_like_vcard(text):
+        return "vcard"
+    found = detect_csv(text)
+    if found is None:
+        raise FileRejected(
+            "Could not tell the file's format: expected a LinkedIn Connections.csv, a Google "
+            "Contacts CSV or a vCard (.vcf) file."
+        )
+    return found
+
+
+def parse_contacts(data: bytes, format_name: str | None = None) -> Parsed[ContactRow]:
+    """The contacts of ``data``, in ``format_name`` or the format detected."""
+    text = decode_text(data)
+    return CONTACT_FORMATS[format_name or detect_contact_format(text)](text)

@@ -1,0 +1,260 @@
+"""HTTP routes to bring records in (files, URLs, a workspace export) and take them out."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi.responses import PlainTextResponse
+from sqlalchemy.orm import Session
+
+from app.articles.schemas import ArticlePublic, ArticleSaved
+from app.config import Settings
+from app.deps import IndexerDep, SessionDep, SettingsDep, WorkspaceDep
+from app.imports import export, service
+from app.imports.fetch import FetchError, FetchPolicy
+from app.imports.limits import too_large_message
+from app.imports.parsers.common import FileRejected
+from app.imports.schemas import (
+    ArticleFormat,
+    ArticleFromUrl,
+    ContactFormat,
+    ImportReport,
+    RestoreReport,
+    WorkspaceDocument,
+)
+from app.indexing import RecordIndexer
+from app.models import Workspace
+
+router = APIRouter(tags=["import and export"])
+
+_REJECTED: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The file is larger than the upload limit; nothing was imported."},
+    422: {"description": "The file cannot be read (empty, not UTF-8, not the format named)."},
+}
+UploadedFile = Annotated[UploadFile, File(description="The file to import.")]
+
+
+def _read_upload(upload: UploadFile, limit: int) -> bytes:
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, too_large_message(limit))
+    return data
+
+
+def _format(query: str | None, form: str | None) -> str | None:
+    if query and form and query != form:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"format is given twice, as {query!r} and {form!r}: give it once.",
+        )
+    return query or form
+
+
+def _rejected(error: Exception) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+
+
+def _import(
+    apply: Callable[..., ImportReport],
+    file: UploadFile,
+    session: Session,
+    indexer: RecordIndexer,
+    workspace: Workspace,
+    settings: Settings,
+    format_name: str | None,
+) -> ImportReport:
+    data = _read_upload(file, settings.import_max_bytes)
+    try:
+        return apply(
+            session=session,
+            indexer=indexer,
+            workspace=workspace,
+            data=data,
+            format_name=format_name,
+            today=date.today(),
+        )
+    except FileRejected as error:
+        raise _rejected(error) from error
+
+
+@router.post("/imports/contacts", responses=_REJECTED)
+def import_contacts(
+    file: UploadedFile,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+    format_query: Annotated[
+        ContactFormat | None,
+        Query(alias="format", description="Default: detected from the file."),
+    ] = None,
+    format_form: Annotated[ContactFormat | None, Form(alias="format")] = None,
+) -> ImportReport:
+    """Import a LinkedIn ``Connections.csv``, a Google Contacts CSV or a vCard file.
+
+    New contacts get the workspace's default tier. A contact already stored (same e-mail, else
+    same LinkedIn URL, else same name and company) is updated, so importing a file twice creates
+    no duplicates. Rows that cannot be read are skipped and listed in the report.
+    """
+    return _import(
+        service.import_contact_file,
+        file,
+        session,
+        indexer,
+        workspace,
+        settings,
+        _format(format_query, format_form),
+    )
+
+
+@router.post("/imports/articles", responses=_REJECTED)
+def import_articles(
+    file: UploadedFile,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+    format_query: Annotated[
+        ArticleFormat | None,
+        Query(alias="format", description="Default: detected from the file."),
+    ] = None,
+    format_form: Annotated[ArticleFormat | None, Form(alias="format")] = None,
+) -> ImportReport:
+    """Import browser bookmarks (folders become tags), an OPML feed list or an RSS/Atom feed.
+
+    A link already saved keeps its title and text and gains the file's tags.
+    """
+    return _import(
+        service.import_article_file,
+        file,
+        session,
+        indexer,
+        workspace,
+        settings,
+        _format(format_query, format_form),
+    )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=settings.fetch_max_bytes,
+        allowed_hosts=frozenset(settings.fetch_allowed_hosts),
+    )
+
+
+@router.post(
+    "/articles/from-url",
+    tags=["articles"],
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": ArticleSaved, "description": "The URL was saved already: refreshed."},
+        422: {"description": "Not a public http(s) web page, too large, too slow, or unreadable."},
+    },
+)
+def save_article_from_url(
+    data: ArticleFromUrl,
+    response: Response,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+) -> ArticleSaved:
+    """Fetch a web page and save its title and main text as an article.
+
+    Only public http(s) pages: hosts that resolve to loopback, private, link-local or cloud
+    metadata addresses are refused, and so are non-HTML answers, pages over the size limit and
+    servers slower than the time limit. Redirects are checked hop by hop.
+    """
+    try:
+        article, created = service.save_from_url(
+            session=session,
+            indexer=indexer,
+            workspace=workspace,
+            url=data.url,
+            tags=data.tags,
+            policy=fetch_policy(settings),
+            today=date.today(),
+        )
+    except FetchError as error:
+        raise _rejected(error) from error
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return ArticleSaved(**ArticlePublic.model_validate(article).model_dump(), created=created)
+
+
+@router.post(
+    "/imports/workspace",
+    responses={
+        **_REJECTED,
+        409: {"description": "The workspace is not empty: a restore goes into an empty one."},
+    },
+)
+def restore_workspace(
+    file: UploadedFile,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+) -> RestoreReport:
+    """Restore a ``GET /export`` document into this workspace, which must be empty."""
+    data = _read_upload(file, settings.restore_max_bytes)
+    try:
+        document = export.read_document(data)
+        counts = export.restore_workspace(
+            session=session,
+            indexer=indexer,
+            workspace=workspace,
+            document=document,
+            today=date.today(),
+        )
+    except FileRejected as error:
+        raise _rejected(error) from error
+    except export.WorkspaceNotEmptyError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    return RestoreReport(**counts)
+
+
+def _attachment(workspace_name: str, extension: str) -> dict[str, str]:
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in workspace_name)
+    filename = f"givefirst-{safe}-{date.today().isoformat()}.{extension}"
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@router.get("/export")
+def export_workspace(
+    response: Response, session: SessionDep, workspace: WorkspaceDep
+) -> WorkspaceDocument:
+    """The whole workspace as one JSON document: contacts with their pain points and expertise,
+    articles, gives, asks and the suggestions acted on (sent or dismissed)."""
+    response.headers.update(_attachment(workspace.name, "json"))
+    return export.export_workspace(session=session, workspace=workspace, now=datetime.now(UTC))
+
+
+@router.get(
+    "/export/contacts.vcf",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/vcard": {}}}},
+)
+def export_contacts_vcard(session: SessionDep, workspace: WorkspaceDep) -> PlainTextResponse:
+    """Every contact as vCard 3.0, for an address book."""
+    return PlainTextResponse(
+        export.contacts_vcard(session=session, workspace=workspace),
+        media_type="text/vcard; charset=utf-8",
+        headers=_attachment(workspace.name, "vcf"),
+    )
+
+
+@router.get(
+    "/export/contacts.csv",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_contacts_csv(session: SessionDep, workspace: WorkspaceDep) -> PlainTextResponse:
+    """Every contact as CSV (pain points and expertise one per line inside their cell)."""
+    return PlainTextResponse(
+        export.contacts_csv(session=session, workspace=workspace),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(workspace.name, "csv"),
+    )

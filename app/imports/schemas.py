@@ -1,0 +1,178 @@
+"""Import reports, the save-by-URL request and the workspace export document."""
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
+
+from app.articles.schemas import TagList
+from app.ledger.schemas import Description
+from app.schemas import (
+    ArticleText,
+    ExpertiseText,
+    HttpUrlStr,
+    InputModel,
+    Name,
+    Notes,
+    PainPointText,
+    ShortText,
+    Summary,
+    Tier,
+    Title,
+)
+from app.suggestions.schemas import DismissReason
+
+ContactFormat = Literal["linkedin", "google", "vcard"]
+ArticleFormat = Literal["bookmarks", "opml", "feed"]
+Ref = Annotated[int, Field(ge=1, le=10_000_000)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+SuggestionKind = Literal["article", "introduction", "check_in"]
+GiveKind = Literal["article", "introduction", "check_in", "other"]
+ActedStatus = Literal["sent", "dismissed"]
+
+
+class RowProblem(BaseModel):
+    record: int = Field(description="The record's number in the file: 1 is the first row or card.")
+    line: int | None = Field(description="The line of the file it starts on, where known.")
+    reason: str
+
+
+class ImportReport(BaseModel):
+    format: str = Field(description="The format the file was read as.")
+    created: int
+    updated: int = Field(description="Records matched and changed by the file.")
+    unchanged: int = Field(description="Records matched that the file had nothing new for.")
+    skipped: int
+    skipped_rows: list[RowProblem] = Field(description="Each skipped record and why.")
+    warnings: list[RowProblem] = Field(
+        description="Records kept with something left out, and what."
+    )
+
+    def summary_lines(self) -> list[str]:
+        """The report as lines of text (for the command line)."""
+        lines = [
+            f"Read as {self.format}: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.skipped} skipped."
+        ]
+        for label, problems in (("skipped", self.skipped_rows), ("warning", self.warnings)):
+            for p in problems:
+                where = f"line {p.line}" if p.line is not None else f"record {p.record}"
+                lines.append(f"  {label}: {where}: {p.reason}")
+        return lines
+
+
+class ArticleFromUrl(InputModel):
+    url: HttpUrlStr
+    tags: TagList = Field(default_factory=list)
+
+
+# --- the workspace document -----------------------------------------------------------------
+
+
+class ExportedWorkspace(InputModel):
+    name: str = Field(max_length=100, description="Informative: a restore keeps its own name.")
+    default_tier: Tier
+    cadence_a_days: Annotated[int, Field(ge=1, le=3650)] | None
+    cadence_b_days: Annotated[int, Field(ge=1, le=3650)] | None
+    cadence_c_days: Annotated[int, Field(ge=1, le=3650)] | None
+
+
+class ExportedPainPoint(InputModel):
+    ref: Ref
+    text: PainPointText
+    noted_on: date
+    active: bool
+    created_at: datetime
+
+
+class ExportedContact(InputModel):
+    ref: Ref
+    name: Name
+    email: EmailStr | None
+    company: ShortText | None
+    title: ShortText | None
+    field: ShortText | None
+    tier: Tier
+    notes: Notes | None
+    linkedin_url: HttpUrlStr | None
+    last_contacted_on: date | None
+    pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
+    expertise: Annotated[list[ExpertiseText], Field(max_length=50)]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExportedArticle(InputModel):
+    ref: Ref
+    title: Title
+    url: HttpUrlStr | None
+    summary: Summary | None
+    text: ArticleText | None
+    tags: TagList
+    saved_on: date
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExportedSuggestion(InputModel):
+    """A suggestion acted on (sent or dismissed); open ones are recomputed, not exported."""
+
+    ref: Ref
+    contact: Ref
+    kind: SuggestionKind
+    article: Ref | None
+    introduce_contact: Ref | None
+    pain_point: Ref | None
+    check_in_on: date | None = Field(description="The day a check-in was suggested.")
+    score: float
+    reason: LongText
+    matched_text: LongText | None
+    drafts: Annotated[
+        dict[Annotated[str, StringConstraints(max_length=100)], LongText], Field(max_length=10)
+    ]
+    status: ActedStatus
+    dismiss_reason: DismissReason | None
+    created_at: datetime
+    acted_at: datetime | None
+
+
+class ExportedGive(InputModel):
+    contact: Ref
+    given_on: date
+    kind: GiveKind
+    description: Description
+    article: Ref | None
+    introduced_contact: Ref | None
+    suggestion: Ref | None
+    created_at: datetime
+
+
+class ExportedAsk(InputModel):
+    contact: Ref
+    asked_on: date
+    description: Description
+    created_at: datetime
+
+
+class WorkspaceDocument(InputModel):
+    """Everything a workspace holds; records refer to each other by ``ref`` numbers."""
+
+    format: Literal["givefirst-workspace"] = "givefirst-workspace"
+    version: Literal[1] = 1
+    exported_at: datetime
+    workspace: ExportedWorkspace
+    contacts: list[ExportedContact]
+    articles: list[ExportedArticle]
+    suggestions: list[ExportedSuggestion]
+    gives: list[ExportedGive]
+    asks: list[ExportedAsk]
+
+
+class RestoreReport(BaseModel):
+    """How many records of each kind the restore created."""
+
+    contacts: int
+    articles: int
+    suggestions: int
+    gives: int
+    asks: int

@@ -1,0 +1,324 @@
+"""GET /export and POST /imports/workspace: a workspace out and back, exactly; contacts as vCard
+and CSV."""
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import (
+    Api,
+    Headers,
+    Json,
+    error_text,
+    get_json,
+    make_article,
+    make_contact,
+    snapshot,
+)
+
+
+def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
+    """A workspace with everything in it: preferences, contacts with pain points (one resolved)
+    and expertise, articles, gives, asks, and suggestions sent and dismissed."""
+    client.patch(
+        "/workspace", json={"default_tier": "A", "cadence_b_days": 30}, headers=headers
+    ).raise_for_status()
+    svp = make_contact(
+        client,
+        headers,
+        name="Dana Reyes",
+        email="dana@northwind.example",
+        company="Northwind Traders",
+        title="SVP HR",
+        tier="B",
+        notes="Met at SHRM.\nLikes data.",
+        linkedin_url="https://www.linkedin.com/in/dana",
+        pain_points=[
+            "Finding the right firm to run our employee engagement survey",
+            {"text": "Onboarding remote hires", "noted_on": "2024-02-01"},
+        ],
+        last_contacted_on="2025-01-15",
+    )
+    expert = make_contact(
+        client,
+        headers,
+        name="Ken Okafor",
+        company="Survey Partners",
+        expertise=["Running employee engagement surveys", "Choosing survey vendors"],
+    )
+    quiet = make_contact(client, headers, name="Zoë Ångström", tier="C", field="Consulting")
+    client.delete(
+        f"/contacts/{svp['id']}/pain-points/{svp['pain_points'][1]['id']}", headers=headers
+    ).raise_for_status()
+    vendor = make_article(
+        client,
+        headers,
+        title="How to choose an engagement survey vendor",
+        url="https://example.org/survey-vendors",
+        summary="Questions to ask before you sign.",
+        text="Choosing a firm to run your employee engagement survey: benchmarks, anonymity, "
+        "action planning. " * 20,
+        tags=["surveys", "vendors"],
+        saved_on="2025-03-01",
+    )
+    make_article(client, headers, title="A note with no URL", text="Plain text.")
+
+    items = get_json(client, f"/contacts/{svp['id']}/suggestions", headers, limit=5)["items"]
+    article = next(i for i in items if i["kind"] == "article")
+    intro = next(i for i in items if i["kind"] == "introduction")
+    client.post(f"/suggestions/{article['id']}/sent", headers=headers).raise_for_status()
+    client.post(
+        f"/suggestions/{intro['id']}/dismiss", json={"reason": "bad_timing"}, headers=headers
+    ).raise_for_status()
+    check_in = get_json(client, f"/contacts/{quiet['id']}/suggestions", headers)["items"][0]
+    assert check_in["kind"] == "check_in"
+    client.post(
+        f"/suggestions/{check_in['id']}/dismiss", json={"reason": "not_relevant"}, headers=headers
+    ).raise_for_status()
+    client.post(
+        f"/contacts/{expert['id']}/gives",
+        json={"description": "Sent a podcast", "given_on": "2025-02-02"},
+        headers=headers,
+    ).raise_for_status()
+    client.post(
+        f"/contacts/{expert['id']}/asks",
+        json={"description": "Asked for a reference", "asked_on": "2025-02-10"},
+        headers=headers,
+    ).raise_for_status()
+    return {"svp": svp["id"], "expert": expert["id"], "quiet": quiet["id"], "article": vendor["id"]}
+
+
+def export(client: TestClient, headers: Headers) -> Json:
+    response = client.get("/export", headers=headers)
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    document: Json = response.json()
+    return document
+
+
+def restore(client: TestClient, headers: Headers, data: bytes) -> Any:
+    return client.post("/imports/workspace", headers=headers, files={"file": ("export.json", data)})
+
+
+def comparable(document: Json) -> Json:
+    """The document without what differs by design: when it was made, the workspace's name."""
+    return {
+        **{k: v for k, v in document.items() if k != "exported_at"},
+        "workspace": {k: v for k, v in document["workspace"].items() if k != "name"},
+    }
+
+
+def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) -> None:
+    build_workspace(client, headers)
+
+    document = export(client, headers)
+
+    assert (document["format"], document["version"]) == ("givefirst-workspace", 1)
+    assert document["workspace"] == {
+        "name": "acme",
+        "default_tier": "A",
+        "cadence_a_days": None,
+        "cadence_b_days": 30,
+        "cadence_c_days": None,
+    }
+    dana, ken, zoe = document["contacts"]
+    assert [c["ref"] for c in document["contacts"]] == [1, 2, 3]
+    assert dana["email"] == "dana@northwind.example"
+    assert [(p["ref"], p["active"]) for p in dana["pain_points"]] == [(1, True), (2, False)]
+    assert dana["pain_points"][1]["noted_on"] == "2024-02-01"
+    assert ken["expertise"] == ["Running employee engagement surveys", "Choosing survey vendors"]
+    assert (zoe["tier"], zoe["field"]) == ("C", "Consulting")
+    assert [a["tags"] for a in document["articles"]] == [["surveys", "vendors"], []]
+    statuses = sorted((s["kind"], s["status"]) for s in document["suggestions"])
+    assert statuses == [
+        ("article", "sent"),
+        ("check_in", "dismissed"),
+        ("introduction", "dismissed"),
+    ]
+    sent = next(s for s in document["suggestions"] if s["status"] == "sent")
+    assert (sent["contact"], sent["article"], sent["pain_point"]) == (1, 1, 1)
+    assert sorted((g["contact"], g["kind"], g["suggestion"]) for g in document["gives"]) == [
+        (1, "article", sent["ref"]),
+        (2, "other", None),
+    ]
+    assert document["asks"] == [
+        {
+            "contact": 2,
+            "asked_on": "2025-02-10",
+            "description": "Asked for a reference",
+            "created_at": document["asks"][0]["created_at"],
+        }
+    ]
+
+
+def test_restore_round_trip_is_exact(api: Api, headers: Headers) -> None:
+    ids = build_workspace(api.client, headers)
+    original = export(api.client, headers)
+    other = api.headers("restored")
+
+    response = restore(api.client, other, json.dumps(original).encode())
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "contacts": 3,
+        "articles": 2,
+        "suggestions": 3,
+        "gives": 2,
+        "asks": 1,
+    }
+    restored = export(api.client, other)
+    assert restored["workspace"]["name"] == "restored"
+    assert comparable(restored) == comparable(original)
+    # What the API shows is the same too (ids aside), and the engine's memory came along: the
+    # article sent to Dana is never suggested to her again, the dismissed introduction neither.
+    dana = next(
+        c for c in get_json(api.client, "/contacts", other)["items"] if c["name"] == "Dana Reyes"
+    )
+    before = get_json(api.client, f"/contacts/{ids['svp']}", headers)
+    assert {k: v for k, v in dana.items() if k not in ("id", "pain_points")} == {
+        k: v for k, v in before.items() if k not in ("id", "pain_points")
+    }
+    again = get_json(api.client, f"/contacts/{dana['id']}/suggestions", other, limit=5)["items"]
+    assert all(i["kind"] not in ("article", "introduction") for i in again), again
+    ledger = get_json(api.client, f"/contacts/{dana['id']}/ledger", other)
+    assert [g["kind"] for g in ledger["gives"]] == ["article"]
+
+
+def test_restored_records_are_indexed(api: Api, headers: Headers) -> None:
+    make_article(
+        api.client,
+        headers,
+        title="How to choose an engagement survey vendor",
+        url="https://example.org/survey-vendors",
+        text="Choosing a firm to run your employee engagement survey.",
+    )
+    make_contact(api.client, headers, name="Dana", pain_points=["Picking a survey vendor"])
+    other = api.headers("restored")
+
+    response = restore(api.client, other, api.client.get("/export", headers=headers).content)
+    assert response.status_code == 200, response.text
+
+    dana = get_json(api.client, "/contacts", other)["items"][0]
+    items = get_json(api.client, f"/contacts/{dana['id']}/suggestions", other)["items"]
+    assert items[0]["kind"] == "article"
+    assert items[0]["article"]["url"] == "https://example.org/survey-vendors"
+
+
+def test_restore_needs_an_empty_workspace(client: TestClient, headers: Headers) -> None:
+    build_workspace(client, headers)
+    document = client.get("/export", headers=headers).content
+    before = snapshot(client, headers)
+
+    response = restore(client, headers, document)
+
+    assert response.status_code == 409
+    assert "empty workspace" in error_text(response)
+    assert snapshot(client, headers) == before
+
+
+def _broken(document: Json, change: str) -> bytes:
+    broken = json.loads(json.dumps(document))
+    if change == "dangling-ref":
+        broken["gives"][0]["contact"] = 99
+    elif change == "duplicate-ref":
+        broken["contacts"][1]["ref"] = 1
+    elif change == "bad-email":
+        broken["contacts"][0]["email"] = "not an email"
+    elif change == "unknown-field":
+        broken["contacts"][0]["favourite_colour"] = "blue"
+    elif change == "wrong-version":
+        broken["version"] = 2
+    return json.dumps(broken).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("dangling-ref", "no contact with ref 99"),
+        ("duplicate-ref", "share a ref"),
+        ("bad-email", "contacts.0.email"),
+        ("unknown-field", "favourite_colour"),
+        ("wrong-version", "version"),
+    ],
+)
+def test_a_broken_export_restores_nothing(
+    api: Api, headers: Headers, change: str, expected: str
+) -> None:
+    build_workspace(api.client, headers)
+    data = _broken(export(api.client, headers), change)
+    other = api.headers("restored")
+    before = snapshot(api.client, other)
+
+    response = restore(api.client, other, data)
+
+    assert response.status_code == 422, response.text
+    assert expected in error_text(response)
+    assert snapshot(api.client, other) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(b"", "empty"), (b"{not json", "not a Givefirst workspace export"), (b"[]", "export")],
+)
+def test_a_file_that_is_not_an_export_is_refused(
+    client: TestClient, headers: Headers, data: bytes, expected: str
+) -> None:
+    response = restore(client, headers, data)
+
+    assert response.status_code == 422
+    assert expected in error_text(response)
+    assert get_json(client, "/contacts", headers)["total"] == 0
+
+
+def test_contacts_as_vcard_import_back(api: Api, headers: Headers) -> None:
+    build_workspace(api.client, headers)
+    make_contact(
+        api.client,
+        headers,
+        name="Long Notes",
+        notes="Ünïcödé; commas, semicolons; and a very long line " * 4,
+    )
+
+    response = api.client.get("/export/contacts.vcf", headers=headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/vcard")
+    text = response.text
+    assert text.count("BEGIN:VCARD") == 4
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))  # folded
+    other = api.headers("restored")
+    imported = api.client.post(
+        "/imports/contacts", headers=other, files={"file": ("c.vcf", response.content)}
+    )
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 4
+    fields = ("name", "email", "company", "title", "linkedin_url", "notes")
+
+    def view(key: Headers) -> list[tuple[Any, ...]]:
+        items = get_json(api.client, "/contacts", key)["items"]
+        return sorted(tuple(c[f] for f in fields) for c in items)
+
+    assert view(other) == view(headers)
+
+
+def test_contacts_as_csv(client: TestClient, headers: Headers) -> None:
+    build_workspace(client, headers)
+
+    response = client.get("/export/contacts.csv", headers=headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert [r["Name"] for r in rows] == ["Dana Reyes", "Ken Okafor", "Zoë Ångström"]
+    dana = rows[0]
+    assert dana["Email"] == "dana@northwind.example"
+    assert dana["Tier"] == "B"
+    assert dana["Notes"] == "Met at SHRM.\nLikes data."
+    assert dana["Pain Points"] == "Finding the right firm to run our employee engagement survey"
+    assert rows[1]["Expertise"] == "Running employee engagement surveys\nChoosing survey vendors"
+    assert dana["Last Contacted On"] == date.today().isoformat()  # the article sent today
