@@ -50,7 +50,10 @@ class _Entry(NamedTuple):
 
 
 class Searcher(Protocol):
-    """What the engine needs from an index: hybrid search within one workspace and kind."""
+    """What the engine needs from an index: hybrid search within one workspace and kind.
+
+    Implementations subclass it and write ``search_many``; ``search`` comes with it.
+    """
 
     def search_many(
         self,
@@ -65,6 +68,27 @@ class Searcher(Protocol):
         """For each query, its ``limit`` best points (best first); ``record_ids`` limits the
         search to those records' points."""
         ...
+
+    def search(
+        self,
+        workspace_id: int,
+        kind: Kind,
+        dense: npt.NDArray[np.float32],
+        keywords: SparseVector,
+        *,
+        limit: int,
+        keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
+        record_ids: set[int] | None = None,
+    ) -> list[Hit]:
+        """One query's ``limit`` best points, best first (``search_many`` for one query)."""
+        return self.search_many(
+            workspace_id,
+            kind,
+            [Query(dense, keywords)],
+            limit=limit,
+            keyword_weight=keyword_weight,
+            record_ids=record_ids,
+        )[0]
 
 
 def fuse(dense: Any, keyword: Any, weight: float) -> Any:
@@ -241,7 +265,7 @@ class _Table:
         return scores / np.float32(ceiling)
 
 
-class ExactIndex:
+class ExactIndex(Searcher):
     """Points in memory, by workspace and kind; exact hybrid search over them. Thread-safe."""
 
     def __init__(self, dimension: int) -> None:
@@ -299,27 +323,6 @@ class ExactIndex:
         """(point id, workspace id, kind) of every point held."""
         with self._lock:
             return [(pid, ws, kind) for pid, (ws, kind) in self._table_of.items()]
-
-    def search(
-        self,
-        workspace_id: int,
-        kind: Kind,
-        dense: npt.NDArray[np.float32],
-        keywords: SparseVector,
-        *,
-        limit: int,
-        keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
-        record_ids: set[int] | None = None,
-    ) -> list[Hit]:
-        """One query's ``limit`` best points, best first."""
-        return self.search_many(
-            workspace_id,
-            kind,
-            [Query(dense, keywords)],
-            limit=limit,
-            keyword_weight=keyword_weight,
-            record_ids=record_ids,
-        )[0]
 
     def search_many(
         self,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from embeddings.exact import DEFAULT_KEYWORD_WEIGHT, ExactIndex, fuse
+from embeddings.exact import DEFAULT_KEYWORD_WEIGHT, ExactIndex, Searcher, fuse
 from embeddings.points import Hit, IndexPoint, Kind, Query
 from embeddings.text import SparseVector
 
@@ -37,7 +37,7 @@ _SCROLL_PAGE = 2_000
 _LOAD_PAGE = 20_000  # one scroll call per page when loading: local mode pays per call
 
 
-class VectorIndex:
+class VectorIndex(Searcher):
     """Points in one Qdrant collection per embedding model; searches scoped to one workspace."""
 
     def __init__(
@@ -213,30 +213,6 @@ class VectorIndex:
                 return
 
     # -- reads ------------------------------------------------------------------------------
-
-    def search(
-        self,
-        workspace_id: int,
-        kind: Kind,
-        dense: np.ndarray,
-        keywords: SparseVector,
-        *,
-        limit: int,
-        keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
-        record_ids: set[int] | None = None,
-    ) -> list[Hit]:
-        """The ``limit`` best points of ``kind`` in the workspace for one query, best first.
-
-        ``record_ids`` limits the search to the points of those records.
-        """
-        return self.search_many(
-            workspace_id,
-            kind,
-            [Query(dense, keywords)],
-            limit=limit,
-            keyword_weight=keyword_weight,
-            record_ids=record_ids,
-        )[0]
 
     def search_many(
         self,

@@ -87,10 +87,10 @@ def plan_day(
                     items.append(PlannedItem(contact, due_on[contact.id], gift[0]))
     listed = {item.contact.id for item in items}
     overflow = [c for c in due if c.id not in listed]
+    days = [overflow[i : i + config.budget] for i in range(0, len(overflow), config.budget)]
     coming_up = [
-        (day + timedelta(n + 1), overflow[n * config.budget : (n + 1) * config.budget])
-        for n in range(config.coming_up_days)
-        if overflow[n * config.budget : (n + 1) * config.budget]
+        (day + timedelta(n), contacts)
+        for n, contacts in enumerate(days[: config.coming_up_days], start=1)
     ]
     return DayPlan(day=day, items=items, due_count=len(due), coming_up=coming_up)
 
