@@ -1,4 +1,4 @@
-"""The ``givefirst`` command line: serve, keys, reindex, nightly, import, export."""
+"""The ``givefirst`` command line: serve, keys, reindex, model, nightly, import, export."""
 
 import logging
 import sys
@@ -14,7 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings, get_settings
 from app.db import session_scope
 from app.imports.cli import export_command, import_cli
-from app.runtime import VectorStoreLockedError, open_database, runtime_scope
+from app.runtime import (
+    VectorStoreLockedError,
+    configured_model,
+    open_database,
+    runtime_scope,
+)
 from app.workspaces import service as workspaces
 
 cli = typer.Typer(
@@ -104,6 +109,29 @@ def reindex() -> None:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"Index rebuilt: {written} points.")
+
+
+@cli.command()
+def model() -> None:
+    """Load the configured embedding model and say what runs it.
+
+    On the ONNX backend the first use exports the graph into the cache folder (a few seconds);
+    run this once after installing, or while building an image, so the server starts fast.
+    """
+    from embeddings.onnx_backend import OnnxEmbedder
+
+    settings = get_settings()
+    try:
+        embedder = configured_model(settings)
+    except (OSError, ValueError, RuntimeError) as error:
+        typer.echo(f"Error: cannot load the model: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"model\t{embedder.model_id}")
+    typer.echo(f"dimension\t{embedder.dimension}")
+    if isinstance(embedder, OnnxEmbedder):
+        typer.echo(f"backend\tonnx\ngraph\t{embedder.graph}")
+    else:
+        typer.echo("backend\ttorch")
 
 
 @cli.command()

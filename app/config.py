@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
 from app.suggestions.engine import EngineConfig
+from embeddings.embedder import Backend
 
 
 class Settings(BaseSettings):
@@ -36,6 +37,15 @@ class Settings(BaseSettings):
     model: str | None = Field(
         default=None,
         description="A local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2.",
+    )
+    embedding_backend: Backend = Field(
+        default="auto",
+        description="onnx (the model exported to ONNX once, run by onnxruntime), torch "
+        "(sentence-transformers), or auto: onnx where the model allows it, else torch.",
+    )
+    onnx_dir: Path | None = Field(
+        default=None,
+        description="Where the exported ONNX graphs are kept; default: ~/.cache/givefirst/onnx.",
     )
 
     cadence_a_days: int = Field(default=90, ge=1, le=3650)

@@ -21,7 +21,7 @@ from app.db import create_db_engine, create_session_factory, migrate, session_sc
 from app.indexing import RecordIndexer
 from app.suggestions.engine import SuggestionEngine
 from embeddings.cache import EmbeddingCache
-from embeddings.embedder import CachedEmbedder, load_model
+from embeddings.embedder import CachedEmbedder, Embedder, load_model
 from embeddings.index import VectorIndex
 
 log = logging.getLogger(__name__)
@@ -74,11 +74,18 @@ def open_qdrant(settings: Settings) -> QdrantClient:
         raise
 
 
+def configured_model(settings: Settings) -> Embedder:
+    """The configured model on the configured backend, loaded once per process."""
+    return load_model(
+        settings.model, backend=settings.embedding_backend, onnx_dir=settings.onnx_dir
+    )
+
+
 def open_embedder(runtime: Runtime) -> CachedEmbedder:
     """The configured model behind the persistent embedding cache (kept on ``runtime``)."""
     settings = runtime.settings
     runtime.embedding_cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3")
-    return CachedEmbedder(load_model(settings.model), runtime.embedding_cache)
+    return CachedEmbedder(configured_model(settings), runtime.embedding_cache)
 
 
 def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:

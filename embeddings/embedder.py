@@ -6,18 +6,26 @@ loads any local sentence-transformers folder (by default the all-MiniLM-L6-v2 mo
 any embedder so that no text is embedded twice.
 """
 
+import hashlib
+import logging
 import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from embeddings.cache import EmbeddingCache, text_hash
 
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
 Vectors = npt.NDArray[np.float32]
+Backend = Literal["auto", "onnx", "torch"]
 
 
 def use_offline_mode() -> None:
@@ -78,7 +86,7 @@ class SentenceTransformerEmbedder:
         if dimension is None:
             raise ValueError(f"{self._path}: the model does not say its embedding dimension")
         self._dimension = int(dimension)
-        self._model_id = f"{self._path.name}:{_folder_fingerprint(self._path)}"
+        self._model_id = model_id_of(self._path)
 
     @property
     def model_id(self) -> str:
@@ -87,6 +95,11 @@ class SentenceTransformerEmbedder:
     @property
     def dimension(self) -> int:
         return self._dimension
+
+    @property
+    def sentence_transformer(self) -> "SentenceTransformer":
+        """The loaded model itself (the ONNX export reads its modules)."""
+        return self._model
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
         if not texts:
@@ -107,9 +120,15 @@ class SentenceTransformerEmbedder:
         return self._encode(texts)
 
 
+def model_id_of(path: Path) -> str:
+    """Names the vector space of the model in ``path``: its folder name and a fingerprint of its
+    weights. Every backend that runs these weights to the same vectors shares this id (and so
+    the embedding cache and the index)."""
+    return f"{path.name}:{_folder_fingerprint(path)}"
+
+
 def _folder_fingerprint(path: Path) -> str:
     """A short id of the weights: two folders with the same weights share a vector space."""
-    import hashlib
 
     digest = hashlib.sha256()
     for name in ("model.safetensors", "pytorch_model.bin", "config.json"):
@@ -171,7 +190,38 @@ class _Compute(Protocol):
     def __call__(self, texts: Sequence[str]) -> Vectors: ...
 
 
+def load_model(
+    model_path: str | Path | None = None,
+    *,
+    backend: Backend = "auto",
+    onnx_dir: Path | None = None,
+) -> Embedder:
+    """The model at ``model_path`` (default: the packaged MiniLM), loaded once per process.
+
+    ``backend`` "torch" runs sentence-transformers (the reference, and what loads any model);
+    "onnx" runs the same weights exported to ONNX in ``onnx_dir`` (``embeddings.onnx_backend``);
+    "auto" takes ONNX where the model's layout allows it and falls back to torch, saying why.
+    """
+    path = Path(model_path) if model_path else packaged_model_path()
+    return _load_model(path, backend, onnx_dir or default_onnx_dir())
+
+
 @lru_cache(maxsize=4)
-def load_model(model_path: str | None = None) -> SentenceTransformerEmbedder:
-    """The model at ``model_path`` (default: the packaged MiniLM), loaded once per process."""
-    return SentenceTransformerEmbedder(model_path or packaged_model_path())
+def _load_model(path: Path, backend: Backend, onnx_dir: Path) -> Embedder:
+    use_offline_mode()
+    if backend != "torch":
+        from embeddings.onnx_backend import UnsupportedModelError, open_onnx_embedder
+
+        try:
+            return open_onnx_embedder(path, onnx_dir)
+        except (UnsupportedModelError, ImportError, OSError, RuntimeError) as error:
+            if backend == "onnx":
+                raise
+            log.warning("Embedding with torch: the ONNX backend is unavailable (%s)", error)
+    return SentenceTransformerEmbedder(path)
+
+
+def default_onnx_dir() -> Path:
+    """Where exported ONNX graphs are kept: the user's cache folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "givefirst" / "onnx"

@@ -1,13 +1,16 @@
-r"""Benchmark of the packaged embedding model (all-MiniLM-L6-v2) on the CPU.
+r"""Benchmark of the packaged embedding model (all-MiniLM-L6-v2) on the CPU, on both backends:
+torch (sentence-transformers, the reference) and ONNX (onnxruntime, the default).
 
-Measures, on ``--threads`` torch threads (default 2):
+Measures, on ``--threads`` torch threads (default 2; onnxruntime uses one thread per core):
 
-* cold start: the time to import torch and load the model in a fresh subprocess (so nothing is
-  loaded yet; the OS page cache may still hold the weight file after the first run), and the
-  resident memory after loading (VmRSS) and at its peak (VmHWM);
+* cold start: the time to load the model in a fresh subprocess (imports included; the OS page
+  cache may still hold the weight file after the first run), and the resident memory after
+  loading (VmRSS) and at its peak (VmHWM), per backend;
 * throughput in texts/second for short pain-point-like texts (~12 words) and ~200-word passages at
-  each batch size (default 8, 32, 64), the median of ``--repeats`` runs;
-* peak RSS of this process after loading the model and after the throughput runs;
+  each batch size (default 8, 32, 64), the median of ``--repeats`` runs, the backends taking turns
+  so that both see the same machine;
+* agreement: the cosine between the two backends' vectors, and the overlap of the top-10
+  passages each ranks for the short texts;
 * the embedding cache: the same texts through ``CachedEmbedder`` + ``EmbeddingCache`` a first time
   (model + cache writes) and a second time (cache hits only), and the latency of one single-text
   cache hit (what the engine pays per pain point in production).
@@ -138,14 +141,15 @@ def timed(fn: Callable[[], Any]) -> float:
 _COLD_CHILD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-import torch
-torch.set_num_threads(int(sys.argv[1]))
-t1 = time.perf_counter()
+backend = sys.argv[2]
+if backend == "torch":
+    import torch
+    torch.set_num_threads(int(sys.argv[1]))
 from embeddings.embedder import load_model
-model = load_model()
-t2 = time.perf_counter()
+model = load_model(backend=backend)
+t1 = time.perf_counter()
 model.embed_queries(["Struggling with onboarding remote engineers"])
-t3 = time.perf_counter()
+t2 = time.perf_counter()
 def status():
     out = {}
     for line in open("/proc/self/status"):
@@ -154,17 +158,19 @@ def status():
             out[key] = int(value.split()[0])
     return out
 after_load = status()
-print(json.dumps({"import_torch": t1 - t0, "load_model": t2 - t1, "first_vector": t3 - t2,
+print(json.dumps({"load_model": t1 - t0, "first_vector": t2 - t1, "torch": "torch" in sys.modules,
                   "rss_kib": after_load["VmRSS"], "hwm_kib": after_load["VmHWM"]}))
 """
 
+BACKENDS = ("torch", "onnx")
 
-def cold_start(threads: int) -> dict[str, float]:
-    """Start a fresh interpreter, load the model, embed one text; time each step."""
+
+def cold_start(threads: int, backend: str) -> dict[str, Any]:
+    """Start a fresh interpreter, load the model on ``backend``, embed one text; time each step."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _COLD_CHILD, str(threads)],
+        [sys.executable, "-c", _COLD_CHILD, str(threads), backend],
         check=True,
         capture_output=True,
         text=True,
@@ -172,8 +178,9 @@ def cold_start(threads: int) -> dict[str, float]:
         cwd=Path(__file__).resolve().parent.parent,
     )
     wall = time.perf_counter() - start
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_wall"] = wall
+    result["backend"] = backend
     return result
 
 
@@ -202,6 +209,43 @@ def throughput(
 # -- main ----------------------------------------------------------------------------------------
 
 
+def make_embedder(backend: str, batch_size: int) -> Any:
+    """The packaged model on ``backend`` with ``batch_size`` (the ONNX graph from the cache)."""
+    from embeddings.embedder import (
+        SentenceTransformerEmbedder,
+        default_onnx_dir,
+        packaged_model_path,
+    )
+    from embeddings.onnx_backend import OnnxEmbedder, graph_path, read_model_spec
+
+    if backend == "torch":
+        return SentenceTransformerEmbedder(packaged_model_path(), batch_size=batch_size)
+    spec = read_model_spec(packaged_model_path())
+    return OnnxEmbedder(spec, graph_path(spec, default_onnx_dir()), batch_size=batch_size)
+
+
+def agreement(
+    torch_model: Any, onnx_model: Any, queries: Sequence[str], documents: Sequence[str]
+) -> dict[str, float]:
+    """How close the ONNX vectors are to torch's, and whether the rankings they give differ."""
+    texts = [*queries, *documents]
+    cosines = np.sum(torch_model.embed_documents(texts) * onnx_model.embed_documents(texts), 1)
+    tops = []
+    for model in (torch_model, onnx_model):
+        scores = model.embed_queries(queries) @ model.embed_documents(documents).T
+        tops.append(np.argsort(-scores, axis=1, kind="stable")[:, :10])
+    overlap = [len(set(a) & set(b)) / 10 for a, b in zip(tops[0], tops[1], strict=True)]
+    return {
+        "texts": len(texts),
+        "mean_cosine": float(np.mean(cosines)),
+        "min_cosine": float(np.min(cosines)),
+        "top10_overlap": float(np.mean(overlap)),
+        "top10_identical_share": float(
+            np.mean([np.array_equal(a, b) for a, b in zip(tops[0], tops[1], strict=True)])
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -216,7 +260,9 @@ def main() -> None:
         "--batch-sizes", default="8,32,64", help="comma-separated batch sizes (default 8,32,64)"
     )
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per batch size")
-    parser.add_argument("--cold-runs", type=int, default=3, help="fresh subprocesses to time")
+    parser.add_argument(
+        "--cold-runs", type=int, default=3, help="fresh subprocesses to time, per backend"
+    )
     parser.add_argument(
         "--cache-texts", type=int, default=1000, help="short texts for the cache test"
     )
@@ -232,65 +278,62 @@ def main() -> None:
         "loadavg_start": os.getloadavg(),
     }
 
-    # 1. Cold start, each in a fresh interpreter (before this process touches torch).
-    cold = [cold_start(args.threads) for _ in range(args.cold_runs)]
-    results["cold_start"] = cold
+    # 0. Make sure the ONNX graph exists, so that no cold start below pays for the export.
+    from embeddings.embedder import load_model
+
+    results["export_s"] = timed(lambda: load_model(backend="onnx"))
+
+    # 1. Cold start, each in a fresh interpreter, the backends taking turns.
+    results["cold_start"] = [
+        cold_start(args.threads, backend) for _ in range(args.cold_runs) for backend in BACKENDS
+    ]
 
     import torch
 
     torch.set_num_threads(args.threads)
     from embeddings.cache import EmbeddingCache
-    from embeddings.embedder import (
-        CachedEmbedder,
-        SentenceTransformerEmbedder,
-        load_model,
-        packaged_model_path,
-    )
+    from embeddings.embedder import CachedEmbedder
 
     results["cpu_reference_gflops_start"] = cpu_reference()
-    before_load = proc_status_kib()
-    load_seconds = timed(load_model)
-    after_load = proc_status_kib()
-    model = load_model()
-    results["in_process"] = {
-        "load_model_s": load_seconds,
-        "rss_before_load_kib": before_load.get("VmRSS"),
-        "rss_after_load_kib": after_load.get("VmRSS"),
-        "hwm_after_load_kib": after_load.get("VmHWM"),
-    }
 
-    # 2. Throughput per text length and batch size.
+    # 2. Throughput per text length, batch size and backend (the backends taking turns).
     gen = TextGenerator(args.seed)
     shorts = [gen.short() for _ in range(args.short)]
     passages = [gen.passage(args.passage_words) for _ in range(args.passages)]
-    tokenizer = model._model.tokenizer  # only to report the token lengths of the texts
-    token_lengths = {
+    torch_model = make_embedder("torch", 32)
+    tokenizer = torch_model.sentence_transformer.tokenizer  # only to report token lengths
+    results["median_tokens"] = {
         name: statistics.median(len(tokenizer(t, verbose=False)["input_ids"]) for t in texts[:200])
         for name, texts in (("short", shorts), ("passage", passages))
     }
-    results["median_tokens"] = token_lengths
-    rates: dict[str, dict[int, float]] = {"short": {}, "passage": {}}
+    rates: dict[str, dict[str, dict[int, float]]] = {
+        b: {"short": {}, "passage": {}} for b in BACKENDS
+    }
     for batch_size in batch_sizes:
-        embedder = (
-            model
-            if batch_size == 32
-            else SentenceTransformerEmbedder(packaged_model_path(), batch_size=batch_size)
-        )
         for name, texts in (("short", shorts), ("passage", passages)):
-            rate, seconds = throughput(embedder.embed_documents, texts, batch_size, args.repeats)
-            rates[name][batch_size] = rate
-            print(
-                f"{name:7s} batch {batch_size:3d}: {rate:8.1f} texts/s  "
-                f"(runs: {', '.join(f'{s:.2f}s' for s in seconds)})",
-                file=sys.stderr,
-            )
-        del embedder
+            for backend in BACKENDS:
+                embedder = make_embedder(backend, batch_size)
+                rate, seconds = throughput(
+                    embedder.embed_documents, texts, batch_size, args.repeats
+                )
+                rates[backend][name][batch_size] = rate
+                print(
+                    f"{backend:5s} {name:7s} batch {batch_size:3d}: {rate:8.1f} texts/s  "
+                    f"(runs: {', '.join(f'{s:.2f}s' for s in seconds)})",
+                    file=sys.stderr,
+                )
+                del embedder
     results["throughput"] = rates
     results["cpu_reference_gflops_end"] = cpu_reference()
-    after_throughput = proc_status_kib()
-    results["hwm_after_throughput_kib"] = after_throughput.get("VmHWM")
+    results["hwm_after_throughput_kib"] = proc_status_kib().get("VmHWM")
 
-    # 3. The embedding cache: first pass computes and stores, second pass only looks up.
+    # 3. Agreement: the vectors and the top-10 rankings of the short texts over the passages.
+    onnx_model = make_embedder("onnx", 32)
+    results["agreement"] = agreement(torch_model, onnx_model, shorts[:512], passages)
+
+    # 4. The embedding cache (in front of the default backend): first pass computes and stores,
+    # second pass only looks up.
+    model = load_model()
     cache_rows: list[dict[str, Any]] = []
     cache_gen = TextGenerator(args.seed + 1)  # texts the model has not seen in this process
     with tempfile.TemporaryDirectory() as tmp:
@@ -329,17 +372,18 @@ def main() -> None:
             start = time.perf_counter()
             cached.embed_queries([text])
             single_hits.append(time.perf_counter() - start)
-        uncached_singles = []
+        uncached: dict[str, list[float]] = {b: [] for b in BACKENDS}
         for text in singles[:50]:
-            start = time.perf_counter()
-            model.embed_queries([text])
-            uncached_singles.append(time.perf_counter() - start)
+            for backend, embedder in (("torch", torch_model), ("onnx", onnx_model)):
+                start = time.perf_counter()
+                embedder.embed_queries([text])
+                uncached[backend].append(time.perf_counter() - start)
         cache.close()
     results["cache"] = cache_rows
     results["single_text"] = {
         "cache_hit_p50_ms": 1000 * statistics.median(single_hits),
         "cache_hit_p99_ms": 1000 * float(np.percentile(single_hits, 99)),
-        "model_p50_ms": 1000 * statistics.median(uncached_singles),
+        **{f"{b}_p50_ms": 1000 * statistics.median(v) for b, v in uncached.items()},
     }
 
     results["loadavg_end"] = os.getloadavg()
@@ -349,48 +393,72 @@ def main() -> None:
 
 
 def report(results: dict[str, Any], batch_sizes: list[int]) -> None:
+    print(f"\nONNX graph ready (exported if missing) in {results['export_s']:.2f} s.")
     cold = results["cold_start"]
     print("\n## Cold start (fresh subprocess each run)\n")
-    print("| run | import torch s | load_model() s | first vector s | process wall s | RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for i, c in enumerate(cold, 1):
-        print(
-            f"| {i} | {c['import_torch']:.2f} | {c['load_model']:.2f} | {c['first_vector']:.3f}"
-            f" | {c['process_wall']:.2f} | {mib(c['rss_kib'])} (peak {mib(c['hwm_kib'])}) |"
-        )
-    if cold:
-        med = {k: statistics.median(c[k] for c in cold) for k in cold[0]}
-        print(
-            f"| median | {med['import_torch']:.2f} | {med['load_model']:.2f} |"
-            f" {med['first_vector']:.3f} | {med['process_wall']:.2f} |"
-            f" {mib(int(med['rss_kib']))} (peak {mib(int(med['hwm_kib']))}) |"
-        )
-    ip = results["in_process"]
     print(
-        f"\nIn this process: load_model() {ip['load_model_s']:.2f} s (torch already imported);"
-        f" RSS {mib(ip['rss_before_load_kib'])} -> {mib(ip['rss_after_load_kib'])} MiB,"
-        f" peak after load {mib(ip['hwm_after_load_kib'])} MiB,"
-        f" peak after the throughput runs {mib(results['hwm_after_throughput_kib'])} MiB."
+        "| backend | run | load_model() s | first vector s | process wall s | torch imported |"
+        " RSS MiB (peak) |"
     )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for backend in BACKENDS:
+        runs = [c for c in cold if c["backend"] == backend]
+        for i, c in enumerate(runs, 1):
+            print(
+                f"| {backend} | {i} | {c['load_model']:.2f} | {c['first_vector']:.3f}"
+                f" | {c['process_wall']:.2f} | {c['torch']} |"
+                f" {mib(c['rss_kib'])} ({mib(c['hwm_kib'])}) |"
+            )
+        if runs:
+            med = {
+                k: statistics.median(c[k] for c in runs)
+                for k in ("load_model", "first_vector", "process_wall", "rss_kib", "hwm_kib")
+            }
+            print(
+                f"| **{backend}** | **median** | **{med['load_model']:.2f}** |"
+                f" **{med['first_vector']:.3f}** | **{med['process_wall']:.2f}** | |"
+                f" **{mib(int(med['rss_kib']))} ({mib(int(med['hwm_kib']))})** |"
+            )
 
     print("\n## Throughput (texts/second, median of the runs)\n")
     tokens = results["median_tokens"]
     print(
-        "| texts | median tokens | " + " | ".join(f"batch {b}" for b in batch_sizes) + " | best |"
+        "| texts | backend | median tokens | "
+        + " | ".join(f"batch {b}" for b in batch_sizes)
+        + " | best |"
     )
-    print("| --- | --- | " + " | ".join("---" for _ in batch_sizes) + " | --- |")
-    for name, rates in results["throughput"].items():
-        best = max(rates, key=lambda b: rates[b])
+    print("| --- | --- | --- | " + " | ".join("---" for _ in batch_sizes) + " | --- |")
+    best_rates: dict[str, dict[str, float]] = {}
+    for name in ("short", "passage"):
         label = "short (~12 words)" if name == "short" else "passage (~200 words)"
-        cells = " | ".join(f"{rates[b]:.1f}" for b in batch_sizes)
-        print(f"| {label} | {tokens[name]:.0f} | {cells} | {rates[best]:.1f} (batch {best}) |")
+        for backend in BACKENDS:
+            rates = results["throughput"][backend][name]
+            best = max(rates, key=lambda b: rates[b])
+            best_rates.setdefault(name, {})[backend] = rates[best]
+            cells = " | ".join(f"{rates[b]:.1f}" for b in batch_sizes)
+            print(
+                f"| {label} | {backend} | {tokens[name]:.0f} | {cells} |"
+                f" {rates[best]:.1f} (batch {best}) |"
+            )
+    for name, best in best_rates.items():
+        print(f"\nBest {name}: onnx / torch = {best['onnx'] / best['torch']:.2f}x")
     print(
         f"\nCPU reference (float32 matmul 8192x384 @ 384x1536 on the same threads):"
         f" {results['cpu_reference_gflops_start']:.0f} GFLOP/s before the throughput runs,"
         f" {results['cpu_reference_gflops_end']:.0f} GFLOP/s after."
+        f" Peak RSS of this process after the throughput runs (both backends loaded):"
+        f" {mib(results['hwm_after_throughput_kib'])} MiB."
     )
 
-    print("\n## Embedding cache (CachedEmbedder + EmbeddingCache, SQLite)\n")
+    agree = results["agreement"]
+    print("\n## ONNX against torch\n")
+    print(
+        f"{agree['texts']} texts: mean cosine {agree['mean_cosine']:.7f}, lowest"
+        f" {agree['min_cosine']:.7f}; top-10 passages for each short text: overlap"
+        f" {agree['top10_overlap']:.4f}, identical lists {agree['top10_identical_share']:.4f}."
+    )
+
+    print("\n## Embedding cache (CachedEmbedder + EmbeddingCache, SQLite, default backend)\n")
     print("| texts | n | first pass s | second pass s | first / second | model calls 1st/2nd |")
     print("| --- | --- | --- | --- | --- | --- |")
     for row in results["cache"]:
@@ -401,7 +469,8 @@ def report(results: dict[str, Any], batch_sizes: list[int]) -> None:
     single = results["single_text"]
     print(
         f"\nOne text per call (as the engine asks): cache hit p50 {single['cache_hit_p50_ms']:.3f}"
-        f" ms, p99 {single['cache_hit_p99_ms']:.3f} ms; model p50 {single['model_p50_ms']:.1f} ms."
+        f" ms, p99 {single['cache_hit_p99_ms']:.3f} ms; model p50 torch"
+        f" {single['torch_p50_ms']:.1f} ms, onnx {single['onnx_p50_ms']:.1f} ms."
     )
     print(f"\nLoad average at start {results['loadavg_start']}, at end {results['loadavg_end']}.")
 

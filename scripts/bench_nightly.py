@@ -64,15 +64,15 @@ class CacheFiller:
 def build_data_folder(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from app.config import Settings
     from app.db import create_db_engine, create_session_factory, migrate
+    from app.runtime import configured_model
     from embeddings.cache import EmbeddingCache
-    from embeddings.embedder import load_model
 
     settings = Settings(data_dir=folder, database_url=None, qdrant_url=None)
     folder.mkdir(parents=True)
     engine = create_db_engine(settings.resolved_database_url())
     migrate(engine)
     cache = EmbeddingCache(folder / "embedding_cache.sqlite3")
-    model_id = load_model(settings.model).model_id
+    model_id = configured_model(settings).model_id
     timings: dict[str, Any] = {}
     data = workspace_bench.build_workspace(
         args, create_session_factory(engine), CacheFiller(cache, model_id), timings
