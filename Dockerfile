@@ -15,13 +15,18 @@ COPY app ./app
 COPY embeddings ./embeddings
 COPY scripts ./scripts
 RUN pip install ".[postgres]"
+# Export the model to ONNX once, here, so that no container pays for it at start-up.
+ENV GIVEFIRST_ONNX_DIR=/opt/givefirst/onnx
+RUN givefirst model
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 givefirst \
     && mkdir /data && chown givefirst:givefirst /data
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/givefirst/onnx /opt/givefirst/onnx
 ENV PATH=/opt/venv/bin:$PATH \
     GIVEFIRST_DATA_DIR=/data \
+    GIVEFIRST_ONNX_DIR=/opt/givefirst/onnx \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     PYTHONUNBUFFERED=1

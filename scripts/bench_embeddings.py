@@ -224,6 +224,16 @@ def make_embedder(backend: str, batch_size: int) -> Any:
     return OnnxEmbedder(spec, graph_path(spec, default_onnx_dir()), batch_size=batch_size)
 
 
+def quantised_copy(model: Any, target: Path) -> Any:
+    """The ONNX model with its weights dynamically quantised to int8 (onnxruntime's tool)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from embeddings.onnx_backend import OnnxEmbedder
+
+    quantize_dynamic(str(model.graph), str(target), weight_type=QuantType.QInt8)
+    return OnnxEmbedder(model._spec, target, batch_size=32)
+
+
 def agreement(
     torch_model: Any, onnx_model: Any, queries: Sequence[str], documents: Sequence[str]
 ) -> dict[str, float]:
@@ -327,9 +337,19 @@ def main() -> None:
     results["cpu_reference_gflops_end"] = cpu_reference()
     results["hwm_after_throughput_kib"] = proc_status_kib().get("VmHWM")
 
-    # 3. Agreement: the vectors and the top-10 rankings of the short texts over the passages.
+    # 3. Agreement: the vectors and the top-10 rankings of the short texts over the passages,
+    # for the shipped fp32 graph and for an int8-quantised copy of it (measured, not shipped).
     onnx_model = make_embedder("onnx", 32)
     results["agreement"] = agreement(torch_model, onnx_model, shorts[:512], passages)
+    with tempfile.TemporaryDirectory() as tmp:
+        int8_model = quantised_copy(onnx_model, Path(tmp) / "model-int8.onnx")
+        results["int8"] = {
+            **agreement(torch_model, int8_model, shorts[:512], passages),
+            **{
+                f"{name}_per_s": throughput(int8_model.embed_documents, texts, 32, args.repeats)[0]
+                for name, texts in (("short", shorts), ("passage", passages))
+            },
+        }
 
     # 4. The embedding cache (in front of the default backend): first pass computes and stores,
     # second pass only looks up.
@@ -456,6 +476,13 @@ def report(results: dict[str, Any], batch_sizes: list[int]) -> None:
         f"{agree['texts']} texts: mean cosine {agree['mean_cosine']:.7f}, lowest"
         f" {agree['min_cosine']:.7f}; top-10 passages for each short text: overlap"
         f" {agree['top10_overlap']:.4f}, identical lists {agree['top10_identical_share']:.4f}."
+    )
+    int8 = results["int8"]
+    print(
+        f"\nint8-quantised ONNX (not shipped): mean cosine {int8['mean_cosine']:.5f}, lowest"
+        f" {int8['min_cosine']:.5f}; top-10 overlap {int8['top10_overlap']:.4f}, identical"
+        f" lists {int8['top10_identical_share']:.4f}; batch 32: {int8['short_per_s']:.1f} short"
+        f" and {int8['passage_per_s']:.1f} passages/s."
     )
 
     print("\n## Embedding cache (CachedEmbedder + EmbeddingCache, SQLite, default backend)\n")
