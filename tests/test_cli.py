@@ -30,12 +30,14 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def givefirst(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``givefirst ARGS`` on ``data_dir`` and wait for it."""
+def givefirst(
+    data_dir: Path, *args: str, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``givefirst ARGS`` on ``data_dir`` (plus any ``GIVEFIRST_*`` ``settings``), and wait."""
     assert GIVEFIRST.is_file(), f"the console script is not installed at {GIVEFIRST}"
     return subprocess.run(
         [str(GIVEFIRST), *args],
-        env=_env(data_dir),
+        env={**_env(data_dir), **(settings or {})},
         cwd=data_dir.parent,
         capture_output=True,
         text=True,

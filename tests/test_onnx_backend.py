@@ -23,6 +23,7 @@ from embeddings.onnx_backend import (
     read_model_spec,
 )
 from tests.fixtures.hr_network import ARTICLES, CONTACTS
+from tests.test_cli import givefirst
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +145,25 @@ def test_a_folder_without_the_sentence_transformers_files_is_refused(tmp_path: P
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(UnsupportedModelError, match=r"modules\.json"):
         read_model_spec(tmp_path)
+
+
+def test_givefirst_model_says_what_runs_the_model(tmp_path: Path, onnx_model: OnnxEmbedder) -> None:
+    data_dir = tmp_path / "data"
+    done = givefirst(data_dir, "model")
+    assert done.returncode == 0, done.stderr
+    shown = dict(line.split("\t", 1) for line in done.stdout.splitlines())
+    assert shown["backend"] == "onnx" and shown["model"] == onnx_model.model_id
+    assert shown["dimension"] == "384" and Path(shown["graph"]).is_file()
+
+    done = givefirst(data_dir, "model", settings={"GIVEFIRST_EMBEDDING_BACKEND": "torch"})
+    assert done.returncode == 0, done.stderr
+    shown = dict(line.split("\t", 1) for line in done.stdout.splitlines())
+    assert shown["backend"] == "torch" and shown["model"] == onnx_model.model_id
+
+
+def test_givefirst_model_refuses_a_folder_that_is_no_model(tmp_path: Path) -> None:
+    not_a_model = tmp_path / "empty"
+    not_a_model.mkdir()
+    done = givefirst(tmp_path / "data", "model", settings={"GIVEFIRST_MODEL": str(not_a_model)})
+    assert done.returncode == 1
+    assert "cannot load the model" in done.stderr and "not a sentence-transformers" in done.stderr
