@@ -1,13 +1,25 @@
 """JSON error bodies that say what is wrong, for every error the service returns."""
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a readable ``message``; ``detail`` is the same text, or for a 422 the
+    list of fields that failed."""
+
+    message: str = Field(description="What is wrong, in one readable sentence.")
+    detail: str | list[dict[str, Any]] = Field(
+        description="The same text; for a 422, one entry per field that failed."
+    )
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -57,3 +69,43 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
+
+
+# Errors every operation of a kind can answer, whatever its route does: they come from the layers
+# around the routes (the key check, the body limit, the rate limit, validation, the id lookup).
+_COMMON_ERRORS: tuple[tuple[str, str, str], ...] = (
+    # (status, which operations, description)
+    ("401", "security", "Missing, invalid or revoked API key."),
+    ("404", "record", "No such record in the caller's workspace."),
+    ("413", "body", "The request body is larger than the limit; nothing was changed."),
+    ("422", "input", "The request is not valid: `message` names each field and what is wrong."),
+    ("429", "security", "Too many requests with this key: retry after `Retry-After` seconds."),
+)
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
+
+
+def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with the errors the service really returns documented on every operation.
+
+    Route-specific errors (a 409 on a conflict) are declared with ``responses=`` on the route;
+    this adds the cross-cutting ones, so that a new route is documented as soon as it exists.
+    """
+    spec = copy.deepcopy(spec)
+    spec.setdefault("components", {}).setdefault("schemas", {})["ErrorBody"] = (
+        ErrorBody.model_json_schema()
+    )
+    for template, item in spec.get("paths", {}).items():
+        for operation in item.values():
+            kinds = {
+                "security": bool(operation.get("security")),
+                "record": "{" in template,
+                "body": "requestBody" in operation,
+                "input": bool(operation.get("parameters") or operation.get("requestBody")),
+            }
+            responses = operation.setdefault("responses", {})
+            for code, kind, description in _COMMON_ERRORS:
+                if not kinds[kind]:
+                    continue
+                documented = responses.setdefault(code, {"description": description})
+                documented["content"] = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}
+    return spec

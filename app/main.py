@@ -3,14 +3,16 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
-from app.errors import install_error_handlers
+from app.errors import document_errors, install_error_handlers
 from app.imports.limits import BodySizeLimit, upload_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
@@ -68,4 +70,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(suggestions_router)
     app.include_router(daily_router)
     app.include_router(imports_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -153,6 +153,30 @@ def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
                 assert {name: []} in security, f"{method.upper()} {template} lacks the scheme"
 
 
+def test_openapi_documents_the_errors_every_operation_can_answer(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    error_body = {"$ref": "#/components/schemas/ErrorBody"}
+    assert set(spec["components"]["schemas"]["ErrorBody"]["required"]) == {"message", "detail"}
+
+    for template, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method not in item:
+                continue
+            operation = item[method]
+            expected = set()
+            if template not in PUBLIC_PATHS:
+                expected |= {"401", "429"}
+            if "{" in template:
+                expected |= {"404", "422"}
+            if "requestBody" in operation:
+                expected |= {"413", "422"}
+            responses = operation["responses"]
+            for code in expected:
+                assert code in responses, f"{method.upper()} {template} does not document {code}"
+                schema = responses[code]["content"]["application/json"]["schema"]
+                assert schema == error_body, f"{method.upper()} {template} {code}: {schema}"
+
+
 def test_keys_are_stored_hashed(api: Api) -> None:
     keys = [api.new_key("acme"), api.new_key("acme"), api.new_key("other")]
     for key in keys:
