@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 class ErrorBody(BaseModel):
@@ -44,13 +45,30 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     )
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route accepts on the request's path (one route serves one method, so
+    the route that refused the request knows only its own)."""
+    methods = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            methods.append(method)
+    return ", ".join(methods)
+
+
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Every other error (401, 404, 409, ...): FastAPI's ``detail`` plus the same ``message``."""
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        headers["Allow"] = _allowed_methods(request)
     return JSONResponse(
         status_code=exc.status_code,
         content={"message": str(exc.detail), "detail": exc.detail},
-        headers=exc.headers,
+        headers=headers,
     )
 
 

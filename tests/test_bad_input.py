@@ -308,3 +308,26 @@ def test_every_route_rejects_ids_too_large_for_the_database(seeded: Seeded) -> N
             checked += 1
     assert checked >= len(ID_ROUTES)
     assert snapshot(seeded.client, seeded.headers) == seeded.before
+
+
+# --- methods --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/contacts/{contact}", {"GET", "PATCH", "DELETE"}),
+        ("PUT", "/contacts", {"GET", "POST"}),
+        ("POST", "/workspace", {"GET", "PATCH"}),
+        ("GET", "/contacts/{contact}/pain-points/{pain_point}", {"PATCH", "DELETE"}),
+    ],
+)
+def test_a_method_the_path_does_not_take_is_405_listing_every_method_it_takes(
+    seeded: Seeded, method: str, path: str, allowed: set[str]
+) -> None:
+    response = seeded.client.request(method, seeded.url(path), headers=seeded.headers)
+
+    assert response.status_code == 405, response.text
+    assert set(response.headers["allow"].split(", ")) == allowed
+    error_text(response)
+    assert snapshot(seeded.client, seeded.headers) == seeded.before
