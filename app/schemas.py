@@ -35,8 +35,34 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def without_null(schema: dict[str, Any]) -> None:
+    """Drop the ``null`` choice from a property's JSON schema: it may be left out, not nulled."""
+    choices = [c for c in schema.get("anyOf", []) if c != {"type": "null"}]
+    if "anyOf" not in schema or len(choices) == len(schema["anyOf"]):
+        return
+    del schema["anyOf"]
+    if len(choices) == 1:
+        schema.update(choices[0])
+    else:
+        schema["anyOf"] = choices
+    if schema.get("default", ...) is None:
+        del schema["default"]
+
+
+def _document_not_nullable(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    not_nullable: frozenset[str] = getattr(model, "not_nullable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        if name in not_nullable:
+            without_null(prop)
+
+
 class PatchModel(InputModel):
-    """A partial update: only the fields sent change, and required fields cannot be nulled."""
+    """A partial update: only the fields sent change, and required fields cannot be nulled.
+
+    The JSON schema says so too: a field in ``not_nullable`` is documented without ``null``.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_not_nullable)
 
     not_nullable: ClassVar[frozenset[str]] = frozenset()
 

@@ -1,5 +1,6 @@
 """Bad requests get a 4xx whose message names the field, and change nothing that is stored."""
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.schemas import PatchModel
 from tests.conftest import Headers, Json, error_text, get_json, make_article, make_contact, snapshot
 
 TOO_BIG = "99999999999999999999"  # more than a 64-bit integer holds
@@ -331,3 +333,21 @@ def test_a_method_the_path_does_not_take_is_405_listing_every_method_it_takes(
     assert set(response.headers["allow"].split(", ")) == allowed
     error_text(response)
     assert snapshot(seeded.client, seeded.headers) == seeded.before
+
+
+# --- the document promises what the service does --------------------------------------------
+
+
+def test_the_document_offers_null_only_where_null_is_accepted(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    patch_models = [m for m in PatchModel.__subclasses__() if m.not_nullable]
+    assert len(patch_models) >= 4
+    for model in patch_models:
+        properties = schemas[model.__name__]["properties"]
+        for name in model.not_nullable:
+            assert "null" not in json.dumps(properties[name]), f"{model.__name__}.{name}"
+    for body in (
+        "Body_import_contacts_imports_contacts_post",
+        "Body_import_articles_imports_articles_post",
+    ):
+        assert "null" not in json.dumps(schemas[body]["properties"]["format"])
