@@ -62,6 +62,14 @@ def _allowed_methods(request: Request) -> str:
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Every other error (401, 404, 409, ...): FastAPI's ``detail`` plus the same ``message``."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        # Only the framework answers 400, when it cannot parse a body: bytes that are not UTF-8,
+        # a broken multipart form. That is invalid input like malformed JSON: 422, saying why.
+        message = f"The request body cannot be read: {exc.__cause__ or exc.detail}"
+        return JSONResponse(
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            content={"message": message, "detail": message},
+        )
     headers = dict(exc.headers or {})
     if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
         headers["Allow"] = _allowed_methods(request)

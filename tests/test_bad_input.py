@@ -170,6 +170,26 @@ def test_malformed_json_is_422(seeded: Seeded, method: str, template: str) -> No
     _assert_rejected(seeded, response, 422, None, json_error=True)
 
 
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("application/json", b'{"name": "\xff\xfe"}'),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nno headers, no end"),
+    ],
+    ids=["json not utf-8", "broken multipart"],
+)
+def test_a_body_that_cannot_be_read_is_422_saying_so(
+    seeded: Seeded, content_type: str, content: bytes
+) -> None:
+    path = "/contacts" if content_type == "application/json" else "/imports/contacts"
+    response = seeded.client.post(
+        path, content=content, headers={**seeded.headers, "Content-Type": content_type}
+    )
+
+    _assert_rejected(seeded, response, 422, None)
+    assert "cannot be read" in error_text(response)
+
+
 @pytest.mark.parametrize("body", [[], "just a string", 42, None])
 def test_a_body_that_is_not_an_object_is_422(seeded: Seeded, body: Any) -> None:
     response = seeded.client.post("/contacts", json=body, headers=seeded.headers)
