@@ -1,9 +1,18 @@
 """Schema pieces shared by every resource: strict input models, bounded strings, pages."""
 
+import re
+from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from fastapi import Path as FastAPIPath
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 T = TypeVar("T")
 
@@ -27,6 +36,20 @@ Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)]
 ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic would also take 0 or "0" (a Unix time: 1970-01-01) and "2026-01-01T00:00".
+    if type(value) is date or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("use a date like 2026-11-22")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+"""A day given as YYYY-MM-DD (what the document says), nothing else."""
 
 
 class InputModel(BaseModel):

@@ -93,6 +93,16 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("POST", "/contacts", {"name": "X", "linkedin_url": "javascript:alert(1)"}, "linkedin_url"),
     ("POST", "/contacts", {"name": "X", "linkedin_url": "linkedin.com/in/x"}, "linkedin_url"),
     ("POST", "/contacts", {"name": "X", "last_contacted_on": "last week"}, "last_contacted_on"),
+    # Not 1970-01-01 (a Unix time), nor a time of day: a date is YYYY-MM-DD.
+    ("POST", "/contacts", {"name": "X", "last_contacted_on": 0}, "last_contacted_on"),
+    ("POST", "/contacts", {"name": "X", "last_contacted_on": "0"}, "last_contacted_on"),
+    (
+        "POST",
+        "/contacts",
+        {"name": "X", "last_contacted_on": "2026-01-01T00:00"},
+        "last_contacted_on",
+    ),
+    ("POST", "/articles", {"title": "T", "saved_on": 1700000000}, "saved_on"),
     ("POST", "/contacts/{contact}/pain-points", {"text": "p" * 2001}, "text"),
     ("POST", "/contacts/{contact}/pain-points", {"text": "  "}, "text"),
     ("POST", "/contacts/{contact}/pain-points", {}, "text"),
@@ -275,6 +285,9 @@ BAD_QUERIES: list[tuple[str, dict[str, str], str]] = [
     ("/articles", {"offset": "-5"}, "offset"),
     ("/articles", {"q": "q" * 201}, "q"),
     ("/articles", {"tag": "t" * 101}, "tag"),
+    ("/daily", {"date": "0"}, "date"),
+    ("/daily", {"date": "1700000000"}, "date"),
+    ("/daily", {"date": "2026-02-30"}, "date"),
 ]
 
 
