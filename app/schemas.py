@@ -3,9 +3,11 @@
 import re
 from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import Path as FastAPIPath
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -17,11 +19,19 @@ from pydantic import (
 T = TypeVar("T")
 
 Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
+
+
+def _parseable_url(url: str) -> str:
+    urlsplit(url)  # raises ValueError ("Invalid IPv6 URL") on what the pattern lets through
+    return url
+
+
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, max_length=2000, pattern=r"(?i)^https?://[^\s/$.?#][^\s]*$"
     ),
+    AfterValidator(_parseable_url),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

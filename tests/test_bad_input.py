@@ -123,12 +123,16 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"text": "p" * 2001}, "text"),
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"text": ""}, "text"),
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"active": "maybe"}, "active"),
+    ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"active": 0}, "active"),
+    ("POST", "/contacts/{contact}/pain-points", {"text": "ok", "active": "yes"}, "active"),
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"noted_on": None}, "noted_on"),
     ("POST", "/articles", {"title": "T", "text": "t" * 200_001}, "text"),
     ("POST", "/articles", {"title": ""}, "title"),
     ("POST", "/articles", {"url": "https://example.com/no-title"}, "title"),
     ("POST", "/articles", {"title": "T", "url": "ftp://example.com/x"}, "url"),
     ("POST", "/articles", {"title": "T", "url": "not a url"}, "url"),
+    ("POST", "/articles", {"title": "T", "url": "https://[unclosed"}, "url"),
+    ("PATCH", "/articles/{article}", {"url": "http://[::1/x"}, "url"),
     ("POST", "/articles", {"title": "T", "tags": "x"}, "tags"),
     ("POST", "/articles", {"title": "T", "tags": [""]}, "tags"),
     ("POST", "/articles", {"title": "T", "saved_on": "2024-13-01"}, "saved_on"),
@@ -198,6 +202,24 @@ def test_a_body_that_cannot_be_read_is_422_saying_so(
 
     _assert_rejected(seeded, response, 422, None)
     assert "cannot be read" in error_text(response)
+
+
+def test_half_a_character_is_422_not_a_server_error(seeded: Seeded) -> None:
+    response = seeded.client.post(
+        "/contacts",
+        content=b'{"name": "Ada \\ud800 Lovelace"}',  # a lone surrogate: not text
+        headers={**seeded.headers, "Content-Type": "application/json"},
+    )
+
+    _assert_rejected(seeded, response, 422, "name")
+
+
+def test_saving_a_host_that_is_no_valid_name_is_422_not_a_server_error(seeded: Seeded) -> None:
+    response = seeded.client.post(
+        "/articles/from-url", json={"url": "https://\u0086\u0102/page"}, headers=seeded.headers
+    )
+
+    _assert_rejected(seeded, response, 422, "not a valid web address")
 
 
 @pytest.mark.parametrize("body", [[], "just a string", 42, None])
