@@ -1,6 +1,7 @@
 """JSON error bodies that say what is wrong, for every error the service returns."""
 
 import copy
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -30,11 +31,19 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{location}: {error.get('msg', 'invalid')}" if location else error.get("msg", "invalid")
 
 
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: an error echoes the input it refused, which
+    may hold half a character (a lone surrogate) that UTF-8 cannot carry."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """422 with FastAPI's usual ``detail`` list plus one readable ``message`` naming the fields."""
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    return JSONResponse(
+    return _AsciiJSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content=jsonable_encoder(
             {
