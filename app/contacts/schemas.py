@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from app.schemas import (
     ExpertiseText,
@@ -24,7 +24,7 @@ ExpertiseList = Annotated[list[ExpertiseText], Field(max_length=50)]
 class PainPointCreate(InputModel):
     text: PainPointText
     noted_on: IsoDate | None = Field(default=None, description="Default: today.")
-    active: bool = True
+    active: StrictBool = True
 
 
 class PainPointUpdate(PatchModel):
@@ -32,7 +32,7 @@ class PainPointUpdate(PatchModel):
 
     text: PainPointText | None = None
     noted_on: IsoDate | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class PainPointPublic(BaseModel):
