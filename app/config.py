@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
+from app.ratelimit import parse_rate_limit
 from app.suggestions.engine import EngineConfig
 
 
@@ -96,6 +97,20 @@ class Settings(BaseSettings):
         description="Hosts fetched even though they resolve to a loopback or private address "
         "(comma-separated).",
     )
+
+    rate_limit: str | None = Field(
+        default=None,
+        description="Most requests one API key may make, e.g. '120/minute' or '10/second' "
+        "(answered 429 with Retry-After past it); default: no limit.",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() == "off":
+            return None
+        parse_rate_limit(value)  # ValueError: not a rate like "120/minute"
+        return value.strip()
 
     @field_validator("fetch_allowed_hosts", mode="before")
     @classmethod

@@ -13,8 +13,9 @@ from app.contacts.service import get_contact
 from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Contact, Workspace
+from app.ratelimit import KeyRateLimiter
 from app.schemas import RecordId
-from app.workspaces.service import workspace_for_key
+from app.workspaces.service import hash_key, workspace_for_key
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -45,9 +46,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_workspace(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Workspace:
+    """The workspace of the request's key: 401 without a live key, 429 past its rate limit."""
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -61,6 +64,16 @@ def get_current_workspace(
             "Invalid or revoked API key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    limiter: KeyRateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        wait = limiter.retry_after(hash_key(credentials.credentials))
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"Too many requests with this API key (the limit is {limiter.limit}): "
+                f"retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
     return workspace
 
 

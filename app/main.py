@@ -16,6 +16,7 @@ from app.errors import document_errors, install_error_handlers
 from app.imports.limits import BodySizeLimit, upload_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
+from app.ratelimit import KeyRateLimiter
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
 from app.workspaces.router import router as workspace_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime.close()
 
     app = FastAPI(title="Givefirst", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit) if settings.rate_limit else None
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
