@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=10 * 2**20, ge=1, description="Largest contacts or articles file accepted."
     )
+    max_body_bytes: int = Field(
+        default=4 * 2**20,
+        ge=1,
+        description="Largest request body other than an upload (an article's 200,000 characters "
+        "of text, JSON-escaped, fit).",
+    )
     restore_max_bytes: int = Field(
         default=256 * 2**20, ge=1, description="Largest workspace export accepted for a restore."
     )

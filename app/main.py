@@ -13,7 +13,7 @@ from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
 from app.errors import document_errors, install_error_handlers
-from app.imports.limits import BodySizeLimit, upload_limit
+from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
 from app.ratelimit import KeyRateLimiter
@@ -54,9 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         limit_for=partial(
-            upload_limit,
+            body_limit,
             import_max_bytes=settings.import_max_bytes,
             restore_max_bytes=settings.restore_max_bytes,
+            max_body_bytes=settings.max_body_bytes,
         ),
     )
 
