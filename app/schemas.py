@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -48,17 +49,24 @@ Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_0
 ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Years 1900 to 2999: a cadence added to a date in year 9999 would overflow.
+_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 
 
 def _iso_date(value: Any) -> Any:
     # Pydantic would also take 0 or "0" (a Unix time: 1970-01-01) and "2026-01-01T00:00".
-    if type(value) is date or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+    if type(value) is date and 1900 <= value.year <= 2999:
         return value
-    raise ValueError("use a date like 2026-11-22")
+    if isinstance(value, str) and re.fullmatch(_ISO_DATE, value):
+        return value
+    raise ValueError("use a date like 2026-11-22, in the years 1900 to 2999")
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE}),
+]
 """A day given as YYYY-MM-DD (what the document says), nothing else."""
 
 

@@ -103,6 +103,14 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
         "last_contacted_on",
     ),
     ("POST", "/articles", {"title": "T", "saved_on": 1700000000}, "saved_on"),
+    # A cadence added to a day in year 9999 would overflow.
+    ("POST", "/contacts", {"name": "X", "last_contacted_on": "9999-12-30"}, "last_contacted_on"),
+    (
+        "POST",
+        "/contacts/{contact}/gives",
+        {"description": "d", "given_on": "0001-01-01"},
+        "given_on",
+    ),
     ("POST", "/contacts/{contact}/pain-points", {"text": "p" * 2001}, "text"),
     ("POST", "/contacts/{contact}/pain-points", {"text": "  "}, "text"),
     ("POST", "/contacts/{contact}/pain-points", {}, "text"),
