@@ -40,10 +40,15 @@ class Ledger:
             return len(self.contacts) + len(self.pain_points) + len(self.articles)
 
 
-def _write_until_killed(base_url: str, key: str, writer: int, ledger: Ledger) -> None:
-    """Create contacts, pain points and articles, one after another, until the server dies."""
+def write_records(
+    base_url: str, key: str, writer: int, ledger: Ledger, stop: threading.Event | None = None
+) -> None:
+    """Create contacts, pain points and articles, one after another, until ``stop`` is set or
+    the server dies; every acknowledged write goes into ``ledger``."""
     with httpx.Client(base_url=base_url, headers=auth(key), timeout=120) as client:
         for n in range(10_000):
+            if stop is not None and stop.is_set():
+                return
             need = f"Finding a vendor for the employee engagement survey in region {writer}x{n}"
             try:
                 contact = client.post("/contacts", json={"name": f"W{writer} N{n}"})
@@ -117,7 +122,7 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> No
     ledger = Ledger()
     with serving(data_dir) as server:
         writers = [
-            threading.Thread(target=_write_until_killed, args=(server.base_url, key, n, ledger))
+            threading.Thread(target=write_records, args=(server.base_url, key, n, ledger))
             for n in range(WRITERS)
         ]
         for writer in writers:
