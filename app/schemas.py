@@ -3,7 +3,7 @@
 import re
 from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Path as FastAPIPath
 from pydantic import (
@@ -22,15 +22,32 @@ T = TypeVar("T")
 Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
 
 
+MAX_URL_LENGTH = 2000
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per page: lower-case scheme and host, no fragment."""
+    parts = urlsplit(url.strip())
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
+
+
 def _parseable_url(url: str) -> str:
-    urlsplit(url)  # raises ValueError ("Invalid IPv6 URL") on what the pattern lets through
+    # urlsplit raises ValueError ("Invalid IPv6 URL") on what the pattern lets through; and the
+    # spelling stored (a "/" added, the host lower-cased) must fit too, or the export breaks.
+    if len(normalize_url(url)) > MAX_URL_LENGTH:
+        raise ValueError(f"the URL is longer than {MAX_URL_LENGTH} characters once normalized")
     return url
 
 
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=2000, pattern=r"(?i)^https?://[^\s/$.?#][^\s]*$"
+        # No brackets: an IPv6 host is not taken, and a stray "[" makes the URL unparseable.
+        strip_whitespace=True,
+        max_length=MAX_URL_LENGTH,
+        pattern=r"(?i)^https?://[^\s/$.?#\[\]][^\s\[\]]*$",
     ),
     AfterValidator(_parseable_url),
 ]

@@ -140,6 +140,8 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("POST", "/articles", {"title": "T", "url": "ftp://example.com/x"}, "url"),
     ("POST", "/articles", {"title": "T", "url": "not a url"}, "url"),
     ("POST", "/articles", {"title": "T", "url": "https://[unclosed"}, "url"),
+    # 2,000 characters, 2,001 once normalized (a "/" added): stored, it broke every export.
+    ("POST", "/articles", {"title": "T", "url": "https://" + "0" * 1992}, "url"),
     ("PATCH", "/articles/{article}", {"url": "http://[::1/x"}, "url"),
     ("POST", "/articles", {"title": "T", "tags": "x"}, "tags"),
     ("POST", "/articles", {"title": "T", "tags": [""]}, "tags"),
