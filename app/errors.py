@@ -2,6 +2,7 @@
 
 import copy
 import json
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -12,6 +13,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+log = logging.getLogger(__name__)
 
 
 class ErrorBody(BaseModel):
@@ -100,10 +103,21 @@ async def integrity_error_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged with its traceback; the caller gets the usual error body, and no details."""
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    message = "Something went wrong on our side; nothing was saved. The server log says what."
+    return JSONResponse(
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        content={"message": message, "detail": message},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
 
 
 # Errors every operation of a kind can answer, whatever its route does: they come from the layers
