@@ -1,7 +1,7 @@
 """Typed dependencies handed to the routers. The objects behind them are built once, by the
 lifespan in ``app.main``, and kept on ``app.state``."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -28,7 +28,23 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def take_write_turn(request: Request) -> AsyncIterator[None]:
+    """Requests that may write take turns, waiting in the event loop without a time limit.
+
+    SQLite has one writer at a time, and a write request holds it while it embeds its texts:
+    under load, writers queued on SQLite's busy timeout instead ran out of it ("database is
+    locked"). Reads never wait here (WAL lets them read beside the writer).
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        yield
+        return
+    async with request.app.state.write_turn:
+        yield
+
+
+def get_session(
+    request: Request, _turn: Annotated[None, Depends(take_write_turn, scope="function")]
+) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
     with session_scope(request.app.state.session_factory) as session:
         yield session

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
+import anyio
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = runtime.session_factory
         app.state.indexer = runtime.indexer
         app.state.suggestion_engine = runtime.suggestion_engine
+        app.state.write_turn = anyio.Lock()
         try:
             yield
         finally:
