@@ -46,7 +46,7 @@ HttpUrlStr = Annotated[
     StringConstraints(
         # No brackets: an IPv6 host is not taken, and a stray "[" makes the URL unparseable.
         strip_whitespace=True,
-        max_length=MAX_URL_LENGTH,
+        max_length=MAX_URL_LENGTH - 1,  # room for the "/" normalizing may add
         pattern=r"(?i)^https?://[^\s/$.?#\[\]][^\s\[\]]*$",
     ),
     AfterValidator(_parseable_url),
