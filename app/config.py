@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
+from app.ratelimit import parse_rate_limit
 from app.suggestions.engine import EngineConfig
 from embeddings.embedder import Backend
 
@@ -92,6 +93,12 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=10 * 2**20, ge=1, description="Largest contacts or articles file accepted."
     )
+    max_body_bytes: int = Field(
+        default=4 * 2**20,
+        ge=1,
+        description="Largest request body other than an upload (an article's 200,000 characters "
+        "of text, JSON-escaped, fit).",
+    )
     restore_max_bytes: int = Field(
         default=256 * 2**20, ge=1, description="Largest workspace export accepted for a restore."
     )
@@ -106,6 +113,20 @@ class Settings(BaseSettings):
         description="Hosts fetched even though they resolve to a loopback or private address "
         "(comma-separated).",
     )
+
+    rate_limit: str | None = Field(
+        default=None,
+        description="Most requests one API key may make, e.g. '120/minute' or '10/second' "
+        "(answered 429 with Retry-After past it); default: no limit.",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() == "off":
+            return None
+        parse_rate_limit(value)  # ValueError: not a rate like "120/minute"
+        return value.strip()
 
     @field_validator("fetch_allowed_hosts", mode="before")
     @classmethod

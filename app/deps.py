@@ -1,7 +1,7 @@
 """Typed dependencies handed to the routers. The objects behind them are built once, by the
 lifespan in ``app.main``, and kept on ``app.state``."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -13,8 +13,9 @@ from app.contacts.service import get_contact
 from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Contact, Workspace
+from app.ratelimit import KeyRateLimiter
 from app.schemas import RecordId
-from app.workspaces.service import workspace_for_key
+from app.workspaces.service import hash_key, workspace_for_key
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -27,7 +28,23 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def take_write_turn(request: Request) -> AsyncIterator[None]:
+    """Requests that may write take turns, waiting in the event loop without a time limit.
+
+    SQLite has one writer at a time, and a write request holds it while it embeds its texts:
+    under load, writers queued on SQLite's busy timeout instead ran out of it ("database is
+    locked"). Reads never wait here (WAL lets them read beside the writer).
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        yield
+        return
+    async with request.app.state.write_turn:
+        yield
+
+
+def get_session(
+    request: Request, _turn: Annotated[None, Depends(take_write_turn, scope="function")]
+) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
     with session_scope(request.app.state.session_factory) as session:
         yield session
@@ -45,9 +62,11 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_current_workspace(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Workspace:
+    """The workspace of the request's key: 401 without a live key, 429 past its rate limit."""
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -61,6 +80,16 @@ def get_current_workspace(
             "Invalid or revoked API key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    limiter: KeyRateLimiter | None = request.app.state.rate_limiter
+    if limiter is not None:
+        wait = limiter.retry_after(hash_key(credentials.credentials))
+        if wait is not None:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"Too many requests with this API key (the limit is {limiter.limit}): "
+                f"retry in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
     return workspace
 
 

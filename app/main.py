@@ -3,17 +3,21 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
+import anyio
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
-from app.errors import install_error_handlers
-from app.imports.limits import BodySizeLimit, upload_limit
+from app.errors import document_errors, install_error_handlers
+from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
+from app.ratelimit import KeyRateLimiter
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
 from app.workspaces.router import router as workspace_router
@@ -40,19 +44,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = runtime.session_factory
         app.state.indexer = runtime.indexer
         app.state.suggestion_engine = runtime.suggestion_engine
+        app.state.write_turn = anyio.Lock()
         try:
             yield
         finally:
             runtime.close()
 
     app = FastAPI(title="Givefirst", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit) if settings.rate_limit else None
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
         limit_for=partial(
-            upload_limit,
+            body_limit,
             import_max_bytes=settings.import_max_bytes,
             restore_max_bytes=settings.restore_max_bytes,
+            max_body_bytes=settings.max_body_bytes,
         ),
     )
 
@@ -68,4 +75,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(suggestions_router)
     app.include_router(daily_router)
     app.include_router(imports_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -1,18 +1,55 @@
 """Schema pieces shared by every resource: strict input models, bounded strings, pages."""
 
+import re
+from datetime import date
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Path as FastAPIPath
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 T = TypeVar("T")
 
 Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
+
+
+MAX_URL_LENGTH = 2000
+
+
+def normalize_url(url: str) -> str:
+    """One spelling per page: lower-case scheme and host, no fragment."""
+    parts = urlsplit(url.strip())
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
+
+
+def _parseable_url(url: str) -> str:
+    # urlsplit raises ValueError ("Invalid IPv6 URL") on what the pattern lets through; and the
+    # spelling stored (a "/" added, the host lower-cased) must fit too, or the export breaks.
+    if len(normalize_url(url)) > MAX_URL_LENGTH:
+        raise ValueError(f"the URL is longer than {MAX_URL_LENGTH} characters once normalized")
+    return url
+
+
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, max_length=2000, pattern=r"(?i)^https?://[^\s/$.?#][^\s]*$"
+        # No brackets: an IPv6 host is not taken, and a stray "[" makes the URL unparseable.
+        strip_whitespace=True,
+        max_length=MAX_URL_LENGTH - 1,  # room for the "/" normalizing may add
+        pattern=r"(?i)^https?://[^\s/$.?#\[\]][^\s\[\]]*$",
     ),
+    AfterValidator(_parseable_url),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -29,14 +66,61 @@ Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_0
 ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]
 
 
+# Years 1900 to 2999: a cadence added to a date in year 9999 would overflow.
+_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+
+
+def _iso_date(value: Any) -> Any:
+    # Pydantic would also take 0 or "0" (a Unix time: 1970-01-01) and "2026-01-01T00:00".
+    if type(value) is date and 1900 <= value.year <= 2999:
+        return value
+    if isinstance(value, str) and re.fullmatch(_ISO_DATE, value):
+        return value
+    raise ValueError("use a date like 2026-11-22, in the years 1900 to 2999")
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE}),
+]
+"""A day given as YYYY-MM-DD (what the document says), nothing else."""
+
+
 class InputModel(BaseModel):
     """Request bodies: unknown fields are an error (a typo must not be silently ignored)."""
 
     model_config = ConfigDict(extra="forbid")
 
 
+def without_null(schema: dict[str, Any]) -> None:
+    """Drop the ``null`` choice from a property's JSON schema: it may be left out, not nulled."""
+    choices = [c for c in schema.get("anyOf", []) if c != {"type": "null"}]
+    if "anyOf" not in schema or len(choices) == len(schema["anyOf"]):
+        return
+    del schema["anyOf"]
+    if len(choices) == 1:
+        schema.update(choices[0])
+    else:
+        schema["anyOf"] = choices
+    if schema.get("default", ...) is None:
+        del schema["default"]
+
+
+def _document_not_nullable(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    not_nullable: frozenset[str] = getattr(model, "not_nullable", frozenset())
+    for name, prop in schema.get("properties", {}).items():
+        if name in not_nullable:
+            without_null(prop)
+
+
 class PatchModel(InputModel):
-    """A partial update: only the fields sent change, and required fields cannot be nulled."""
+    """A partial update: only the fields sent change, and required fields cannot be nulled.
+
+    The JSON schema says so too: a field in ``not_nullable`` is documented without ``null``.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_not_nullable)
 
     not_nullable: ClassVar[frozenset[str]] = frozenset()
 

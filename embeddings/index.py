@@ -55,6 +55,10 @@ class VectorIndex(Searcher):
         self._exact = ExactIndex(dimension) if exact_in_memory else None
         self._loaded = False
         self._load_lock = threading.Lock()
+        # Qdrant's local mode is not thread-safe (plain dicts and arrays, one SQLite connection),
+        # and the server writes from many threads: one write at a time, store and memory
+        # together, so the two never disagree on the order of two writes to the same point.
+        self._write_lock = threading.RLock()
 
     # -- collection life cycle ---------------------------------------------------------------
 
@@ -132,6 +136,10 @@ class VectorIndex(Searcher):
         if not points:
             return
         memory = self._memory()
+        with self._write_lock:
+            self._upsert(points, memory)
+
+    def _upsert(self, points: Sequence[IndexPoint], memory: ExactIndex | None) -> None:
         self._client.upsert(
             self.collection,
             points=[
@@ -156,9 +164,10 @@ class VectorIndex(Searcher):
         if not ids:
             return
         memory = self._memory()
-        self._client.delete(self.collection, points_selector=models.PointIdsList(points=ids))
-        if memory is not None:
-            memory.remove(workspace_id, kind, ids)
+        with self._write_lock:
+            self._client.delete(self.collection, points_selector=models.PointIdsList(points=ids))
+            if memory is not None:
+                memory.remove(workspace_id, kind, ids)
 
     def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         """The text hash stored with each of these point ids (missing ids are left out)."""

@@ -1,5 +1,6 @@
 """Bad requests get a 4xx whose message names the field, and change nothing that is stored."""
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.schemas import PatchModel
 from tests.conftest import Headers, Json, error_text, get_json, make_article, make_contact, snapshot
 
 TOO_BIG = "99999999999999999999"  # more than a 64-bit integer holds
@@ -91,6 +93,24 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("POST", "/contacts", {"name": "X", "linkedin_url": "javascript:alert(1)"}, "linkedin_url"),
     ("POST", "/contacts", {"name": "X", "linkedin_url": "linkedin.com/in/x"}, "linkedin_url"),
     ("POST", "/contacts", {"name": "X", "last_contacted_on": "last week"}, "last_contacted_on"),
+    # Not 1970-01-01 (a Unix time), nor a time of day: a date is YYYY-MM-DD.
+    ("POST", "/contacts", {"name": "X", "last_contacted_on": 0}, "last_contacted_on"),
+    ("POST", "/contacts", {"name": "X", "last_contacted_on": "0"}, "last_contacted_on"),
+    (
+        "POST",
+        "/contacts",
+        {"name": "X", "last_contacted_on": "2026-01-01T00:00"},
+        "last_contacted_on",
+    ),
+    ("POST", "/articles", {"title": "T", "saved_on": 1700000000}, "saved_on"),
+    # A cadence added to a day in year 9999 would overflow.
+    ("POST", "/contacts", {"name": "X", "last_contacted_on": "9999-12-30"}, "last_contacted_on"),
+    (
+        "POST",
+        "/contacts/{contact}/gives",
+        {"description": "d", "given_on": "0001-01-01"},
+        "given_on",
+    ),
     ("POST", "/contacts/{contact}/pain-points", {"text": "p" * 2001}, "text"),
     ("POST", "/contacts/{contact}/pain-points", {"text": "  "}, "text"),
     ("POST", "/contacts/{contact}/pain-points", {}, "text"),
@@ -111,12 +131,18 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"text": "p" * 2001}, "text"),
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"text": ""}, "text"),
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"active": "maybe"}, "active"),
+    ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"active": 0}, "active"),
+    ("POST", "/contacts/{contact}/pain-points", {"text": "ok", "active": "yes"}, "active"),
     ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"noted_on": None}, "noted_on"),
     ("POST", "/articles", {"title": "T", "text": "t" * 200_001}, "text"),
     ("POST", "/articles", {"title": ""}, "title"),
     ("POST", "/articles", {"url": "https://example.com/no-title"}, "title"),
     ("POST", "/articles", {"title": "T", "url": "ftp://example.com/x"}, "url"),
     ("POST", "/articles", {"title": "T", "url": "not a url"}, "url"),
+    ("POST", "/articles", {"title": "T", "url": "https://[unclosed"}, "url"),
+    # 2,000 characters, 2,001 once normalized (a "/" added): stored, it broke every export.
+    ("POST", "/articles", {"title": "T", "url": "https://" + "0" * 1992}, "url"),
+    ("PATCH", "/articles/{article}", {"url": "http://[::1/x"}, "url"),
     ("POST", "/articles", {"title": "T", "tags": "x"}, "tags"),
     ("POST", "/articles", {"title": "T", "tags": [""]}, "tags"),
     ("POST", "/articles", {"title": "T", "saved_on": "2024-13-01"}, "saved_on"),
@@ -166,6 +192,44 @@ def test_malformed_json_is_422(seeded: Seeded, method: str, template: str) -> No
     )
 
     _assert_rejected(seeded, response, 422, None, json_error=True)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content"),
+    [
+        ("application/json", b'{"name": "\xff\xfe"}'),
+        ("multipart/form-data; boundary=xyz", b"--xyz\r\nno headers, no end"),
+    ],
+    ids=["json not utf-8", "broken multipart"],
+)
+def test_a_body_that_cannot_be_read_is_422_saying_so(
+    seeded: Seeded, content_type: str, content: bytes
+) -> None:
+    path = "/contacts" if content_type == "application/json" else "/imports/contacts"
+    response = seeded.client.post(
+        path, content=content, headers={**seeded.headers, "Content-Type": content_type}
+    )
+
+    _assert_rejected(seeded, response, 422, None)
+    assert "cannot be read" in error_text(response)
+
+
+def test_half_a_character_is_422_not_a_server_error(seeded: Seeded) -> None:
+    response = seeded.client.post(
+        "/contacts",
+        content=b'{"name": "Ada \\ud800 Lovelace"}',  # a lone surrogate: not text
+        headers={**seeded.headers, "Content-Type": "application/json"},
+    )
+
+    _assert_rejected(seeded, response, 422, "name")
+
+
+def test_saving_a_host_that_is_no_valid_name_is_422_not_a_server_error(seeded: Seeded) -> None:
+    response = seeded.client.post(
+        "/articles/from-url", json={"url": "https://\u0086\u0102/page"}, headers=seeded.headers
+    )
+
+    _assert_rejected(seeded, response, 422, "not a valid web address")
 
 
 @pytest.mark.parametrize("body", [[], "just a string", 42, None])
@@ -253,6 +317,9 @@ BAD_QUERIES: list[tuple[str, dict[str, str], str]] = [
     ("/articles", {"offset": "-5"}, "offset"),
     ("/articles", {"q": "q" * 201}, "q"),
     ("/articles", {"tag": "t" * 101}, "tag"),
+    ("/daily", {"date": "0"}, "date"),
+    ("/daily", {"date": "1700000000"}, "date"),
+    ("/daily", {"date": "2026-02-30"}, "date"),
 ]
 
 
@@ -308,3 +375,44 @@ def test_every_route_rejects_ids_too_large_for_the_database(seeded: Seeded) -> N
             checked += 1
     assert checked >= len(ID_ROUTES)
     assert snapshot(seeded.client, seeded.headers) == seeded.before
+
+
+# --- methods --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/contacts/{contact}", {"GET", "PATCH", "DELETE"}),
+        ("PUT", "/contacts", {"GET", "POST"}),
+        ("POST", "/workspace", {"GET", "PATCH"}),
+        ("GET", "/contacts/{contact}/pain-points/{pain_point}", {"PATCH", "DELETE"}),
+    ],
+)
+def test_a_method_the_path_does_not_take_is_405_listing_every_method_it_takes(
+    seeded: Seeded, method: str, path: str, allowed: set[str]
+) -> None:
+    response = seeded.client.request(method, seeded.url(path), headers=seeded.headers)
+
+    assert response.status_code == 405, response.text
+    assert set(response.headers["allow"].split(", ")) == allowed
+    error_text(response)
+    assert snapshot(seeded.client, seeded.headers) == seeded.before
+
+
+# --- the document promises what the service does --------------------------------------------
+
+
+def test_the_document_offers_null_only_where_null_is_accepted(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    patch_models = [m for m in PatchModel.__subclasses__() if m.not_nullable]
+    assert len(patch_models) >= 4
+    for model in patch_models:
+        properties = schemas[model.__name__]["properties"]
+        for name in model.not_nullable:
+            assert "null" not in json.dumps(properties[name]), f"{model.__name__}.{name}"
+    for body in (
+        "Body_import_contacts_imports_contacts_post",
+        "Body_import_articles_imports_articles_post",
+    ):
+        assert "null" not in json.dumps(schemas[body]["properties"]["format"])

@@ -5,7 +5,16 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas import ArticleText, HttpUrlStr, InputModel, PatchModel, Summary, Tag, Title
+from app.schemas import (
+    ArticleText,
+    HttpUrlStr,
+    InputModel,
+    IsoDate,
+    PatchModel,
+    Summary,
+    Tag,
+    Title,
+)
 
 TagList = Annotated[list[Tag], Field(max_length=50)]
 
@@ -20,7 +29,7 @@ class ArticleCreate(InputModel):
         default=None, description="The article's text, if you have it."
     )
     tags: TagList = Field(default_factory=list)
-    saved_on: date | None = Field(default=None, description="Default: today.")
+    saved_on: IsoDate | None = Field(default=None, description="Default: today.")
 
 
 class ArticleUpdate(PatchModel):
@@ -31,7 +40,7 @@ class ArticleUpdate(PatchModel):
     summary: Summary | None = None
     text: ArticleText | None = None
     tags: TagList | None = None
-    saved_on: date | None = None
+    saved_on: IsoDate | None = None
 
 
 class ArticlePublic(BaseModel):

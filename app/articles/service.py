@@ -1,7 +1,6 @@
 """Saved articles: plain functions over a session."""
 
 from datetime import date
-from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -9,7 +8,7 @@ from sqlalchemy.orm import Session
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.indexing import RecordIndexer
 from app.models import Article, Workspace
-from app.schemas import like_pattern
+from app.schemas import like_pattern, normalize_url
 
 
 class DuplicateUrlError(ValueError):
@@ -18,14 +17,6 @@ class DuplicateUrlError(ValueError):
     def __init__(self, existing_id: int) -> None:
         super().__init__(f"Article {existing_id} already has this URL.")
         self.existing_id = existing_id
-
-
-def normalize_url(url: str) -> str:
-    """One spelling per page: lower-case scheme and host, no fragment."""
-    parts = urlsplit(url.strip())
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
-    )
 
 
 def _unique_tags(tags: list[str]) -> list[str]:

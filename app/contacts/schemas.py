@@ -3,12 +3,13 @@
 from datetime import date, datetime
 from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from app.schemas import (
     ExpertiseText,
     HttpUrlStr,
     InputModel,
+    IsoDate,
     Name,
     Notes,
     PainPointText,
@@ -22,16 +23,16 @@ ExpertiseList = Annotated[list[ExpertiseText], Field(max_length=50)]
 
 class PainPointCreate(InputModel):
     text: PainPointText
-    noted_on: date | None = Field(default=None, description="Default: today.")
-    active: bool = True
+    noted_on: IsoDate | None = Field(default=None, description="Default: today.")
+    active: StrictBool = True
 
 
 class PainPointUpdate(PatchModel):
     not_nullable: ClassVar[frozenset[str]] = frozenset({"text", "noted_on", "active"})
 
     text: PainPointText | None = None
-    noted_on: date | None = None
-    active: bool | None = None
+    noted_on: IsoDate | None = None
+    active: StrictBool | None = None
 
 
 class PainPointPublic(BaseModel):
@@ -61,7 +62,7 @@ class ContactCreate(InputModel):
     )
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
-    last_contacted_on: date | None = None
+    last_contacted_on: IsoDate | None = None
 
 
 class ContactUpdate(PatchModel):
@@ -78,7 +79,7 @@ class ContactUpdate(PatchModel):
     expertise: ExpertiseList | None = None
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
-    last_contacted_on: date | None = None
+    last_contacted_on: IsoDate | None = None
 
 
 class ContactPublic(BaseModel):

@@ -8,13 +8,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from app.daily import service
 from app.daily.schemas import DailyListPublic
 from app.deps import SessionDep, SettingsDep, WorkspaceDep
+from app.schemas import IsoDate
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import cadences_for
 
 router = APIRouter(tags=["daily"])
 
 DayQuery = Annotated[
-    date | None,
+    IsoDate | None,
     Query(alias="date", description="YYYY-MM-DD; default: today (the server's local day)."),
 ]
 

@@ -37,6 +37,7 @@ from app.imports.schemas import (
 from app.imports.service import validation_reason
 from app.indexing import RecordIndexer
 from app.models import Article, Ask, Contact, Give, Suggestion, Workspace
+from app.schemas import normalize_url
 
 _CSV_COLUMNS = (
     "Name",
@@ -232,7 +233,7 @@ def _check_refs(document: WorkspaceDocument) -> None:
     pains = _unique([p.ref for c in document.contacts for p in c.pain_points], "pain points")
     suggestions = _unique([s.ref for s in document.suggestions], "suggestions")
     urls = [a.url for a in document.articles if a.url]
-    if len({articles.normalize_url(u) for u in urls}) != len(urls):
+    if len({normalize_url(u) for u in urls}) != len(urls):
         raise FileRejected("The file is not a consistent export: two articles share a URL.")
     references = [
         *[("contact", s.contact, contacts_) for s in document.suggestions],

@@ -108,10 +108,18 @@ def _is_html(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() in _HTML_TYPES
 
 
+def _parsed(url: str, base: httpx.URL | None = None) -> httpx.URL:
+    """``url`` (joined to ``base``, for a redirect), or a FetchError saying it is no URL."""
+    try:
+        return base.join(url) if base is not None else httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise FetchError(f"{url!r} is not a valid web address: {error}.") from error
+
+
 def fetch_page(url: str, policy: FetchPolicy, *, resolver: Resolver = resolve) -> FetchedPage:
     """The HTML of ``url`` after at most ``policy.max_redirects`` checked redirects."""
     deadline = time.monotonic() + policy.timeout_seconds
-    current = httpx.URL(url)
+    current = _parsed(url)
     with httpx.Client(
         timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
     ) as client:
@@ -143,7 +151,7 @@ def fetch_page(url: str, policy: FetchPolicy, *, resolver: Resolver = resolve) -
                 ) from error
             try:
                 if response.is_redirect and "location" in response.headers:
-                    current = current.join(response.headers["location"])
+                    current = _parsed(response.headers["location"], current)
                     continue
                 content = _read_body(response, current, policy, deadline)
             finally:

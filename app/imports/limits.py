@@ -1,8 +1,10 @@
 """A ceiling on request bodies, applied before the body is read (a 50 MB upload is refused at
-its headers, not after it has been spooled to disk)."""
+its headers, not after it has been spooled to disk): the upload limits on the import routes,
+one limit for every other body (JSON)."""
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,13 +12,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ENVELOPE_BYTES = 64 * 1024
 
 
-def upload_limit(path: str, *, import_max_bytes: int, restore_max_bytes: int) -> int | None:
-    """The body limit of the upload routes; None (no limit here) for every other route."""
+@dataclass(frozen=True)
+class Limit:
+    max_bytes: int
+    slack: int  # bytes allowed on top: the multipart envelope around an uploaded file
+    message: str
+
+
+def body_limit(
+    path: str, *, import_max_bytes: int, restore_max_bytes: int, max_body_bytes: int
+) -> Limit:
+    """The body limit of ``path``: an upload route's, else the one for every other body."""
     if path.rstrip("/") == "/imports/workspace":
-        return restore_max_bytes
+        return Limit(restore_max_bytes, ENVELOPE_BYTES, too_large_message(restore_max_bytes))
     if path.startswith("/imports/"):
-        return import_max_bytes
-    return None
+        return Limit(import_max_bytes, ENVELOPE_BYTES, too_large_message(import_max_bytes))
+    return Limit(
+        max_body_bytes,
+        0,
+        f"The request body is larger than the {max_body_bytes:,} bytes allowed; "
+        "nothing was changed.",
+    )
 
 
 class BodySizeLimit:
@@ -26,7 +42,7 @@ class BodySizeLimit:
     limit and handed on only if it fits.
     """
 
-    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int | None]) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], Limit | None]) -> None:
         self.app = app
         self.limit_for = limit_for
 
@@ -38,8 +54,8 @@ class BodySizeLimit:
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"").decode("latin-1")
         if declared.isdigit():
-            if int(declared) > limit + ENVELOPE_BYTES:
-                await _too_large(send, limit)
+            if int(declared) > limit.max_bytes + limit.slack:
+                await _too_large(send, limit.message)
                 return
             await self.app(scope, receive, send)
             return
@@ -51,8 +67,8 @@ class BodySizeLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > limit + ENVELOPE_BYTES:
-                await _too_large(send, limit)
+            if size > limit.max_bytes + limit.slack:
+                await _too_large(send, limit.message)
                 return
             if not message.get("more_body", False):
                 break
@@ -67,8 +83,7 @@ def too_large_message(limit: int) -> str:
     return f"The upload is larger than the {limit:,} bytes allowed; nothing was imported."
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    message = too_large_message(limit)
+async def _too_large(send: Send, message: str) -> None:
     body = json.dumps({"message": message, "detail": message}).encode()
     await send(
         {

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.articles.schemas import ArticlePublic, ArticleSaved
@@ -25,6 +26,7 @@ from app.imports.schemas import (
 )
 from app.indexing import RecordIndexer
 from app.models import Workspace
+from app.schemas import without_null
 
 router = APIRouter(tags=["import and export"])
 
@@ -33,6 +35,8 @@ _REJECTED: dict[int | str, dict[str, Any]] = {
     422: {"description": "The file cannot be read (empty, not UTF-8, not the format named)."},
 }
 UploadedFile = Annotated[UploadFile, File(description="The file to import.")]
+# A form field is sent or left out; a form cannot carry null, so the document does not offer it.
+FORM_FORMAT = Field(json_schema_extra=without_null)
 
 
 def _read_upload(upload: UploadFile, limit: int) -> bytes:
@@ -89,7 +93,7 @@ def import_contacts(
         ContactFormat | None,
         Query(alias="format", description="Default: detected from the file."),
     ] = None,
-    format_form: Annotated[ContactFormat | None, Form(alias="format")] = None,
+    format_form: Annotated[ContactFormat | None, Form(alias="format"), FORM_FORMAT] = None,
 ) -> ImportReport:
     """Import a LinkedIn ``Connections.csv``, a Google Contacts CSV or a vCard file.
 
@@ -119,7 +123,7 @@ def import_articles(
         ArticleFormat | None,
         Query(alias="format", description="Default: detected from the file."),
     ] = None,
-    format_form: Annotated[ArticleFormat | None, Form(alias="format")] = None,
+    format_form: Annotated[ArticleFormat | None, Form(alias="format"), FORM_FORMAT] = None,
 ) -> ImportReport:
     """Import browser bookmarks (folders become tags), an OPML feed list or an RSS/Atom feed.
 

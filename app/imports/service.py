@@ -25,6 +25,7 @@ from app.imports.parsers.contacts import parse_contacts
 from app.imports.schemas import ImportReport, RowProblem
 from app.indexing import RecordIndexer
 from app.models import Article, Contact, Workspace
+from app.schemas import normalize_url
 
 T = TypeVar("T")
 _MAX_TAGS = 50
@@ -260,7 +261,7 @@ def import_article_file(
             tally.skipped.append(Problem(row.record, row.line, validation_reason(error)))
             continue
         assert create.url is not None
-        url = articles.normalize_url(create.url)
+        url = normalize_url(create.url)
         existing = articles.find_by_url(session=session, workspace=workspace, url=url)
         if existing is None:
             articles.save_article(
@@ -305,7 +306,7 @@ def save_from_url(
         "text": shorten(page.text, 200_000),
     }
     existing = articles.find_by_url(
-        session=session, workspace=workspace, url=articles.normalize_url(page.url)
+        session=session, workspace=workspace, url=normalize_url(page.url)
     )
     try:
         if existing is None:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas import InputModel
+from app.schemas import InputModel, IsoDate
 
 Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
@@ -17,12 +17,12 @@ class GiveCreate(InputModel):
         description="What you gave, e.g. 'Sent the SHRM salary guide'."
     )
     kind: Literal["article", "introduction", "check_in", "other"] = "other"
-    given_on: date | None = Field(default=None, description="Default: today.")
+    given_on: IsoDate | None = Field(default=None, description="Default: today.")
 
 
 class AskCreate(InputModel):
     description: Description = Field(description="What you asked them for.")
-    asked_on: date | None = Field(default=None, description="Default: today.")
+    asked_on: IsoDate | None = Field(default=None, description="Default: today.")
 
 
 class GivePublic(BaseModel):

@@ -1,0 +1,228 @@
+"""Crash safety: ``givefirst serve`` killed with SIGKILL in the middle of writes or of a large
+import loses no acknowledged write, and after a restart every record has its vectors."""
+
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from app.db import session_scope
+from app.indexing import record_texts
+from app.models import Article
+from app.runtime import open_database, runtime_scope
+from tests.conftest import Json, auth, make_settings
+from tests.test_cli import create_key, serving
+
+WRITERS = 4
+ACKNOWLEDGED_BEFORE_KILL = 24
+WAIT_S = 300
+
+
+@dataclass
+class Ledger:
+    """What the server acknowledged (2xx with the record in the body), from every writer."""
+
+    contacts: dict[int, Json] = field(default_factory=dict)
+    pain_points: dict[int, tuple[int, str]] = field(default_factory=dict)
+    articles: dict[int, Json] = field(default_factory=dict)
+    pairs: list[tuple[int, int]] = field(default_factory=list)  # (article, contact it helps)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.contacts) + len(self.pain_points) + len(self.articles)
+
+
+def write_records(
+    base_url: str, key: str, writer: int, ledger: Ledger, stop: threading.Event | None = None
+) -> None:
+    """Create contacts, pain points and articles, one after another, until ``stop`` is set or
+    the server dies; every acknowledged write goes into ``ledger``."""
+    with httpx.Client(base_url=base_url, headers=auth(key), timeout=120) as client:
+        for n in range(10_000):
+            if stop is not None and stop.is_set():
+                return
+            need = f"Finding a vendor for the employee engagement survey in region {writer}x{n}"
+            try:
+                contact = client.post("/contacts", json={"name": f"W{writer} N{n}"})
+                if contact.status_code != 201:
+                    ledger.errors.append(f"POST /contacts {contact.status_code}: {contact.text}")
+                    return
+                with ledger.lock:
+                    ledger.contacts[contact.json()["id"]] = contact.json()
+                contact_id = contact.json()["id"]
+                pain_point = client.post(f"/contacts/{contact_id}/pain-points", json={"text": need})
+                if pain_point.status_code != 201:
+                    ledger.errors.append(f"POST pain-points {pain_point.status_code}")
+                    return
+                with ledger.lock:
+                    ledger.pain_points[pain_point.json()["id"]] = (contact_id, need)
+                article = client.post(
+                    "/articles",
+                    json={
+                        "title": need,
+                        "url": f"https://example.com/{writer}/{n}",
+                        "text": f"{need}. How one team compared survey vendors, step by step.",
+                    },
+                )
+                if article.status_code != 201:
+                    ledger.errors.append(f"POST /articles {article.status_code}: {article.text}")
+                    return
+                with ledger.lock:
+                    ledger.articles[article.json()["id"]] = article.json()
+                    ledger.pairs.append((article.json()["id"], contact_id))
+            except httpx.TransportError:
+                return  # the server is gone
+
+
+def _kill_when(server_process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """SIGKILL the server as soon as ``ready()`` holds."""
+    deadline = time.monotonic() + WAIT_S
+    while not ready():
+        assert server_process.poll() is None, "the server died by itself"
+        assert time.monotonic() < deadline, "the writes did not get far enough in time"
+        time.sleep(0.1)  # poll interval of a bounded wait
+    server_process.send_signal(signal.SIGKILL)
+    server_process.wait(timeout=60)
+    assert server_process.returncode == -signal.SIGKILL
+
+
+def assert_index_matches_records(data_dir: Path) -> int:
+    """Every record's texts are in the vector index with their current text, and nothing else
+    is: a reconcile finds nothing to do. Returns the number of points."""
+    with runtime_scope(make_settings(data_dir), repair=False) as runtime:
+        assert runtime.indexer is not None
+        with session_scope(runtime.session_factory) as session:
+            expected = {t.id: t.hash for t in record_texts(session)}
+            stored = runtime.indexer.index.stored_hashes(list(expected))
+            assert stored == expected, f"{len(set(expected) - set(stored))} points missing"
+            assert runtime.indexer.reconcile(session) == (0, 0)
+        return len(expected)
+
+
+def stray_points(data_dir: Path) -> int:
+    """How many points the index holds for records that are not stored (left by a crash)."""
+    with runtime_scope(make_settings(data_dir), repair=False) as runtime:
+        assert runtime.indexer is not None
+        with session_scope(runtime.session_factory) as session:
+            expected = {t.id for t in record_texts(session)}
+        return sum(pid not in expected for pid, _, _ in runtime.indexer.index.all_points())
+
+
+def test_sigkill_during_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    key, _ = create_key(data_dir, "acme")
+    ledger = Ledger()
+    with serving(data_dir) as server:
+        writers = [
+            threading.Thread(target=write_records, args=(server.base_url, key, n, ledger))
+            for n in range(WRITERS)
+        ]
+        for writer in writers:
+            writer.start()
+        _kill_when(server.process, lambda: ledger.count() >= ACKNOWLEDGED_BEFORE_KILL)
+        for writer in writers:
+            writer.join(timeout=WAIT_S)
+    assert not ledger.errors, ledger.errors
+    assert ledger.count() >= ACKNOWLEDGED_BEFORE_KILL
+
+    with (
+        serving(data_dir) as server,
+        httpx.Client(base_url=server.base_url, headers=auth(key), timeout=120) as client,
+    ):
+        for contact_id, acknowledged in ledger.contacts.items():
+            stored = client.get(f"/contacts/{contact_id}")
+            assert stored.status_code == 200, f"contact {contact_id} lost: {stored.text}"
+            assert stored.json()["name"] == acknowledged["name"]
+        for pain_point_id, (contact_id, text) in ledger.pain_points.items():
+            stored_points = client.get(f"/contacts/{contact_id}").json()["pain_points"]
+            assert {"id": pain_point_id, "text": text} in [
+                {"id": p["id"], "text": p["text"]} for p in stored_points
+            ], f"pain point {pain_point_id} lost"
+        for article_id, acknowledged in ledger.articles.items():
+            stored = client.get(f"/articles/{article_id}")
+            assert stored.status_code == 200, f"article {article_id} lost: {stored.text}"
+            assert stored.json()["title"] == acknowledged["title"]
+        # Searchable: each article finds the contact whose pain point it answers.
+        for article_id, contact_id in ledger.pairs:
+            recipients = client.get(f"/articles/{article_id}/recipients", params={"limit": 100})
+            assert recipients.status_code == 200, recipients.text
+            found = [item["contact"]["id"] for item in recipients.json()["items"]]
+            assert contact_id in found, f"article {article_id} does not reach {contact_id}"
+    points = assert_index_matches_records(data_dir)
+    assert points >= len(ledger.pain_points) + len(ledger.articles)
+
+
+def _feed(items: int) -> bytes:
+    """An RSS feed of ``items`` articles, each with a few passages of text to embed."""
+    entries = "".join(
+        f"<item><title>Survey vendor review number {n}</title>"
+        f"<link>https://feeds.example.org/review/{n}</link>"
+        f"<description>{'Notes on engagement survey vendors and their benchmarks. ' * 40}"
+        f"Review {n}.</description></item>"
+        for n in range(items)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>'
+        f"<title>Reviews</title><link>https://feeds.example.org/</link>{entries}</channel></rss>"
+    ).encode()
+
+
+def _index_size(data_dir: Path) -> int:
+    return sum(p.stat().st_size for p in (data_dir / "qdrant").rglob("storage.sqlite"))
+
+
+def test_sigkill_during_a_large_import_keeps_all_or_nothing_and_no_stray_vectors(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    key, _ = create_key(data_dir, "acme")
+    items = 400
+    with serving(data_dir) as server:
+        before = httpx.post(
+            f"{server.base_url}/articles",
+            json={"title": "Saved before the import", "text": "Acknowledged before the crash."},
+            headers=auth(key),
+            timeout=120,
+        )
+        assert before.status_code == 201, before.text
+        index_before = _index_size(data_dir)
+        answer: list[httpx.Response | Exception] = []
+
+        def upload() -> None:
+            try:
+                answer.append(
+                    httpx.post(
+                        f"{server.base_url}/imports/articles",
+                        files={"file": ("feed.xml", _feed(items), "application/rss+xml")},
+                        headers=auth(key),
+                        timeout=WAIT_S,
+                    )
+                )
+            except httpx.TransportError as error:
+                answer.append(error)
+
+        uploader = threading.Thread(target=upload)
+        uploader.start()
+        # Halfway: the import has written vectors to the index, and not yet answered.
+        _kill_when(server.process, lambda: bool(answer) or _index_size(data_dir) > index_before)
+        uploader.join(timeout=WAIT_S)
+    assert answer and isinstance(answer[0], Exception), f"the kill came too late: {answer}"
+    assert stray_points(data_dir) > 0, "the kill should land between the index and the commit"
+
+    with serving(data_dir) as server:
+        saved = httpx.get(
+            f"{server.base_url}/articles/{before.json()['id']}", headers=auth(key), timeout=60
+        )
+        assert saved.status_code == 200, saved.text
+    with session_scope(open_database(make_settings(data_dir)).session_factory) as session:
+        articles = session.scalar(select(func.count()).select_from(Article))
+    assert articles in (1, 1 + items), f"{articles} articles: the import was half applied"
+    assert assert_index_matches_records(data_dir) > 0
