@@ -42,7 +42,7 @@ from app.suggestions import drafts
 from embeddings.embedder import Embedder
 from embeddings.exact import Searcher
 from embeddings.points import Hit, Query
-from embeddings.text import sparse_query, split_passages
+from embeddings.text import sparse_query, split_passages, window_text
 
 SuggestionKind = Literal["article", "introduction", "check_in"]
 
@@ -344,7 +344,9 @@ class SuggestionEngine:
                         pain_point=m.pain_point,
                         article=article,
                         matched_text=(
-                            m.hit.text if m.hit.passage > 0 else (article.summary or article.title)
+                            window_text(article.title, m.hit.text)
+                            if m.hit.passage > 0
+                            else (article.summary or article.title)
                         ),
                         vector=vectors.get(article.id),
                     )

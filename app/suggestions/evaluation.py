@@ -41,7 +41,6 @@ from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
 
 CUTOFF = 10
-TITLE_WORDS = 12
 Qrels = dict[str, dict[str, int]]
 Ranking = list[str]
 Progress = Callable[[str], None]
@@ -192,14 +191,13 @@ def _fill(
     """The dataset's documents as articles and its queries as pain points (one contact each).
 
     Returns the workspace id, the document id of each article id, and each pain point with its
-    query id. A document without a title (most of ArguAna's) takes its first words as one, as an
-    article always has a title.
+    query id. A document without a title (most of ArguAna's) keeps an empty one.
     """
     workspace, _ = get_or_create_workspace(session=session, name=f"eval-{dataset.name}")
     articles = {
         doc_id: Article(
             workspace_id=workspace.id,
-            title=doc.title.strip() or " ".join(doc.text.split()[:TITLE_WORDS]),
+            title=doc.title,
             text=doc.text,
             tags=[],
             saved_on=today,
@@ -312,8 +310,10 @@ def reference_dense(dataset: Dataset, embedder: Embedder) -> Scores:
     """The BEIR / MTEB protocol for a dense model: one vector per document (title + " " + text,
     which the model truncates), exact cosine ranking. A check of the pipeline, not the engine."""
     ids = list(dataset.corpus)
+    # Spaces collapsed (the tokenizer splits on them anyway): a short document is then the same
+    # text as its first passage, and its vector comes from the cache.
     documents = embedder.embed_documents(
-        [f"{d.title} {d.text}".strip() for d in dataset.corpus.values()]
+        [" ".join(f"{d.title} {d.text}".split()) for d in dataset.corpus.values()]
     )
     query_ids = list(dataset.queries)
     queries = embedder.embed_queries([dataset.queries[q] for q in query_ids])
