@@ -24,8 +24,10 @@ How it runs
 -----------
 All the searches for a batch of contacts go to the index together (``Searcher.search_many``: one
 matrix product per kind), so the nightly batch ranks thousands of contacts in one pass and the API
-ranks one contact with the same code. Candidates are ranked on their scores first; only the few
-that can make the list are then read from the database and given vectors and drafts.
+ranks one contact with the same code. A pain point's articles are ranked by ``rank_articles``
+(each article by its best passage), the ranking ``givefirst eval`` measures on public datasets
+(``app.suggestions.evaluation``). Candidates are ranked on their scores first; only the few that
+can make the list are then read from the database and given vectors and drafts.
 """
 
 from collections.abc import Iterator, Sequence
