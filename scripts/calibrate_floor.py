@@ -25,20 +25,10 @@ from app.models import Article, Contact, PainPoint
 from app.runtime import runtime_scope
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import get_or_create_workspace
-from tests.fixtures.hr_network import ARTICLES, CONTACTS
+from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
 
-# The planted (contact, article) pairs of tests/test_suggestions.py.
-PLANTED = {
-    "svp-survey": "survey-vendor-selection",
-    "new-hire-turnover": "onboarding-first-90-days",
-    "pay-transparency": "compensation-pay-bands",
-    "hris-buyer": "hris-vendor-selection",
-    "layoff-planning": "layoffs-outplacement",
-    "overtime-classification": "exempt-classification",
-    "remote-team": "remote-team-connection",
-    "plant-succession": "succession-planning",
-    "cfo-hr-costs": "cutting-hr-costs",
-}
+# The fixture's planted (contact, article) pairs, the seed scenario's first.
+PLANTED = {"svp-survey": "survey-vendor-selection", **PLANTED_MATCHES}
 
 
 def main() -> None:
