@@ -1,5 +1,5 @@
-"""The ``givefirst`` command line: serve, keys, reindex, model, nightly, import, export, backup,
-restore."""
+"""The ``givefirst`` command line: serve, keys, reindex, model, nightly, import, export, eval,
+backup, restore."""
 
 import logging
 import sys
@@ -261,8 +261,72 @@ def nightly(
         raise typer.Exit(3)
 
 
+@cli.command("eval")
+def evaluate(
+    dataset: Annotated[
+        Path,
+        typer.Option(
+            help="A folder in BEIR layout: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.",
+            exists=True,
+            file_okay=False,
+        ),
+    ],
+    split: Annotated[
+        str, typer.Option(help="The qrels to use (queries_<split>.jsonl if it exists).")
+    ] = "test",
+    limit_queries: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Only the first N judged queries (a quick run).", show_default=False
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the embedding cache here, so a re-run embeds nothing twice."
+            " Default: a temporary folder.",
+            show_default=False,
+        ),
+    ] = None,
+    reference: Annotated[
+        bool,
+        typer.Option(
+            "--reference",
+            help="Also rank with one vector per document, as BEIR and MTEB do (a pipeline check).",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Also print the figures as JSON on the last line.")
+    ] = False,
+) -> None:
+    """Measure match quality on a retrieval dataset: nDCG@10, Recall@10 and MRR@10 of BM25
+    alone, dense alone and the engine's default ranking, in a fresh temporary workspace.
+
+    The model and the engine's settings come from the GIVEFIRST_* variables as for the server.
+    """
+    import time
+
+    from app.suggestions.evaluation import evaluate as run_evaluation
+    from app.suggestions.evaluation import load_dataset
+
+    started = time.perf_counter()
+    try:
+        data = load_dataset(dataset, split, limit_queries)
+    except (OSError, ValueError, KeyError) as error:
+        typer.echo(f"Error: cannot read the dataset in {dataset}: {error}", err=True)
+        raise typer.Exit(1) from error
+    with _progress_reporter("eval") as progress:
+        report = run_evaluation(
+            data, get_settings(), cache_dir=cache_dir, reference=reference, progress=progress
+        )
+    report.seconds["total"] = time.perf_counter() - started
+    typer.echo(report.render())
+    if as_json:
+        typer.echo(report.json_line())
+
+
 @contextmanager
-def _progress_reporter() -> Iterator[Callable[[str], None]]:
+def _progress_reporter(name: str = "nightly") -> Iterator[Callable[[str], None]]:
     """A progress line that redraws on a terminal; plain timestamped log lines otherwise."""
     if sys.stderr.isatty():
         from rich.console import Console
@@ -271,8 +335,8 @@ def _progress_reporter() -> Iterator[Callable[[str], None]]:
             yield lambda message: status.update(message)
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s nightly: %(message)s"))
-    logger = logging.getLogger("givefirst.nightly")
+    handler.setFormatter(logging.Formatter(f"%(asctime)s {name}: %(message)s"))
+    logger = logging.getLogger(f"givefirst.{name}")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from qdrant_client import QdrantClient
 from sqlalchemy import Engine
@@ -25,6 +26,7 @@ from embeddings.embedder import CachedEmbedder, Embedder, load_model
 from embeddings.index import VectorIndex
 
 log = logging.getLogger(__name__)
+EMBEDDING_CACHE_FILE = "embedding_cache.sqlite3"
 
 
 class VectorStoreLockedError(RuntimeError):
@@ -81,10 +83,13 @@ def configured_model(settings: Settings) -> Embedder:
     )
 
 
-def open_embedder(runtime: Runtime) -> CachedEmbedder:
-    """The configured model behind the persistent embedding cache (kept on ``runtime``)."""
+def open_embedder(runtime: Runtime, *, cache_dir: Path | None = None) -> CachedEmbedder:
+    """The configured model behind the persistent embedding cache (kept on ``runtime``), in the
+    data folder or in ``cache_dir``."""
     settings = runtime.settings
-    runtime.embedding_cache = EmbeddingCache(settings.data_dir / "embedding_cache.sqlite3")
+    folder = cache_dir or settings.data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    runtime.embedding_cache = EmbeddingCache(folder / EMBEDDING_CACHE_FILE)
     return CachedEmbedder(configured_model(settings), runtime.embedding_cache)
 
 

@@ -11,7 +11,13 @@ from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model, packaged_model_path
 from embeddings.index import VectorIndex
 from embeddings.points import IndexPoint
-from embeddings.text import sparse_document, sparse_query, split_passages, tokenize
+from embeddings.text import (
+    sparse_document,
+    sparse_query,
+    split_passages,
+    tokenize,
+    window_text,
+)
 from tests.conftest import make_article, make_contact, running_api
 
 # Official checksums of sentence-transformers/all-MiniLM-L6-v2 (its model repository's LFS ids).
@@ -86,8 +92,9 @@ def test_long_articles_are_split_into_overlapping_passages() -> None:
     passages = split_passages("Title", "Summary", " ".join(words))
     assert passages[0].text == "Title. Summary"
     assert len(passages) >= 3
-    first, second = passages[1].text.split(), passages[2].text.split()
-    assert set(first) & set(second), "consecutive passages overlap"
+    assert all(p.text.startswith("Title w") for p in passages[1:]), "the title leads each window"
+    first, second = (window_text("Title", p.text).split() for p in passages[1:3])
+    assert first[0] == "w0" and set(first) & set(second), "consecutive passages overlap"
     assert passages[-1].text.split()[-1] == "w399", "the end of the text is covered"
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Api, Headers, Json, get_json, make_article, make_contact, running_api
-from tests.fixtures.hr_network import ARTICLES, CONTACTS
+from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +79,7 @@ def test_a_contact_without_pain_points_gets_a_check_in(network: tuple[Api, Heade
 def test_planted_matches_come_first(network: tuple[Api, Headers, Json]) -> None:
     """Across the network, most contacts' best article is the one written for their problem."""
     api, headers, ids = network
-    planted = {
-        "new-hire-turnover": "onboarding-first-90-days",
-        "pay-transparency": "compensation-pay-bands",
-        "hris-buyer": "hris-vendor-selection",
-        "layoff-planning": "layoffs-outplacement",
-        "overtime-classification": "exempt-classification",
-        "remote-team": "remote-team-connection",
-        "plant-succession": "succession-planning",
-        "cfo-hr-costs": "cutting-hr-costs",
-    }
+    planted = PLANTED_MATCHES
     hits = 0
     for contact_key, article_key in planted.items():
         items = suggestions(api.client, headers, ids["contacts"][contact_key])

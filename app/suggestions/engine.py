@@ -24,8 +24,10 @@ How it runs
 -----------
 All the searches for a batch of contacts go to the index together (``Searcher.search_many``: one
 matrix product per kind), so the nightly batch ranks thousands of contacts in one pass and the API
-ranks one contact with the same code. Candidates are ranked on their scores first; only the few
-that can make the list are then read from the database and given vectors and drafts.
+ranks one contact with the same code. A pain point's articles are ranked by ``rank_articles``
+(each article by its best passage), the ranking ``givefirst eval`` measures on public datasets
+(``app.suggestions.evaluation``). Candidates are ranked on their scores first; only the few that
+can make the list are then read from the database and given vectors and drafts.
 """
 
 from collections.abc import Iterator, Sequence
@@ -42,7 +44,7 @@ from app.suggestions import drafts
 from embeddings.embedder import Embedder
 from embeddings.exact import Searcher
 from embeddings.points import Hit, Query
-from embeddings.text import sparse_query, split_passages
+from embeddings.text import sparse_query, split_passages, window_text
 
 SuggestionKind = Literal["article", "introduction", "check_in"]
 
@@ -55,7 +57,8 @@ class EngineConfig:
     stale_after_days: int = 365
     duplicate_cosine: float = 0.9
     dismissal_similarity_floor: float = 0.5
-    passages_per_query: int = 40
+    articles_per_query: int = 40  # candidate articles per pain point
+    expertise_per_query: int = 40
     contacts_per_batch: int = 256  # bounds the hits held in memory by ``suggest_many``
 
 
@@ -144,17 +147,28 @@ class SuggestionEngine:
             for request in batch:
                 yield self._rank(session, request, fresh[request.contact.id], hits, today, limit)
 
+    def rank_articles(
+        self, *, workspace_id: int, texts: Sequence[str], limit: int
+    ) -> list[list[Hit]]:
+        """Per pain point text, the ``limit`` best articles of the workspace, best first.
+
+        Each article is scored by its best passage, as ``suggest`` scores it, before the
+        relevance floor, age decay and the never-twice rules (which ``suggest`` applies after).
+        """
+        if not texts:
+            return []
+        return self._rank_articles(workspace_id, self._queries(texts), limit)
+
     def score_article_for(
         self, *, pain_points: Sequence[PainPoint], article_id: int, workspace_id: int
     ) -> dict[int, Hit]:
         """Per pain point id, the best passage of one article, scored as ``suggest`` scores it."""
         if not pain_points:
             return {}
-        vectors = self.embedder.embed_queries([p.text for p in pain_points])
         found = self.index.search_many(
             workspace_id,
             "article",
-            [Query(v, sparse_query(p.text)) for v, p in zip(vectors, pain_points, strict=True)],
+            self._queries([p.text for p in pain_points]),
             limit=1,
             keyword_weight=self.config.keyword_weight,
             record_ids={article_id},
@@ -174,24 +188,58 @@ class SuggestionEngine:
         """Hits per (kind, pain point id): articles and expertise, all pain points at once."""
         if not pain_points:
             return {}
-        vectors = self.embedder.embed_queries([p.text for p in pain_points])
+        queries = self._queries([p.text for p in pain_points])
         by_workspace: dict[int, list[int]] = {}
         for i, pain_point in enumerate(pain_points):
             by_workspace.setdefault(pain_point.workspace_id, []).append(i)
         hits: dict[tuple[str, int], list[Hit]] = {}
         for workspace_id, rows in by_workspace.items():
-            queries = [Query(vectors[i], sparse_query(pain_points[i].text)) for i in rows]
-            for kind in ("article", "expertise"):
-                found = self.index.search_many(
-                    workspace_id,
-                    kind,
-                    queries,
-                    limit=self.config.passages_per_query,
-                    keyword_weight=self.config.keyword_weight,
-                )
-                for i, row_hits in zip(rows, found, strict=True):
-                    hits[(kind, pain_points[i].id)] = row_hits
+            batch = [queries[i] for i in rows]
+            articles = self._rank_articles(workspace_id, batch, self.config.articles_per_query)
+            expertise = self.index.search_many(
+                workspace_id,
+                "expertise",
+                batch,
+                limit=self.config.expertise_per_query,
+                keyword_weight=self.config.keyword_weight,
+            )
+            for i, article_hits, expertise_hits in zip(rows, articles, expertise, strict=True):
+                hits[("article", pain_points[i].id)] = article_hits
+                hits[("expertise", pain_points[i].id)] = expertise_hits
         return hits
+
+    def _queries(self, texts: Sequence[str]) -> list[Query]:
+        vectors = self.embedder.embed_queries(texts)
+        return [Query(v, sparse_query(t)) for v, t in zip(vectors, texts, strict=True)]
+
+    def _rank_articles(
+        self, workspace_id: int, queries: Sequence[Query], limit: int
+    ) -> list[list[Hit]]:
+        """Per query, the ``limit`` best articles, each by its best passage, best first.
+
+        The passage search deepens until it holds ``limit`` distinct articles (or every passage):
+        the first ``limit`` distinct articles of the passage ranking are exactly the ``limit``
+        best articles by best passage.
+        """
+        found: list[list[Hit]] = [[] for _ in queries]
+        pending = list(range(len(queries)))
+        depth = max(limit * 4, self.config.articles_per_query)
+        while pending:
+            batch = self.index.search_many(
+                workspace_id,
+                "article",
+                [queries[i] for i in pending],
+                limit=depth,
+                keyword_weight=self.config.keyword_weight,
+            )
+            deeper = []
+            for i, passages in zip(pending, batch, strict=True):
+                best = _best_per_article(passages)
+                if len(best) < limit and len(passages) == depth:
+                    deeper.append(i)
+                found[i] = best[:limit]
+            pending, depth = deeper, depth * 4
+        return found
 
     def _rank(
         self,
@@ -298,7 +346,9 @@ class SuggestionEngine:
                         pain_point=m.pain_point,
                         article=article,
                         matched_text=(
-                            m.hit.text if m.hit.passage > 0 else (article.summary or article.title)
+                            window_text(article.title, m.hit.text)
+                            if m.hit.passage > 0
+                            else (article.summary or article.title)
                         ),
                         vector=vectors.get(article.id),
                     )
@@ -409,6 +459,17 @@ class SuggestionEngine:
                 continue
             chosen.append(candidate)
         return chosen
+
+
+def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:
+    """Each article's first (best) passage of a ranked list, in order."""
+    seen: set[int] = set()
+    best = []
+    for hit in passages:
+        if hit.record_id not in seen:
+            seen.add(hit.record_id)
+            best.append(hit)
+    return best
 
 
 def _blocked_targets(session: Session, contact: Contact) -> set[str]:

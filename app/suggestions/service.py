@@ -18,7 +18,7 @@ from app.suggestions.schemas import (
 )
 from app.workspaces.service import Cadences
 from embeddings.points import Query
-from embeddings.text import SparseVector, split_passages
+from embeddings.text import SparseVector, split_passages, window_text
 
 
 class SuggestionClosedError(ValueError):
@@ -187,7 +187,7 @@ def recipients_for_article(
                 pain_point=PainPointRef(
                     id=pain_point.id, text=pain_point.text, noted_on=pain_point.noted_on
                 ),
-                matched_text=hit.text,
+                matched_text=window_text(article.title, hit.text),
             )
     ranked = sorted(best.values(), key=lambda r: r.score, reverse=True)
     return ranked[:limit]

@@ -1,0 +1,326 @@
+"""Match quality on a public retrieval dataset: the engine's article ranking, measured.
+
+A dataset in BEIR layout (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``) is loaded
+into a fresh workspace in a temporary data folder: every document becomes an article (its title,
+its text as the body), every query a contact's pain point, in real SQLite and the real vector
+index (Qdrant local mode and its exact in-memory copy). Each pain point's articles are then ranked
+by ``SuggestionEngine.rank_articles``, the ranking ``suggest`` builds its article suggestions on
+(each article scored by its best passage), with three settings of the engine: BM25 alone
+(keyword weight 1), dense alone (keyword weight 0) and the configured default. The relevance
+floor does not apply here: the top 10 are scored whatever their relevance.
+
+The metrics are the BEIR / pytrec_eval ones at cut-off 10: nDCG with the graded relevance as the
+gain, recall of the documents judged relevant (grade > 0), reciprocal rank of the first relevant
+one; averaged over the queries that have judgements. A hit whose document id is the query's own
+id is dropped (in ArguAna many queries are also documents), as BEIR and MTEB do.
+
+Vectors are cached by (model, text) in ``cache_dir`` when given, so that a second run embeds
+nothing it has embedded before.
+"""
+
+import json
+import math
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.db import session_scope
+from app.indexing import RecordIndexer
+from app.models import Article, Contact, PainPoint
+from app.runtime import open_database, open_embedder, open_qdrant
+from app.suggestions.engine import SuggestionEngine
+from app.workspaces.service import get_or_create_workspace
+from embeddings.embedder import Embedder
+from embeddings.index import VectorIndex
+
+CUTOFF = 10
+Qrels = dict[str, dict[str, int]]
+Ranking = list[str]
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    corpus: dict[str, Document]
+    queries: dict[str, str]  # only the queries with judgements in the split
+    qrels: Qrels
+
+
+@dataclass(frozen=True)
+class Scores:
+    ndcg: float
+    recall: float
+    mrr: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            f"ndcg@{CUTOFF}": round(self.ndcg, 5),
+            f"recall@{CUTOFF}": round(self.recall, 5),
+            f"mrr@{CUTOFF}": round(self.mrr, 5),
+        }
+
+
+@dataclass
+class Report:
+    dataset: str
+    documents: int
+    queries: int
+    passages: int
+    model_id: str
+    keyword_weight: float
+    scores: dict[str, Scores] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **{name: s.as_dict() for name, s in self.scores.items()},
+            "dataset": self.dataset,
+            "documents": self.documents,
+            "queries": self.queries,
+            "passages": self.passages,
+            "model_id": self.model_id,
+            "keyword_weight": self.keyword_weight,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+    def render(self) -> str:
+        lines = [
+            f"{self.dataset}: {self.documents} documents ({self.passages} passages), "
+            f"{self.queries} queries; model {self.model_id}, keyword weight {self.keyword_weight}",
+            f"{'ranking':<16} {'nDCG@10':>8} {'R@10':>8} {'MRR@10':>8}",
+        ]
+        for name, s in self.scores.items():
+            lines.append(f"{name:<16} {s.ndcg:>8.4f} {s.recall:>8.4f} {s.mrr:>8.4f}")
+        lines.append("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
+        return "\n".join(lines)
+
+    def json_line(self) -> str:
+        return json.dumps(self.as_dict(), sort_keys=False)
+
+
+# -- the dataset ----------------------------------------------------------------------------------
+
+
+def load_dataset(folder: Path, split: str = "test", limit_queries: int | None = None) -> Dataset:
+    """A BEIR-layout folder; queries come from ``queries_<split>.jsonl`` if it exists."""
+    corpus = {
+        str(row["_id"]): Document(str(row.get("title") or ""), str(row.get("text") or ""))
+        for row in _jsonl(folder / "corpus.jsonl")
+    }
+    qrels: Qrels = {}
+    with (folder / "qrels" / f"{split}.tsv").open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle):
+            cells = line.rstrip("\n").split("\t")
+            if number == 0 and not cells[-1].lstrip("-").isdigit():
+                continue  # the header
+            if len(cells) >= 3:
+                qrels.setdefault(cells[0], {})[cells[1]] = int(cells[2])
+    split_queries = folder / f"queries_{split}.jsonl"
+    queries_file = split_queries if split_queries.is_file() else folder / "queries.jsonl"
+    queries = {
+        str(row["_id"]): str(row["text"])
+        for row in _jsonl(queries_file)
+        if str(row["_id"]) in qrels
+    }
+    if limit_queries is not None:
+        queries = dict(list(queries.items())[:limit_queries])
+    qrels = {q: qrels[q] for q in queries}
+    return Dataset(folder.name, corpus, queries, qrels)
+
+
+def _jsonl(path: Path) -> list[dict[str, object]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+# -- the metrics ----------------------------------------------------------------------------------
+
+
+def score_query(ranking: Sequence[str], judged: Mapping[str, int], cutoff: int = CUTOFF) -> Scores:
+    """nDCG, recall and reciprocal rank at ``cutoff`` of one ranking (pytrec_eval's definitions:
+    the gain is the grade; the ideal ranking is every judged document, best grade first)."""
+    top = list(ranking[:cutoff])
+    dcg = sum(judged.get(doc, 0) / math.log2(rank + 2) for rank, doc in enumerate(top))
+    ideal = sorted((g for g in judged.values() if g > 0), reverse=True)[:cutoff]
+    idcg = sum(g / math.log2(rank + 2) for rank, g in enumerate(ideal))
+    relevant = {doc for doc, grade in judged.items() if grade > 0}
+    found = [rank for rank, doc in enumerate(top) if doc in relevant]
+    return Scores(
+        ndcg=dcg / idcg if idcg else 0.0,
+        recall=len(found) / len(relevant) if relevant else 0.0,
+        mrr=1.0 / (found[0] + 1) if found else 0.0,
+    )
+
+
+def mean_scores(rankings: Mapping[str, Sequence[str]], qrels: Qrels) -> Scores:
+    """The mean over the judged queries (a query without a ranking scores 0)."""
+    per_query = [score_query(rankings.get(q, []), judged) for q, judged in qrels.items()]
+    count = max(len(per_query), 1)
+    return Scores(
+        ndcg=sum(s.ndcg for s in per_query) / count,
+        recall=sum(s.recall for s in per_query) / count,
+        mrr=sum(s.mrr for s in per_query) / count,
+    )
+
+
+def without_self(query_id: str, ranking: Sequence[str], cutoff: int = CUTOFF) -> Ranking:
+    """The ranking without the query's own document, cut to ``cutoff``."""
+    return [doc for doc in ranking if doc != query_id][:cutoff]
+
+
+# -- the workspace ----------------------------------------------------------------------------
+
+
+def _fill(
+    session: Session, dataset: Dataset, today: date
+) -> tuple[int, dict[int, str], list[tuple[PainPoint, str]]]:
+    """The dataset's documents as articles and its queries as pain points (one contact each).
+
+    Returns the workspace id, the document id of each article id, and each pain point with its
+    query id. A document without a title (most of ArguAna's) keeps an empty one.
+    """
+    workspace, _ = get_or_create_workspace(session=session, name=f"eval-{dataset.name}")
+    articles = {
+        doc_id: Article(
+            workspace_id=workspace.id,
+            title=doc.title,
+            text=doc.text,
+            tags=[],
+            saved_on=today,
+        )
+        for doc_id, doc in dataset.corpus.items()
+    }
+    session.add_all(articles.values())
+    pain_points = []
+    for query_id, text in dataset.queries.items():
+        pain_point = PainPoint(workspace_id=workspace.id, text=text, noted_on=today)
+        contact = Contact(workspace_id=workspace.id, name=f"query {query_id}", tier="B")
+        contact.pain_points.append(pain_point)
+        session.add(contact)
+        pain_points.append((pain_point, query_id))
+    session.flush()
+    return workspace.id, {a.id: doc_id for doc_id, a in articles.items()}, pain_points
+
+
+def evaluate(
+    dataset: Dataset,
+    settings: Settings,
+    *,
+    cache_dir: Path | None = None,
+    reference: bool = False,
+    progress: Progress | None = None,
+) -> Report:
+    """BM25 alone, dense alone and the engine's default, on ``dataset``, in a fresh workspace.
+
+    ``settings`` gives the model and the engine's configuration; its storage settings are
+    replaced by a temporary data folder (SQLite and Qdrant local mode). ``reference`` adds the
+    dense model's score under the BEIR / MTEB protocol (``reference_dense``).
+    """
+    say = progress or (lambda _: None)
+    with tempfile.TemporaryDirectory(prefix="givefirst-eval-") as folder:
+        local = settings.model_copy(
+            update={
+                "data_dir": Path(folder),
+                "database_url": None,
+                "qdrant_url": None,
+            }
+        )
+        runtime = open_database(local)
+        try:
+            started = time.perf_counter()
+            runtime.qdrant = open_qdrant(local)
+            embedder = open_embedder(runtime, cache_dir=cache_dir)
+            index = VectorIndex(
+                runtime.qdrant, model_id=embedder.model_id, dimension=embedder.dimension
+            )
+            index.ensure_collection()
+            indexer = RecordIndexer(embedder, index)
+            config = local.engine_config()
+            report = Report(
+                dataset=dataset.name,
+                documents=len(dataset.corpus),
+                queries=len(dataset.queries),
+                passages=0,
+                model_id=embedder.model_id,
+                keyword_weight=config.keyword_weight,
+            )
+            with session_scope(runtime.session_factory) as session:
+                say(f"Loading {len(dataset.corpus)} documents and {len(dataset.queries)} queries")
+                workspace_id, document_of, pain_points = _fill(session, dataset, date.today())
+                say("Indexing (the model embeds what the cache does not hold)")
+                indexer.rebuild(session)
+                report.passages = index.count(workspace_id, "article")
+                report.seconds["index"] = time.perf_counter() - started
+                for name, weight in (
+                    ("bm25", 1.0),
+                    ("dense", 0.0),
+                    ("engine", config.keyword_weight),
+                ):
+                    say(f"Ranking: {name}")
+                    started = time.perf_counter()
+                    engine = SuggestionEngine(
+                        embedder, index, replace(config, keyword_weight=weight)
+                    )
+                    rankings = _rank(engine, workspace_id, pain_points, document_of)
+                    report.seconds[name] = time.perf_counter() - started
+                    report.scores[name] = mean_scores(rankings, dataset.qrels)
+            if reference:
+                say("Reference: one vector per document (BEIR / MTEB protocol)")
+                started = time.perf_counter()
+                report.scores["dense (BEIR)"] = reference_dense(dataset, embedder)
+                report.seconds["dense (BEIR)"] = time.perf_counter() - started
+            return report
+        finally:
+            runtime.close()
+
+
+def _rank(
+    engine: SuggestionEngine,
+    workspace_id: int,
+    pain_points: Sequence[tuple[PainPoint, str]],
+    document_of: Mapping[int, str],
+) -> dict[str, Ranking]:
+    """Each query's top documents through ``SuggestionEngine.rank_articles``."""
+    found = engine.rank_articles(
+        workspace_id=workspace_id,
+        texts=[p.text for p, _ in pain_points],
+        limit=CUTOFF + 1,  # one spare: the query's own document is dropped
+    )
+    rankings = {}
+    for (_, query_id), hits in zip(pain_points, found, strict=True):
+        rankings[query_id] = without_self(query_id, [document_of[h.record_id] for h in hits])
+    return rankings
+
+
+def reference_dense(dataset: Dataset, embedder: Embedder) -> Scores:
+    """The BEIR / MTEB protocol for a dense model: one vector per document (title + " " + text,
+    which the model truncates), exact cosine ranking. A check of the pipeline, not the engine."""
+    ids = list(dataset.corpus)
+    # Spaces collapsed (the tokenizer splits on them anyway): a short document is then the same
+    # text as its first passage, and its vector comes from the cache.
+    documents = embedder.embed_documents(
+        [" ".join(f"{d.title} {d.text}".split()) for d in dataset.corpus.values()]
+    )
+    query_ids = list(dataset.queries)
+    queries = embedder.embed_queries([dataset.queries[q] for q in query_ids])
+    rankings: dict[str, Ranking] = {}
+    for start in range(0, len(query_ids), 256):
+        cosines = queries[start : start + 256] @ documents.T
+        top = np.argsort(-cosines, axis=1, kind="stable")[:, : CUTOFF + 1]
+        for row, query_id in enumerate(query_ids[start : start + 256]):
+            rankings[query_id] = without_self(query_id, [ids[i] for i in top[row]])
+    return mean_scores(rankings, dataset.qrels)
