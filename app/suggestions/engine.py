@@ -57,7 +57,7 @@ class EngineConfig:
     stale_after_days: int = 365
     duplicate_cosine: float = 0.9
     dismissal_similarity_floor: float = 0.5
-    articles_per_query: int = 40  # candidate articles per pain point
+    articles_per_query: int = 20  # candidate articles per pain point (80 passages searched)
     expertise_per_query: int = 40
     contacts_per_batch: int = 256  # bounds the hits held in memory by ``suggest_many``
 
