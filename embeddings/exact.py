@@ -28,7 +28,7 @@ from embeddings.points import Hit, IndexPoint, Kind, Query
 from embeddings.text import BM25_K1, SparseVector
 
 # hybrid = (1 - w) * cosine + w * keyword, keyword in [0, 1]
-DEFAULT_KEYWORD_WEIGHT = 0.3
+DEFAULT_KEYWORD_WEIGHT = 0.7
 _QUERY_CHUNK = 256  # queries scored together in one matrix product (bounds the score matrix)
 _SINGLE_THREAD_ROWS = 20_000  # smaller tables are scored on one BLAS thread (``_cosines``)
 _SMALL_BATCH = 4  # below this many queries, one matrix-vector product each (``_cosines``)

@@ -45,7 +45,8 @@ def split_passages(title: str, summary: str | None, body: str | None) -> list[Pa
     A match can then point at the passage that answered, and a long article is not squeezed
     into one vector (the model would read only its first 256 word pieces). The title in front
     of each window says what the window is about: both the model and BM25 then see a window's
-    words together with the title's (on SciFact, +0.0X nDCG@10; ``docs/benchmarks.md``).
+    words together with the title's (dense alone on SciFact: nDCG@10 0.657 over these passages,
+    0.645 with one vector per document; ``docs/benchmarks.md``).
     """
     title = " ".join(title.split())
     head = title if not summary else f"{title}. {summary.strip()}"

@@ -51,13 +51,13 @@ SuggestionKind = Literal["article", "introduction", "check_in"]
 
 @dataclass(frozen=True)
 class EngineConfig:
-    relevance_floor: float = 0.35
-    keyword_weight: float = 0.3
+    relevance_floor: float = 0.21  # scripts/calibrate_floor.py; docs/benchmarks.md
+    keyword_weight: float = 0.7  # tuned on SciFact train (givefirst eval)
     half_life_days: float = 365.0
     stale_after_days: int = 365
     duplicate_cosine: float = 0.9
     dismissal_similarity_floor: float = 0.5
-    articles_per_query: int = 40  # candidate articles per pain point
+    articles_per_query: int = 20  # candidate articles per pain point (80 passages searched)
     expertise_per_query: int = 40
     contacts_per_batch: int = 256  # bounds the hits held in memory by ``suggest_many``
 
