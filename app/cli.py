@@ -112,43 +112,6 @@ def reindex() -> None:
     typer.echo(f"Index rebuilt: {written} points.")
 
 
-@cli.command("backup")
-def backup_command(
-    path: Annotated[Path, typer.Argument(help="A new or empty folder for the backup.")],
-) -> None:
-    """Copy the records and the embedding cache to PATH, consistently, while the server runs.
-
-    The vector index is not copied: `givefirst restore` rebuilds it from the records.
-    """
-    from app.backup import BackupError, backup
-
-    try:
-        manifest = backup(get_settings(), path)
-    except BackupError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"Backed up {', '.join(manifest['files'])} to {path}.")
-
-
-@cli.command("restore")
-def restore_command(
-    path: Annotated[Path, typer.Argument(help="A folder made by `givefirst backup`.")],
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace what the data folder holds.")
-    ] = False,
-) -> None:
-    """Bring a backup back into the data folder (which must be empty, unless --force) and
-    rebuild the vector index from it. Stop `givefirst serve` first."""
-    from app.backup import BackupError, restore
-
-    try:
-        points = restore(get_settings(), path, force=force)
-    except BackupError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"Restored {path} into {get_settings().data_dir}; index rebuilt: {points} points.")
-
-
 @cli.command()
 def model() -> None:
     """Load the configured embedding model and say what runs it.
@@ -343,6 +306,43 @@ def _progress_reporter(name: str = "nightly") -> Iterator[Callable[[str], None]]
         yield logger.info
     finally:
         logger.removeHandler(handler)
+
+
+@cli.command("backup")
+def backup_command(
+    path: Annotated[Path, typer.Argument(help="A new or empty folder for the backup.")],
+) -> None:
+    """Copy the records and the embedding cache to PATH, consistently, while the server runs.
+
+    The vector index is not copied: `givefirst restore` rebuilds it from the records.
+    """
+    from app.backup import BackupError, backup
+
+    try:
+        manifest = backup(get_settings(), path)
+    except BackupError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Backed up {', '.join(manifest['files'])} to {path}.")
+
+
+@cli.command("restore")
+def restore_command(
+    path: Annotated[Path, typer.Argument(help="A folder made by `givefirst backup`.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace what the data folder holds.")
+    ] = False,
+) -> None:
+    """Bring a backup back into the data folder (which must be empty, unless --force) and
+    rebuild the vector index from it. Stop `givefirst serve` first."""
+    from app.backup import BackupError, restore
+
+    try:
+        points = restore(get_settings(), path, force=force)
+    except BackupError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Restored {path} into {get_settings().data_dir}; index rebuilt: {points} points.")
 
 
 def main() -> None:

@@ -41,16 +41,23 @@ def _parseable_url(url: str) -> str:
     return url
 
 
+# No brackets: an IPv6 host is not taken, and a stray "[" makes the URL unparseable.
+_URL_PATTERN = r"(?i)^https?://[^\s/$.?#\[\]][^\s\[\]]*$"
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
-        # No brackets: an IPv6 host is not taken, and a stray "[" makes the URL unparseable.
         strip_whitespace=True,
         max_length=MAX_URL_LENGTH - 1,  # room for the "/" normalizing may add
-        pattern=r"(?i)^https?://[^\s/$.?#\[\]][^\s\[\]]*$",
+        pattern=_URL_PATTERN,
     ),
     AfterValidator(_parseable_url),
 ]
+StoredUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=MAX_URL_LENGTH, pattern=_URL_PATTERN),
+    AfterValidator(_parseable_url),
+]
+"""A URL as stored (normalized): what an export holds and a restore takes back."""
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

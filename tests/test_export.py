@@ -322,3 +322,21 @@ def test_contacts_as_csv(client: TestClient, headers: Headers) -> None:
     assert dana["Pain Points"] == "Finding the right firm to run our employee engagement survey"
     assert rows[1]["Expertise"] == "Running employee engagement surveys\nChoosing survey vendors"
     assert dana["Last Contacted On"] == date.today().isoformat()  # the article sent today
+
+
+def test_the_longest_url_exports_and_restores(api: Api) -> None:
+    """1,999 characters sent, 2,000 stored once normalized (a "/" added): found by the fuzzer,
+    it made every export a 500, then every restore of it."""
+    source, target = api.headers("long"), api.headers("copy")
+    make_article(api.client, source, title="Long", url="https://" + "0" * 1991)
+
+    exported = api.client.get("/export", headers=source)
+
+    assert exported.status_code == 200, exported.text[:300]
+    restored = api.client.post(
+        "/imports/workspace",
+        files={"file": ("w.json", exported.content, "application/json")},
+        headers=target,
+    )
+    assert restored.status_code == 200, restored.text[:300]
+    assert len(get_json(api.client, "/articles", target)["items"][0]["url"]) == 2000

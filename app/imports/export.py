@@ -320,7 +320,9 @@ def restore_workspace(
             session=session,
             indexer=indexer,
             workspace=workspace,
-            data=ArticleCreate(**entry.model_dump(exclude=_BOOKKEEPING)),
+            # Validated already, as stored: a URL may be 2,000 characters once normalized,
+            # one more than a new article's may be before.
+            data=ArticleCreate.model_construct(**entry.model_dump(exclude=_BOOKKEEPING)),
             today=today,
         )
         article.created_at, article.updated_at = entry.created_at, entry.updated_at

@@ -16,6 +16,7 @@ from app.schemas import (
     Notes,
     PainPointText,
     ShortText,
+    StoredUrl,
     Summary,
     Tier,
     Title,
@@ -94,7 +95,7 @@ class ExportedContact(InputModel):
     field: ShortText | None
     tier: Tier
     notes: Notes | None
-    linkedin_url: HttpUrlStr | None
+    linkedin_url: StoredUrl | None
     last_contacted_on: date | None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
     expertise: Annotated[list[ExpertiseText], Field(max_length=50)]
@@ -105,7 +106,7 @@ class ExportedContact(InputModel):
 class ExportedArticle(InputModel):
     ref: Ref
     title: Title
-    url: HttpUrlStr | None
+    url: StoredUrl | None
     summary: Summary | None
     text: ArticleText | None
     tags: TagList
