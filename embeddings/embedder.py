@@ -9,6 +9,7 @@ any embedder so that no text is embedded twice.
 import hashlib
 import logging
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -64,7 +65,33 @@ class Embedder(Protocol):
         ...
 
 
-class SentenceTransformerEmbedder:
+class SymmetricEmbedder(ABC):
+    """A model that embeds queries and documents alike (no prefixes): the base of both
+    backends, which differ only in ``_encode``."""
+
+    _model_id: str
+    _dimension: int
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._encode(texts)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return self._encode(texts)
+
+    @abstractmethod
+    def _encode(self, texts: Sequence[str]) -> Vectors:
+        """Unit-length vectors of ``texts``, shape (len(texts), dimension)."""
+
+
+class SentenceTransformerEmbedder(SymmetricEmbedder):
     """A sentence-transformers model from a local folder, on the CPU, with normalised output."""
 
     def __init__(self, model_path: Path | str, *, batch_size: int = 32) -> None:
@@ -89,14 +116,6 @@ class SentenceTransformerEmbedder:
         self._model_id = model_id_of(self._path)
 
     @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    @property
     def sentence_transformer(self) -> "SentenceTransformer":
         """The loaded model itself (the ONNX export reads its modules)."""
         return self._model
@@ -112,12 +131,6 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
-
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
 
 
 def model_id_of(path: Path) -> str:

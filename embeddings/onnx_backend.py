@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from embeddings.embedder import Vectors, model_id_of
+from embeddings.embedder import SymmetricEmbedder, Vectors, model_id_of
 
 EXPORT_VERSION = 1  # bump when the exported graph changes: old files are then ignored
 TOKEN_FIELDS = ("input_ids", "attention_mask", "token_type_ids")
@@ -73,7 +73,7 @@ def read_model_spec(path: Path) -> ModelSpec:
     )
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(SymmetricEmbedder):
     """A sentence-transformers model run by onnxruntime; same vectors, same model id."""
 
     def __init__(self, spec: ModelSpec, graph: Path, *, batch_size: int = 32) -> None:
@@ -97,20 +97,6 @@ class OnnxEmbedder:
         self._dimension = int(self._session.get_outputs()[0].shape[-1])
         self._model_id = model_id_of(spec.path)
         self.graph = graph
-
-    @property
-    def model_id(self) -> str:
-        return self._model_id
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
-
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        return self._encode(texts)
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
