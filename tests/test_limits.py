@@ -102,3 +102,40 @@ def test_a_body_announced_too_large_is_refused_before_it_is_sent(data_dir: Path)
         assert status.startswith("HTTP/1.1 413"), status
         listed = httpx.get(f"{server.base_url}/contacts", headers=auth(key), timeout=60)
         assert listed.json()["total"] == 0
+
+
+def test_slow_clients_do_not_hold_up_the_others(data_dir: Path) -> None:
+    """Twenty clients that send half a request and stall (headers only, or a body cut short)
+    hold their own connections and nothing else: writes and reads of others go through."""
+    key, _ = create_key(data_dir, "acme")
+    with serving(data_dir) as server:
+        host, port = server.base_url.removeprefix("http://").split(":")
+        stalled = []
+        try:
+            for n in range(20):
+                sock = socket.create_connection((host, int(port)), timeout=60)
+                head = (
+                    "POST /contacts HTTP/1.1\r\nHost: localhost\r\n"
+                    f"Content-Type: application/json\r\nAuthorization: Bearer {key}\r\n"
+                )
+                # Even: the headers never end. Odd: 100 bytes announced, 10 sent.
+                sock.sendall(
+                    head.encode()
+                    if n % 2 == 0
+                    else (head + "Content-Length: 100\r\n\r\n").encode() + b'{"name": "'
+                )
+                stalled.append(sock)
+            created = httpx.post(
+                f"{server.base_url}/contacts",
+                json={"name": "Dana Reyes", "pain_points": ["choosing a survey firm"]},
+                headers=auth(key),
+                timeout=60,
+            )
+            assert created.status_code == 201, created.text
+            listed = httpx.get(f"{server.base_url}/contacts", headers=auth(key), timeout=60)
+            assert [c["name"] for c in listed.json()["items"]] == ["Dana Reyes"]
+        finally:
+            for sock in stalled:
+                sock.close()
+        health = httpx.get(f"{server.base_url}/health", timeout=60)
+        assert health.status_code == 200
