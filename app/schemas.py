@@ -36,13 +36,16 @@ def normalize_url(url: str) -> str:
 def _parseable_url(url: str) -> str:
     # urlsplit raises ValueError ("Invalid IPv6 URL") on what the pattern lets through; and the
     # spelling stored (a "/" added, the host lower-cased) must fit too, or the export breaks.
-    if len(normalize_url(url)) > MAX_URL_LENGTH:
+    try:
+        normalized = normalize_url(url)
+    except ValueError as error:
+        raise ValueError(f"not a URL that can be read: {error}") from error
+    if len(normalized) > MAX_URL_LENGTH:
         raise ValueError(f"the URL is longer than {MAX_URL_LENGTH} characters once normalized")
     return url
 
 
-# No brackets: an IPv6 host is not taken, and a stray "[" makes the URL unparseable.
-_URL_PATTERN = r"(?i)^https?://[^\s/$.?#\[\]][^\s\[\]]*$"
+_URL_PATTERN = r"(?i)^https?://[^\s/$.?#][^\s]*$"
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
