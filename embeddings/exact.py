@@ -16,7 +16,7 @@ best score the query could reach, so it lies in [0, 1] (``keyword_ceiling``).
 """
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
@@ -96,16 +96,19 @@ def fuse(dense: Any, keyword: Any, weight: float) -> Any:
     return (1.0 - weight) * dense + weight * keyword
 
 
-def keyword_ceiling(query_terms: int, idf: npt.NDArray[np.float32]) -> float:
+def keyword_ceiling(query: SparseVector, idf: Mapping[int, float]) -> float:
     """The best BM25 a document could reach for the query: every term saturated (k1 + 1).
 
-    ``idf`` holds the weights of the query terms the table knows; ``query_terms`` counts all of
-    them, so a query half of whose words are unknown cannot reach 1.
+    ``idf`` holds the weights of the query terms the table knows; the query's own weights (how
+    often it says each term) count all of its terms, so a query half of whose words are unknown
+    cannot reach 1.
     """
-    if len(idf) == 0:
+    if not idf:
         return 1.0
-    ceiling = float(query_terms) * float(idf.max()) * (BM25_K1 + 1)
-    return max(ceiling, float(np.sum(idf)) * (BM25_K1 + 1) / 2)
+    weights = query.as_dict()
+    ceiling = float(np.sum(query.values)) * max(idf.values()) * (BM25_K1 + 1)
+    reachable = sum(weights[term] * term_idf for term, term_idf in idf.items())
+    return max(ceiling, reachable * (BM25_K1 + 1) / 2)
 
 
 def bm25_idf(live: int, document_frequency: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -255,14 +258,13 @@ class _Table:
         idf = self.idf(query.indices.tolist())
         if not idf:
             return scores
-        query_weights = dict(zip(query.indices.tolist(), query.values.tolist(), strict=True))
+        query_weights = query.as_dict()
         for term, term_idf in idf.items():
             postings = self.postings[term]
             rows = postings.rows[: postings.size]
             # Each row holds a term once, so plain fancy-index addition is exact.
             scores[rows] += postings.values[: postings.size] * (term_idf * query_weights[term])
-        ceiling = keyword_ceiling(len(query.indices), np.array(list(idf.values()), np.float32))
-        return scores / np.float32(ceiling)
+        return scores / np.float32(keyword_ceiling(query, idf))
 
 
 class ExactIndex(Searcher):

@@ -15,7 +15,7 @@ from qdrant_client import QdrantClient
 from embeddings.exact import ExactIndex, bm25_idf
 from embeddings.index import VectorIndex
 from embeddings.points import Hit, IndexPoint, Kind, Query
-from embeddings.text import BM25_K1, sparse_document, sparse_query
+from embeddings.text import BM25_K1, sparse_document, sparse_query, term_id, tokenize
 
 DIMENSION = 16
 WORDS = [
@@ -108,22 +108,30 @@ def test_scores_follow_the_documented_formula() -> None:
     points = [make_point(rng, n) for n in range(1, 120)]
     index = ExactIndex(DIMENSION)
     index.add(points)
-    query = make_query(rng)
+    # A repeated word counts as often as the query says it; a word no point holds still counts
+    # towards the ceiling.
+    words = [*rng.sample(WORDS, 3), "zeppelin"]
+    text = " ".join([*words, words[0], words[0], words[1]])
+    query = Query(make_query(rng).dense, sparse_query(text))
+    said = {term_id(tokenize(w)[0]): text.split().count(w) for w in words}
+    assert query.keywords.as_dict() == pytest.approx(said)
     weight = 0.3
     hits = index.search_many(1, "article", [query], limit=len(points), keyword_weight=weight)[0]
 
-    # Reference: BM25 with Qdrant's IDF over the points, divided by the query's ceiling.
-    frequency = {t: sum(t in p.keywords.as_dict() for p in points) for t in query.keywords.indices}
+    # Reference: BM25 with Qdrant's IDF over the points, each term times how often the query
+    # says it, divided by the query's ceiling.
+    frequency = {t: sum(t in p.keywords.as_dict() for p in points) for t in said}
     known = {t: f for t, f in frequency.items() if f}
+    assert len(known) == 3
     idf = {t: math.log(1 + (len(points) - f + 0.5) / (f + 0.5)) for t, f in known.items()}
     ceiling = max(
-        len(query.keywords.indices) * max(idf.values()) * (BM25_K1 + 1),
-        sum(idf.values()) * (BM25_K1 + 1) / 2,
+        sum(said.values()) * max(idf.values()) * (BM25_K1 + 1),
+        sum(said[t] * idf[t] for t in idf) * (BM25_K1 + 1) / 2,
     )
     for hit in hits:
         point = points[hit.record_id - 1]
         weights = point.keywords.as_dict()
-        keyword = sum(weights.get(t, 0.0) * idf[t] for t in idf) / ceiling
+        keyword = sum(weights.get(t, 0.0) * idf[t] * said[t] for t in idf) / ceiling
         cosine = float(point.dense @ query.dense)
         assert hit.dense_score == pytest.approx(cosine, abs=1e-5)
         assert hit.keyword_score == pytest.approx(keyword, abs=1e-5)
