@@ -3,6 +3,9 @@ real index; the figures checked against values worked out by hand."""
 
 import json
 import math
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,32 @@ def test_eval_on_a_tiny_dataset(tmp_path: Path) -> None:
     assert {k: repeat[k] for k in ("bm25", "dense", "engine")} == {
         k: figures[k] for k in ("bm25", "dense", "engine")
     }
+
+
+def test_the_fusion_study_ranks_as_the_engine_does(tmp_path: Path) -> None:
+    """``scripts/fusion_study.py`` re-ranks in memory; on the tiny dataset every variant of it
+    must find what ``givefirst eval`` finds (each query's own subject, never the query itself)."""
+    folder = write_dataset(tmp_path / "tiny")
+    script = Path(__file__).resolve().parent.parent / "scripts" / "fusion_study.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--dataset", str(folder), "--cache-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = [line for line in run.stdout.splitlines() if "w=" in line]
+    assert len(rows) == 8, run.stdout
+    expected = (2 + 2 / (2 + 1 / math.log2(3))) / 3
+    counted = dict(re.findall(r"w=([\d.]+): ([\d.]+)", rows[0]))
+    assert set(counted) == {"0", "0.5", "0.6", "0.7", "0.8", "0.9", "1"}
+    for weight, ndcg in counted.items():
+        assert float(ndcg) == pytest.approx(expected, abs=1e-4), weight
+
+    missing = subprocess.run(
+        [sys.executable, str(script), "--dataset", str(tmp_path / "nowhere"), "--cache-dir", "c"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert missing.returncode == 2 and "not a BEIR-layout dataset" in missing.stderr
