@@ -22,6 +22,17 @@ T = TypeVar("T")
 Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
 
 
+def _without_nul(text: str) -> str:
+    """Refuse U+0000: PostgreSQL cannot store it in text, and no reader means it. Refused on
+    every backend, so that what an SQLite install accepts a PostgreSQL install accepts too."""
+    if "\x00" in text:
+        raise ValueError(f"holds a NUL character (U+0000) at position {text.index(chr(0))}")
+    return text
+
+
+NoNul = AfterValidator(_without_nul)
+
+
 MAX_URL_LENGTH = 2000
 
 
@@ -53,27 +64,32 @@ HttpUrlStr = Annotated[
         max_length=MAX_URL_LENGTH - 1,  # room for the "/" normalizing may add
         pattern=_URL_PATTERN,
     ),
+    NoNul,
     AfterValidator(_parseable_url),
 ]
 StoredUrl = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=MAX_URL_LENGTH, pattern=_URL_PATTERN),
+    NoNul,
     AfterValidator(_parseable_url),
 ]
 """A URL as stored (normalized): what an export holds and a restore takes back."""
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul
+]
 PainPointText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
 ]
 ExpertiseText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul
 ]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)]
-ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), NoNul]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000), NoNul]
+ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000), NoNul]
 
 
 # Years 1900 to 2999: a cadence added to a date in year 9999 would overflow.

@@ -153,6 +153,17 @@ BAD_BODIES: list[tuple[str, str, Any, str]] = [
     ("PATCH", "/articles/{article}", {"url": "mailto:x@example.com"}, "url"),
     ("PATCH", "/articles/{article}", {"tags": None}, "tags"),
     ("PATCH", "/articles/{article}", {"summary": "New", "saved_on": "never"}, "saved_on"),
+    # U+0000: PostgreSQL cannot store it, so no backend takes it.
+    ("POST", "/contacts", {"name": "Ada\u0000"}, "name"),
+    ("POST", "/contacts", {"name": "X", "pain_points": ["hiring\u0000"]}, "pain_points"),
+    ("POST", "/contacts", {"name": "X", "expertise": ["\u0000rust"]}, "expertise"),
+    ("PATCH", "/contacts/{contact}", {"notes": "a\u0000b"}, "notes"),
+    ("PATCH", "/contacts/{contact}/pain-points/{pain_point}", {"text": "a\u0000"}, "text"),
+    ("POST", "/articles", {"title": "T\u0000"}, "title"),
+    ("POST", "/articles", {"title": "T", "text": "body\u0000"}, "text"),
+    ("POST", "/articles", {"title": "T", "tags": ["a\u0000"]}, "tags"),
+    ("POST", "/articles", {"title": "T", "url": "https://example.com/\u0000"}, "url"),
+    ("POST", "/contacts/{contact}/gives", {"description": "d\u0000"}, "description"),
 ]
 
 

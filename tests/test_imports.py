@@ -528,3 +528,20 @@ def test_imported_articles_are_indexed_for_suggestions(api: Api, headers: Header
 
     articles = [i["article"]["title"] for i in items if i["kind"] == "article"]
     assert articles[:1] == ["Five questions to ask an engagement survey vendor"]
+
+
+def test_a_row_with_a_nul_character_is_reported_and_the_others_kept(
+    client: TestClient, headers: Headers
+) -> None:
+    cards = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Grace Hopper\r\nEMAIL:grace@example.com\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nul\x00Person\r\nEMAIL:nul@example.com\r\nEND:VCARD\r\n"
+    )
+    response = upload(client, "/imports/contacts", headers, cards.encode(), "people.vcf")
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["skipped"]) == (1, 1)
+    assert skipped(report) == [(2, 6)]
+    assert "NUL" in report["skipped_rows"][0]["reason"]
+    assert set(contacts_by_name(client, headers)) == {"Grace Hopper"}

@@ -13,6 +13,7 @@ from app.schemas import (
     HttpUrlStr,
     InputModel,
     Name,
+    NoNul,
     Notes,
     PainPointText,
     ShortText,
@@ -26,7 +27,7 @@ from app.suggestions.schemas import DismissReason
 ContactFormat = Literal["linkedin", "google", "vcard"]
 ArticleFormat = Literal["bookmarks", "opml", "feed"]
 Ref = Annotated[int, Field(ge=1, le=10_000_000)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
+LongText = Annotated[str, StringConstraints(max_length=20_000), NoNul]
 SuggestionKind = Literal["article", "introduction", "check_in"]
 GiveKind = Literal["article", "introduction", "check_in", "other"]
 ActedStatus = Literal["sent", "dismissed"]
