@@ -64,16 +64,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from embeddings.points import Kind
 
 TODAY = date(2026, 11, 21)
 DIM = 384
 MODEL_ID = "bench-random-unit-vectors-384"
 WORKSPACE_ID = 1
 UPSERT_BATCH = 256  # what app.indexing writes per upsert call
+SEARCHED_KINDS: tuple["Kind", ...] = ("article", "expertise")
 Vector = npt.NDArray[np.float32]
 
 # -- synthetic HR text and vectors ---------------------------------------------------------------
@@ -117,7 +121,8 @@ LAST_NAMES = "Reyes Smith Okafor Chen Novak Silva Haddad Berg Ito Kowalski Morea
 
 
 def unit_rows(matrix: npt.NDArray[np.float64]) -> Vector:
-    return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+    rows: Vector = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+    return rows
 
 
 class Synth:
@@ -199,7 +204,7 @@ def make_articles(synth: Synth, n: int, first_id: int = 1) -> list[ArticleData]:
 
 def article_points(articles: Sequence[ArticleData]) -> list[Any]:
     from embeddings.cache import text_hash
-    from embeddings.index import IndexPoint
+    from embeddings.points import IndexPoint
     from embeddings.text import sparse_document
 
     return [
@@ -356,14 +361,11 @@ def gc_pauses() -> Iterator[list[float]]:
 # -- 1. index build at a given size, in its own process ------------------------------------------
 
 
-def build_only(
-    passages: int, seed: int, topics: int, spread: tuple[float, float], where: Path
-) -> None:
-    """Child process: make ``passages`` article points, upsert them under ``where``, print JSON."""
-    from qdrant_client import QdrantClient
-
-    from embeddings.index import VectorIndex
-
+def make_points(
+    passages: int, seed: int, topics: int, spread: tuple[float, float]
+) -> tuple[list[Any], float]:
+    """``passages`` synthetic article points (whole articles, cut to size) and the seconds their
+    sparse vectors took."""
     synth = Synth(seed, topics, spread)
     articles: list[ArticleData] = []
     total = 0
@@ -373,20 +375,48 @@ def build_only(
         total += sum(len(a.passages) for a in batch)
     start = time.perf_counter()
     points = article_points(articles)[:passages]
-    sparse_seconds = time.perf_counter() - start
-    del articles
+    return points, time.perf_counter() - start
+
+
+def build_store(points: Sequence[Any], path: Path) -> dict[str, Any]:
+    """Upsert ``points`` through ``VectorIndex`` into a fresh local store at ``path``, close it.
+
+    Returns the upsert and close seconds, the RSS before and after the upsert, the peak RSS and
+    the store's size on disk.
+    """
+    from qdrant_client import QdrantClient
+
+    from embeddings.index import VectorIndex
+
     gc.collect()
     before = proc_status_kib()
+    client = QdrantClient(path=str(path))
+    index = VectorIndex(client, model_id=MODEL_ID, dimension=DIM)
+    index.ensure_collection()
+    upsert_seconds = upsert_all(index, points)
+    after = proc_status_kib()
+    start = time.perf_counter()
+    client.close()
+    close_seconds = time.perf_counter() - start
+    return {
+        "upsert_s": upsert_seconds,
+        "close_s": close_seconds,
+        "rss_before_kib": before["VmRSS"],
+        "rss_after_kib": after["VmRSS"],
+        "hwm_kib": after["VmHWM"],
+        "disk_mib": dir_size_mib(path),
+    }
+
+
+def build_only(
+    passages: int, seed: int, topics: int, spread: tuple[float, float], where: Path
+) -> None:
+    """Child process: make ``passages`` article points, upsert them under ``where``, print JSON."""
+    from qdrant_client import QdrantClient
+
+    points, sparse_seconds = make_points(passages, seed, topics, spread)
     with tempfile.TemporaryDirectory(dir=where) as tmp:
-        client = QdrantClient(path=tmp)
-        index = VectorIndex(client, model_id=MODEL_ID, dimension=DIM)
-        index.ensure_collection()
-        upsert_seconds = upsert_all(index, points)
-        after = proc_status_kib()
-        start = time.perf_counter()
-        client.close()
-        close_seconds = time.perf_counter() - start
-        disk = dir_size_mib(Path(tmp))
+        built = build_store(points, Path(tmp))
         start = time.perf_counter()
         reopened = QdrantClient(path=tmp)  # what a server restart pays to read the store back
         reopen_seconds = time.perf_counter() - start
@@ -397,13 +427,8 @@ def build_only(
                 "passages": len(points),
                 "store": str(where),
                 "sparse_s": sparse_seconds,
-                "upsert_s": upsert_seconds,
-                "close_s": close_seconds,
+                **built,
                 "reopen_s": reopen_seconds,
-                "rss_before_kib": before["VmRSS"],
-                "rss_after_kib": after["VmRSS"],
-                "hwm_kib": after["VmHWM"],
-                "disk_mib": disk,
             }
         )
     )
@@ -451,7 +476,7 @@ def build_workspace(
 
     from app.models import Article, Contact, Expertise, PainPoint, Suggestion, Workspace
     from embeddings.cache import text_hash
-    from embeddings.index import IndexPoint
+    from embeddings.points import IndexPoint, Kind
     from embeddings.text import sparse_document
 
     spread = tuple(float(s) for s in args.spread.split(","))
@@ -513,10 +538,11 @@ def build_workspace(
                 )
     pp_vectors = synth.vectors([p["_topic"] for p in pain_points])
     ex_vectors = synth.vectors([e["_topic"] for e in expertise])
-    for rows, vectors, kind in (
+    kinds: tuple[tuple[list[dict[str, Any]], Vector, Kind], ...] = (
         (pain_points, pp_vectors, "pain_point"),
         (expertise, ex_vectors, "expertise"),
-    ):
+    )
+    for rows, vectors, kind in kinds:
         for row, vector in zip(rows, vectors, strict=True):
             row.pop("_topic")
             if kind == "pain_point":
@@ -683,12 +709,15 @@ def breakdown_pass(
     from app.suggestions import drafts
 
     watch = Stopwatch()
-    saved_module = {
-        (engine_module, "_blocked_targets"): engine_module._blocked_targets,
-        (engine_module, "sparse_query"): engine_module.sparse_query,
-        (drafts, "article_draft"): drafts.article_draft,
-        (drafts, "introduction_drafts"): drafts.introduction_drafts,
-        (drafts, "check_in_draft"): drafts.check_in_draft,
+    wrapped = (
+        (engine_module, "_blocked_targets"),
+        (engine_module, "sparse_query"),
+        (drafts, "article_draft"),
+        (drafts, "introduction_drafts"),
+        (drafts, "check_in_draft"),
+    )
+    saved_module: dict[tuple[Any, str], Callable[..., Any]] = {
+        (module, name): getattr(module, name) for module, name in wrapped
     }
     for (module, name), fn in saved_module.items():
         setattr(module, name, watch.wrap(name, fn))
@@ -996,7 +1025,7 @@ def main() -> None:
         first_call = time.perf_counter() - start
         probe = ws.pain_point_texts[0]
         after_write: dict[str, dict[str, float]] = {}
-        for kind in ("article", "expertise"):
+        for kind in SEARCHED_KINDS:
             point = next(p for p in ws.points if p.kind == kind)
             writes, searches = [], []
             for _ in range(5):
@@ -1067,7 +1096,7 @@ def main() -> None:
                 matrix @ query
                 matmul_one.append(time.perf_counter() - t0)
         exact = {}
-        for kind in ("article", "expertise"):
+        for kind in SEARCHED_KINDS:
             durations = []
             for text in texts:
                 start = time.perf_counter()
