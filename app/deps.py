@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,31 @@ bearer_scheme = HTTPBearer(
     auto_error=False,
     description="An API key made by `givefirst keys create WORKSPACE` (or printed on first start).",
 )
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the operation does not document is a 422 naming it: a misspelt
+    ``?limt=5`` would otherwise be ignored, and the caller get a default they did not ask for."""
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None)
+    operation = request.app.openapi()["paths"].get(path, {}).get(request.method.lower())
+    if operation is None:
+        return
+    known = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+    unknown = [name for name in dict.fromkeys(request.query_params) if name not in known]
+    if unknown:
+        expected = ", ".join(sorted(known)) or "none"
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": f"unknown query parameter (this operation takes: {expected})",
+                    "input": request.query_params[name],
+                }
+                for name in unknown
+            ]
+        )
 
 
 def get_settings_dep(request: Request) -> Settings:

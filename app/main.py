@@ -6,13 +6,14 @@ from functools import partial
 from typing import Any
 
 import anyio
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
+from app.deps import reject_unknown_query_parameters
 from app.errors import document_errors, install_error_handlers
 from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
@@ -50,7 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             runtime.close()
 
-    app = FastAPI(title="Givefirst", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Givefirst",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
+    )
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit) if settings.rate_limit else None
     install_error_handlers(app)
     app.add_middleware(

@@ -388,6 +388,31 @@ def test_every_route_rejects_ids_too_large_for_the_database(seeded: Seeded) -> N
     assert snapshot(seeded.client, seeded.headers) == seeded.before
 
 
+def test_every_operation_refuses_a_query_parameter_it_does_not_take(seeded: Seeded) -> None:
+    """Each operation in the OpenAPI document, with a misspelt parameter: a 422 naming it (and
+    the parameters the operation does take), before anything is read or written."""
+    spec = seeded.client.get("/openapi.json").json()
+    checked = 0
+    for template, item in spec["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "1", template)
+        for method, operation in item.items():
+            takes = sorted(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+            response = seeded.client.request(
+                method, url, params={"limt": "5"}, json={}, headers=seeded.headers
+            )
+            assert response.status_code == 422, f"{method.upper()} {url}: {response.text}"
+            message = response.json()["message"]
+            assert "limt" in message, message
+            assert all(name in message for name in takes), message
+            checked += 1
+    assert checked >= 25
+    assert snapshot(seeded.client, seeded.headers) == seeded.before
+
+    # The parameters an operation documents are still taken.
+    response = seeded.client.get("/contacts", params={"limit": "1"}, headers=seeded.headers)
+    assert response.status_code == 200 and len(response.json()["items"]) == 1
+
+
 # --- methods --------------------------------------------------------------------------------
 
 
