@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.indexer = runtime.indexer
         app.state.suggestion_engine = runtime.suggestion_engine
         app.state.write_turn = anyio.Lock()
+        # Every request's query parameters are checked against the OpenAPI document
+        # (``reject_unknown_query_parameters``): built here, so no request waits for it.
+        app.openapi()
         try:
             yield
         finally:

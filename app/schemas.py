@@ -25,8 +25,9 @@ Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
 def _without_nul(text: str) -> str:
     """Refuse U+0000: PostgreSQL cannot store it in text, and no reader means it. Refused on
     every backend, so that what an SQLite install accepts a PostgreSQL install accepts too."""
-    if "\x00" in text:
-        raise ValueError(f"holds a NUL character (U+0000) at position {text.index(chr(0))}")
+    position = text.find("\x00")
+    if position >= 0:
+        raise ValueError(f"holds a NUL character (U+0000) at position {position}")
     return text
 
 

@@ -96,18 +96,17 @@ def fuse(dense: Any, keyword: Any, weight: float) -> Any:
     return (1.0 - weight) * dense + weight * keyword
 
 
-def keyword_ceiling(query: SparseVector, idf: Mapping[int, float]) -> float:
+def keyword_ceiling(query_weights: Mapping[int, float], idf: Mapping[int, float]) -> float:
     """The best BM25 a document could reach for the query: every term saturated (k1 + 1).
 
-    ``idf`` holds the weights of the query terms the table knows; the query's own weights (how
-    often it says each term) count all of its terms, so a query half of whose words are unknown
-    cannot reach 1.
+    ``query_weights`` are the query's terms, each with how often the query says it; ``idf``
+    holds the weights of the terms the table knows. Every term counts towards the ceiling, so a
+    query half of whose words are unknown cannot reach 1.
     """
     if not idf:
         return 1.0
-    weights = query.as_dict()
-    ceiling = float(np.sum(query.values)) * max(idf.values()) * (BM25_K1 + 1)
-    reachable = sum(weights[term] * term_idf for term, term_idf in idf.items())
+    ceiling = sum(query_weights.values()) * max(idf.values()) * (BM25_K1 + 1)
+    reachable = sum(query_weights[term] * term_idf for term, term_idf in idf.items())
     return max(ceiling, reachable * (BM25_K1 + 1) / 2)
 
 
@@ -264,7 +263,7 @@ class _Table:
             rows = postings.rows[: postings.size]
             # Each row holds a term once, so plain fancy-index addition is exact.
             scores[rows] += postings.values[: postings.size] * (term_idf * query_weights[term])
-        return scores / np.float32(keyword_ceiling(query, idf))
+        return scores / np.float32(keyword_ceiling(query_weights, idf))
 
 
 class ExactIndex(Searcher):

@@ -263,7 +263,7 @@ def main() -> None:
     parser.add_argument(
         "--store-dir",
         type=Path,
-        default=Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir()),
+        default=workspace_bench.DEFAULT_STORE_DIR,
         help="where the stores are made (default /dev/shm, a tmpfs, if present)",
     )
     parser.add_argument("--searches", type=int, default=100, help="warm exact searches per size")

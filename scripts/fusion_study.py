@@ -92,7 +92,7 @@ class Study:
             known = {
                 t: float(idf[vocabulary[t]]) for t in query.indices.tolist() if t in vocabulary
             }
-            ceilings.append(keyword_ceiling(query, known))
+            ceilings.append(keyword_ceiling(query.as_dict(), known))
             for term, weight in query.as_dict().items():
                 if term in vocabulary:
                     q_rows.append(row)
