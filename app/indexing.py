@@ -1,16 +1,20 @@
 """Keeps the vector index in step with the records.
 
 Records are the source of truth. Every write that changes a pain point, an expertise line or an
-article calls this module in the same request; ``reconcile`` repairs whatever a crash between the
-two writes left behind (it runs at start-up), and ``rebuild`` makes the index anew.
+article calls this module in the same request. The texts are embedded at once (so a model error
+fails the request before anything is stored), but the index is written only **after the
+transaction commits**, and not at all if it rolls back: the index never holds a point of a record
+the database does not. ``reconcile`` repairs whatever a crash between the commit and the index
+write left behind (it runs at start-up), and ``rebuild`` makes the index anew.
 """
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, object_session
 
 from app.models import Article, Contact, Expertise, PainPoint
 from embeddings.cache import text_hash
@@ -21,6 +25,38 @@ from embeddings.text import MAX_PASSAGES, sparse_document, split_passages
 
 log = logging.getLogger(__name__)
 _BATCH = 256
+_PENDING = "givefirst.pending_index_writes"  # key in Session.info
+
+IndexWrite = Callable[[], None]
+
+
+def _defer(session: Session | None, write: IndexWrite) -> None:
+    """Run ``write`` when ``session`` commits; at once for a record in no session."""
+    if session is None:
+        write()
+        return
+    session.info.setdefault(_PENDING, []).append(write)
+
+
+@event.listens_for(Session, "after_commit")
+def _apply_pending_writes(session: Session) -> None:
+    """The transaction is stored: bring the index in step, in the order the writes were made.
+
+    A failure here is logged, not raised: the records are committed and the caller must hear so;
+    ``reconcile`` writes the missing points at the next start.
+    """
+    for write in session.info.pop(_PENDING, []):
+        try:
+            write()
+        except Exception:
+            log.exception("Index write after commit failed; the next start repairs the index")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending_writes(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ended without committing (rollback, close) leaves nothing behind."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -130,27 +166,40 @@ class RecordIndexer:
         self.embedder = embedder
         self.index = index
 
-    def _write(self, texts: list[_Text], *, only_changed: bool = True) -> int:
-        """Embed and upsert ``texts``; skip those stored already with the same text."""
+    def _write(
+        self, texts: list[_Text], *, only_changed: bool = True, session: Session | None = None
+    ) -> int:
+        """Embed ``texts`` now and upsert them when ``session`` commits (at once without one);
+        skip those stored already with the same text."""
         if only_changed:
             stored = self.index.stored_hashes([t.id for t in texts])
             texts = [t for t in texts if stored.get(t.id) != t.hash]
         for start in range(0, len(texts), _BATCH):
-            self.index.upsert(embed_texts(self.embedder, texts[start : start + _BATCH]))
+            points = embed_texts(self.embedder, texts[start : start + _BATCH])
+            _defer(session, partial(self.index.upsert, points))
         return len(texts)
 
+    def _delete(
+        self, session: Session | None, workspace_id: int, kind: Kind, ids: Iterable[str]
+    ) -> None:
+        _defer(session, partial(self.index.delete, workspace_id, kind, list(ids)))
+
     def sync_article(self, article: Article) -> None:
+        session = object_session(article)
         texts = _article_texts(article)
-        self._write(texts)
+        self._write(texts, session=session)
         # A shorter text leaves passages behind: delete every passage number past the last.
-        self.index.delete(
+        past_the_last = range(len(texts), MAX_PASSAGES + 2)
+        self._delete(
+            session,
             article.workspace_id,
             "article",
-            [point_id("article", article.id, n) for n in range(len(texts), MAX_PASSAGES + 2)],
+            [point_id("article", article.id, n) for n in past_the_last],
         )
 
     def remove_article(self, article: Article) -> None:
-        self.index.delete(
+        self._delete(
+            object_session(article),
             article.workspace_id,
             "article",
             [point_id("article", article.id, n) for n in range(MAX_PASSAGES + 2)],
@@ -158,16 +207,17 @@ class RecordIndexer:
 
     def sync_contact(self, contact: Contact, previous_ids: set[str] | None = None) -> None:
         """Index the contact's active pain points and expertise; drop points it no longer has."""
+        session = object_session(contact)
         texts = _contact_texts(contact)
-        self._write(texts)
+        self._write(texts, session=session)
         gone = (previous_ids or set()) - {t.id for t in texts}
         for kind in ("pain_point", "expertise"):
-            self.index.delete(contact.workspace_id, kind, gone)
+            self._delete(session, contact.workspace_id, kind, gone)
 
     def remove_contact(self, contact: Contact) -> None:
         gone = contact_point_ids(contact)
         for kind in ("pain_point", "expertise"):
-            self.index.delete(contact.workspace_id, kind, gone)
+            self._delete(object_session(contact), contact.workspace_id, kind, gone)
 
     # -- whole-index operations ---------------------------------------------------------------
 
