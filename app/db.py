@@ -38,13 +38,32 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is already there)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (a no-op when it is already there).
+
+    On SQLite, foreign keys are off while the migrations run: changing a table means rebuilding
+    it, and dropping the old copy would cascade into the rows that refer to it. Every foreign key
+    is checked before the migration commits instead.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # outside a transaction: SQLite ignores this pragma inside one
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"Migration left broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 @contextmanager

@@ -40,12 +40,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+# SQLite hands the id of a deleted row to the next row inserted, in any workspace; with
+# AUTOINCREMENT it never does, so an id held anywhere (the index, a list, a client) can only ever
+# name the record it was given to. (A rolled-back row's id is given again even so: nothing outside
+# the database ever held it, as the index is written only after a commit.) PostgreSQL sequences
+# never reuse ids.
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class Workspace(Base):
     __tablename__ = "workspaces"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -61,6 +70,7 @@ class ApiKey(Base):
     """An API key, stored as its SHA-256 (keys are 256-bit random: a slow hash adds nothing)."""
 
     __tablename__ = "api_keys"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -76,6 +86,7 @@ class ApiKey(Base):
 
 class Contact(Base):
     __tablename__ = "contacts"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -111,6 +122,7 @@ class PainPoint(Base):
     """Something a contact struggles with: what the give-first suggestions answer."""
 
     __tablename__ = "pain_points"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -131,6 +143,7 @@ class Expertise(Base):
     """One thing a contact can help others with: what introductions are matched on."""
 
     __tablename__ = "expertise"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -147,7 +160,10 @@ class Expertise(Base):
 
 class Article(Base):
     __tablename__ = "articles"
-    __table_args__ = (UniqueConstraint("workspace_id", "url", name="uq_articles_workspace_url"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "url", name="uq_articles_workspace_url"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -167,6 +183,7 @@ class Give(Base):
     """Something the user gave a contact: logged by hand or by marking a suggestion sent."""
 
     __tablename__ = "gives"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -192,6 +209,7 @@ class Ask(Base):
     """Something the user asked a contact for (the ledger keeps asks and gives in balance)."""
 
     __tablename__ = "asks"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -215,6 +233,7 @@ class Suggestion(Base):
     __tablename__ = "suggestions"
     __table_args__ = (
         UniqueConstraint("contact_id", "target_key", name="uq_suggestions_contact_target"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -251,7 +270,10 @@ class DailyList(Base):
     """
 
     __tablename__ = "daily_lists"
-    __table_args__ = (UniqueConstraint("workspace_id", "day", name="uq_daily_lists_workspace_day"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "day", name="uq_daily_lists_workspace_day"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -260,8 +282,6 @@ class DailyList(Base):
     day: Mapped[date] = mapped_column(Date)
     budget: Mapped[int] = mapped_column(Integer)
     due_count: Mapped[int] = mapped_column(Integer)  # contacts due or overdue on the day
-    # The due contacts that did not fit, spread over the next days: [{"day", "contact_ids"}]
-    coming_up: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     webhook_delivered_at: Mapped[datetime | None] = mapped_column()
     email_delivered_at: Mapped[datetime | None] = mapped_column()
@@ -269,6 +289,11 @@ class DailyList(Base):
         back_populates="daily_list",
         cascade="all, delete-orphan",
         order_by="DailyItem.position",
+    )
+    # The due contacts that did not fit, spread over the next days.
+    coming_up: Mapped[list["ComingUp"]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(ComingUp.day, ComingUp.position)",
     )
 
 
@@ -278,6 +303,7 @@ class DailyItem(Base):
     __tablename__ = "daily_items"
     __table_args__ = (
         UniqueConstraint("daily_list_id", "contact_id", name="uq_daily_items_list_contact"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -293,3 +319,25 @@ class DailyItem(Base):
     daily_list: Mapped[DailyList] = relationship(back_populates="items")
     contact: Mapped[Contact] = relationship()
     suggestion: Mapped[Suggestion] = relationship()
+
+
+class ComingUp(Base):
+    """A due contact that did not fit on a daily list, and the day it is planned for.
+
+    A row per contact with a foreign key (not a list of ids in the list's row): deleting the
+    contact deletes its rows, so a stored list can never name a contact it no longer has.
+    """
+
+    __tablename__ = "daily_coming_up"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    daily_list_id: Mapped[int] = mapped_column(
+        ForeignKey("daily_lists.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    contact: Mapped[Contact] = relationship()

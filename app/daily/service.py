@@ -2,13 +2,14 @@
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.daily.config import DailyConfig
 from app.daily.planner import DayPlan, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
+from app.models import ComingUp as ComingUpRow
 from app.models import Contact, DailyItem, DailyList, Workspace
+from app.scoped import load_scoped, scoped
 from app.suggestions.engine import SuggestionEngine
 from app.suggestions.service import contact_ref, store_candidate
 from app.suggestions.service import to_public as suggestion_public
@@ -16,9 +17,7 @@ from app.workspaces.service import Cadences
 
 
 def get_daily_list(*, session: Session, workspace: Workspace, day: date) -> DailyList | None:
-    return session.scalar(
-        select(DailyList).where(DailyList.workspace_id == workspace.id, DailyList.day == day)
-    )
+    return session.scalar(scoped(DailyList, workspace.id).where(DailyList.day == day))
 
 
 def build_daily_list(
@@ -56,8 +55,9 @@ def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget:
         budget=budget,
         due_count=plan.due_count,
         coming_up=[
-            {"day": day.isoformat(), "contact_ids": [c.id for c in contacts]}
+            ComingUpRow(day=day, position=position, contact_id=contact.id)
             for day, contacts in plan.coming_up
+            for position, contact in enumerate(contacts)
         ],
     )
     session.add(daily_list)
@@ -76,10 +76,14 @@ def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget:
 
 
 def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> DailyListPublic:
-    wanted = {cid for entry in daily_list.coming_up for cid in entry["contact_ids"]}
-    later = {
-        c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(wanted)))
-    }  # a contact deleted since is left out
+    # Read within the list's workspace; a contact deleted since took its rows with it.
+    later = load_scoped(
+        session, Contact, daily_list.workspace_id, (row.contact_id for row in daily_list.coming_up)
+    )
+    coming_up: dict[date, list[Contact]] = {}
+    for row in daily_list.coming_up:
+        if row.contact_id in later:
+            coming_up.setdefault(row.day, []).append(later[row.contact_id])
     return DailyListPublic(
         workspace=workspace.name,
         date=daily_list.day,
@@ -97,11 +101,8 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
             for item in daily_list.items
         ],
         coming_up=[
-            ComingUp(
-                date=date.fromisoformat(entry["day"]),
-                contacts=[contact_ref(later[cid]) for cid in entry["contact_ids"] if cid in later],
-            )
-            for entry in daily_list.coming_up
+            ComingUp(date=day, contacts=[contact_ref(c) for c in contacts])
+            for day, contacts in coming_up.items()
         ],
         created_at=daily_list.created_at,
     )

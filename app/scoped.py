@@ -1,0 +1,39 @@
+"""Reads scoped to one workspace: the one place where an id becomes a record.
+
+An id that comes from outside the query (a URL path, a hit of the vector index, a stored list,
+an uploaded document) is looked up here, with the workspace condition in the SQL itself. A record
+of another workspace is never loaded, whatever the id, whether the index is in step or not.
+"""
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.models import Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion
+
+Owned = TypeVar("Owned", Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion)
+
+
+def scoped(model: type[Owned], workspace_id: int) -> Select[Owned]:
+    """``select(model)`` limited to one workspace's records."""
+    return select(model).where(model.workspace_id == workspace_id)
+
+
+def get_scoped(
+    session: Session, model: type[Owned], workspace_id: int, record_id: int
+) -> Owned | None:
+    """The record with this id if it belongs to the workspace; None otherwise."""
+    return session.scalar(scoped(model, workspace_id).where(model.id == record_id))
+
+
+def load_scoped(
+    session: Session, model: type[Owned], workspace_id: int, record_ids: Iterable[int]
+) -> dict[int, Owned]:
+    """The workspace's records among ``record_ids``, by id; ids of other workspaces are left out."""
+    wanted = set(record_ids)
+    if not wanted:
+        return {}
+    query = scoped(model, workspace_id).where(model.id.in_(wanted))
+    return {record.id: record for record in session.scalars(query)}
