@@ -9,6 +9,7 @@ from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.indexing import RecordIndexer
 from app.models import Article, Workspace
 from app.schemas import like_pattern, normalize_url
+from app.scoped import get_scoped
 
 
 class DuplicateUrlError(ValueError):
@@ -24,10 +25,7 @@ def _unique_tags(tags: list[str]) -> list[str]:
 
 
 def get_article(*, session: Session, workspace: Workspace, article_id: int) -> Article | None:
-    article = session.get(Article, article_id)
-    if article is None or article.workspace_id != workspace.id:
-        return None
-    return article
+    return get_scoped(session, Article, workspace.id, article_id)
 
 
 def find_by_url(*, session: Session, workspace: Workspace, url: str) -> Article | None:

@@ -16,15 +16,13 @@ from app.contacts.schemas import (
 from app.indexing import RecordIndexer, contact_point_ids
 from app.models import Contact, Expertise, PainPoint, Workspace
 from app.schemas import like_pattern
+from app.scoped import get_scoped
 from app.workspaces.service import Cadences
 
 
 def get_contact(*, session: Session, workspace: Workspace, contact_id: int) -> Contact | None:
     """The contact with this id in this workspace; None for another workspace's contact."""
-    contact = session.get(Contact, contact_id)
-    if contact is None or contact.workspace_id != workspace.id:
-        return None
-    return contact
+    return get_scoped(session, Contact, workspace.id, contact_id)
 
 
 def list_contacts(

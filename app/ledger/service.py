@@ -6,11 +6,11 @@ tier cadence's next due date).
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.ledger.schemas import AskCreate, AskPublic, GiveCreate, GivePublic, Ledger
 from app.models import Ask, Contact, Give
+from app.scoped import scoped
 
 
 def touch(contact: Contact, on: date) -> None:
@@ -72,12 +72,16 @@ def add_ask(*, session: Session, contact: Contact, data: AskCreate, today: date)
 def ledger(*, session: Session, contact: Contact) -> Ledger:
     gives = list(
         session.scalars(
-            select(Give).where(Give.contact_id == contact.id).order_by(Give.given_on, Give.id)
+            scoped(Give, contact.workspace_id)
+            .where(Give.contact_id == contact.id)
+            .order_by(Give.given_on, Give.id)
         )
     )
     asks = list(
         session.scalars(
-            select(Ask).where(Ask.contact_id == contact.id).order_by(Ask.asked_on, Ask.id)
+            scoped(Ask, contact.workspace_id)
+            .where(Ask.contact_id == contact.id)
+            .order_by(Ask.asked_on, Ask.id)
         )
     )
     over = len(asks) > len(gives)

@@ -30,6 +30,7 @@ ranks one contact with the same code. A pain point's articles are ranked by ``ra
 can make the list are then read from the database and given vectors and drafts.
 """
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,11 +41,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Article, Contact, Give, PainPoint, Suggestion
+from app.scoped import load_scoped, scoped
 from app.suggestions import drafts
 from embeddings.embedder import Embedder
 from embeddings.exact import Searcher
 from embeddings.points import Hit, Query
 from embeddings.text import sparse_query, split_passages, window_text
+
+log = logging.getLogger(__name__)
 
 SuggestionKind = Literal["article", "introduction", "check_in"]
 
@@ -319,14 +323,12 @@ class SuggestionEngine:
         self, session: Session, contact: Contact, matches: Sequence[_Match]
     ) -> list[Candidate]:
         """Matches as candidates (in the same order), their rows read in two queries."""
-        article_ids = [m.target_id for m in matches if m.kind == "article"]
-        contact_ids = [m.target_id for m in matches if m.kind == "introduction"]
-        articles = {
-            a.id: a for a in session.scalars(select(Article).where(Article.id.in_(article_ids)))
-        }
-        others = {
-            c.id: c for c in session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))
-        }
+        article_ids = {m.target_id for m in matches if m.kind == "article"}
+        contact_ids = {m.target_id for m in matches if m.kind == "introduction"}
+        articles = load_scoped(session, Article, contact.workspace_id, article_ids)
+        others = load_scoped(session, Contact, contact.workspace_id, contact_ids)
+        log_missing_records(contact.workspace_id, "article", article_ids - articles.keys())
+        log_missing_records(contact.workspace_id, "contact", contact_ids - others.keys())
         vectors = self._headline_vectors(list(articles.values()))
         out = []
         for m in matches:
@@ -423,9 +425,10 @@ class SuggestionEngine:
         """Headline vectors of the articles this contact dismissed as not relevant, if any."""
         dismissed = list(
             session.scalars(
-                select(Article)
+                scoped(Article, contact.workspace_id)
                 .join(Suggestion, Suggestion.article_id == Article.id)
                 .where(
+                    Suggestion.workspace_id == contact.workspace_id,
                     Suggestion.contact_id == contact.id,
                     Suggestion.status == "dismissed",
                     Suggestion.dismiss_reason == "not_relevant",
@@ -461,6 +464,20 @@ class SuggestionEngine:
         return chosen
 
 
+def log_missing_records(workspace_id: int, kind: str, record_ids: set[int]) -> None:
+    """Index hits whose record is not in the workspace are dropped: say so, as the index is out
+    of step with the records (``reconcile`` at the next start repairs it)."""
+    if record_ids:
+        log.warning(
+            "Index inconsistency: %d %s hit(s) of workspace %d name no record of that workspace "
+            "(ids %s); dropped",
+            len(record_ids),
+            kind,
+            workspace_id,
+            sorted(record_ids)[:10],
+        )
+
+
 def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:
     """Each article's first (best) passage of a ranked list, in order."""
     seen: set[int] = set()
@@ -482,12 +499,15 @@ def _blocked_targets(session: Session, contact: Contact) -> set[str]:
         f"article:{article_id}"
         for article_id in session.scalars(
             select(Give.article_id).where(
-                Give.contact_id == contact.id, Give.article_id.is_not(None)
+                Give.workspace_id == contact.workspace_id,
+                Give.contact_id == contact.id,
+                Give.article_id.is_not(None),
             )
         )
     }
     acted = session.execute(
         select(Suggestion.contact_id, Suggestion.target_key, Suggestion.introduce_contact_id).where(
+            Suggestion.workspace_id == contact.workspace_id,
             Suggestion.status != "open",
             or_(
                 Suggestion.contact_id == contact.id,

@@ -1,5 +1,6 @@
 """Suggestions: run the engine, store what it proposes, act on it (sent, dismissed)."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -8,7 +9,13 @@ from sqlalchemy.orm import Session
 from app.contacts.service import next_due_on
 from app.ledger.service import log_give, touch
 from app.models import Article, Contact, PainPoint, Suggestion, Workspace, utcnow
-from app.suggestions.engine import Candidate, SuggestionEngine, pain_point_weight
+from app.scoped import Owned, get_scoped, load_scoped, scoped
+from app.suggestions.engine import (
+    Candidate,
+    SuggestionEngine,
+    log_missing_records,
+    pain_point_weight,
+)
 from app.suggestions.schemas import (
     ArticleRef,
     ContactRef,
@@ -34,7 +41,7 @@ def contact_ref(contact: Contact) -> ContactRef:
 def store_candidate(session: Session, candidate: Candidate, today: date) -> Suggestion:
     """Save a candidate, reusing the open suggestion with the same target."""
     contact = candidate.contact
-    query = select(Suggestion).where(Suggestion.contact_id == contact.id)
+    query = scoped(Suggestion, contact.workspace_id).where(Suggestion.contact_id == contact.id)
     if candidate.kind == "check_in":
         query = query.where(Suggestion.kind == "check_in", Suggestion.status == "open")
         target_key = f"check_in:{today.isoformat()}"
@@ -80,24 +87,21 @@ def suggest_for_contact(
 def get_suggestion(
     *, session: Session, workspace: Workspace, suggestion_id: int
 ) -> Suggestion | None:
-    suggestion = session.get(Suggestion, suggestion_id)
-    if suggestion is None or suggestion.workspace_id != workspace.id:
-        return None
-    return suggestion
+    return get_scoped(session, Suggestion, workspace.id, suggestion_id)
 
 
 def mark_sent(*, session: Session, suggestion: Suggestion, today: date) -> None:
     """Log the give (for both people of an introduction) and restart their cadences."""
     if suggestion.status != "open":
         raise SuggestionClosedError(f"Suggestion {suggestion.id} is already {suggestion.status}.")
-    contact = session.get_one(Contact, suggestion.contact_id)
+    records = _SuggestionRecords.of(session, suggestion)
+    contact = records.contact
     suggestion.status = "sent"
     suggestion.acted_at = utcnow()
-    if suggestion.kind == "article" and suggestion.article_id is not None:
-        article = session.get_one(Article, suggestion.article_id)
-        description = f'Sent "{article.title}"'
-    elif suggestion.kind == "introduction" and suggestion.introduce_contact_id is not None:
-        other = session.get_one(Contact, suggestion.introduce_contact_id)
+    if suggestion.kind == "article" and records.article is not None:
+        description = f'Sent "{records.article.title}"'
+    elif suggestion.kind == "introduction" and records.introduce is not None:
+        other = records.introduce
         description = f"Offered an introduction to {other.name}"
         log_give(
             session=session,
@@ -116,8 +120,8 @@ def mark_sent(*, session: Session, suggestion: Suggestion, today: date) -> None:
         description=description,
         kind=suggestion.kind,
         given_on=today,
-        article_id=suggestion.article_id,
-        introduced_contact_id=suggestion.introduce_contact_id,
+        article_id=records.article.id if records.article else None,
+        introduced_contact_id=records.introduce.id if records.introduce else None,
         suggestion_id=suggestion.id,
     )
     touch(contact, today)
@@ -159,16 +163,20 @@ def recipients_for_article(
     given_to = set(
         session.scalars(
             select(Suggestion.contact_id).where(
-                Suggestion.article_id == article.id, Suggestion.status != "open"
+                Suggestion.workspace_id == article.workspace_id,
+                Suggestion.article_id == article.id,
+                Suggestion.status != "open",
             )
         )
     )
+    loaded = load_scoped(session, PainPoint, article.workspace_id, candidate_ids)
+    log_missing_records(article.workspace_id, "pain point", candidate_ids - loaded.keys())
     pain_points = [
         p
-        for p in session.scalars(
-            select(PainPoint).where(PainPoint.id.in_(candidate_ids), PainPoint.active)
-        )
-        if p.contact_id not in given_to and (today - p.noted_on).days <= config.stale_after_days
+        for p in loaded.values()
+        if p.active
+        and p.contact_id not in given_to
+        and (today - p.noted_on).days <= config.stale_after_days
     ]
     scored = engine.score_article_for(
         pain_points=pain_points, article_id=article.id, workspace_id=article.workspace_id
@@ -193,16 +201,38 @@ def recipients_for_article(
     return ranked[:limit]
 
 
+@dataclass(frozen=True)
+class _SuggestionRecords:
+    """The records a stored suggestion refers to, each read within the suggestion's workspace."""
+
+    contact: Contact
+    pain_point: PainPoint | None
+    article: Article | None
+    introduce: Contact | None
+
+    @classmethod
+    def of(cls, session: Session, suggestion: Suggestion) -> "_SuggestionRecords":
+        workspace_id = suggestion.workspace_id
+
+        def read(model: type[Owned], record_id: int | None) -> Owned | None:
+            if record_id is None:
+                return None
+            return get_scoped(session, model, workspace_id, record_id)
+
+        contact = read(Contact, suggestion.contact_id)
+        if contact is None:  # the foreign key and the scoping both say this cannot happen
+            raise LookupError(f"Suggestion {suggestion.id} has no contact in its workspace.")
+        return cls(
+            contact=contact,
+            pain_point=read(PainPoint, suggestion.pain_point_id),
+            article=read(Article, suggestion.article_id),
+            introduce=read(Contact, suggestion.introduce_contact_id),
+        )
+
+
 def to_public(session: Session, suggestion: Suggestion) -> SuggestionPublic:
-    pain_point = (
-        session.get(PainPoint, suggestion.pain_point_id) if suggestion.pain_point_id else None
-    )
-    article = session.get(Article, suggestion.article_id) if suggestion.article_id else None
-    other = (
-        session.get(Contact, suggestion.introduce_contact_id)
-        if suggestion.introduce_contact_id
-        else None
-    )
+    records = _SuggestionRecords.of(session, suggestion)
+    pain_point, article, other = records.pain_point, records.article, records.introduce
     is_introduction = suggestion.kind == "introduction"
     return SuggestionPublic(
         id=suggestion.id,
