@@ -252,6 +252,10 @@ def _broken(document: Json, change: str) -> bytes:
     elif change == "an-introduction-without-its-contact":
         index = next(i for i, s in enumerate(broken["suggestions"]) if s["kind"] == "introduction")
         broken["suggestions"][index]["introduce_contact"] = None
+    elif change == "51-active-pain-points":
+        spec = broken["contacts"][0]["pain_points"][0]
+        more = [{**spec, "ref": 100 + n, "text": f"Problem {n}"} for n in range(50)]
+        broken["contacts"][0]["pain_points"] += more
     return json.dumps(broken).encode()
 
 
@@ -278,6 +282,7 @@ def _broken(document: Json, change: str) -> bytes:
             "an-introduction-without-its-contact",
             "an introduction suggestion without its introduce_contact ref",
         ),
+        ("51-active-pain-points", "contacts[0] (ref 1): 51 active pain points; a contact has"),
     ],
 )
 def test_a_broken_export_restores_nothing(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.articles import service as articles
 from app.articles.schemas import ArticleCreate
 from app.contacts import service as contacts
-from app.contacts.schemas import ContactCreate, PainPointCreate
+from app.contacts.schemas import MAX_PAIN_POINTS, ContactCreate, PainPointCreate
 from app.imports.parsers.common import FileRejected
 from app.imports.parsers.vcard import CardFields, write_vcards
 from app.imports.schemas import (
@@ -217,6 +217,7 @@ def read_document(data: bytes) -> WorkspaceDocument:
             f"The file is not a Givefirst workspace export: {validation_reason(error)}"
         ) from error
     _check_refs(document)
+    _check_limits(document)
     return document
 
 
@@ -250,6 +251,17 @@ def _check_refs(document: WorkspaceDocument) -> None:
         if ref is not None and ref not in known:
             raise FileRejected(f"The file is not a consistent export: no {what} with ref {ref}.")
     _check_suggestions(document.suggestions)
+
+
+def _check_limits(document: WorkspaceDocument) -> None:
+    """What no single record's schema can see: the limits per contact."""
+    for number, contact in enumerate(document.contacts):
+        active = sum(p.active for p in contact.pain_points)
+        if active > MAX_PAIN_POINTS:
+            raise FileRejected(
+                f"contacts[{number}] (ref {contact.ref}): {active} active pain points; a contact "
+                f"has at most {MAX_PAIN_POINTS} (resolved ones do not count)."
+            )
 
 
 _NEEDS = {"article": "article", "introduction": "introduce_contact"}

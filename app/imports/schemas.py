@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from app.articles.schemas import TagList
+from app.contacts.schemas import ExpertiseList
 from app.ledger.schemas import Description
 from app.schemas import (
     ArticleText,
-    ExpertiseText,
     HttpUrlStr,
     InputModel,
     IsoDate,
@@ -100,7 +100,7 @@ class ExportedContact(InputModel):
     linkedin_url: StoredUrl | None
     last_contacted_on: IsoDate | None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
-    expertise: Annotated[list[ExpertiseText], Field(max_length=50)]
+    expertise: ExpertiseList
     created_at: Timestamp
     updated_at: Timestamp
 
