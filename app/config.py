@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
+from app.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from app.ratelimit import parse_rate_limit
 from app.suggestions.engine import EngineConfig
 from embeddings.embedder import Backend
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in the data folder."
+    )
+    database_busy_timeout_seconds: float = Field(
+        default=SQLITE_BUSY_TIMEOUT_SECONDS,
+        gt=0,
+        le=600,
+        description="SQLite: how long a write waits for another process's write to end before "
+        "it gives up (503 from the API; the nightly batch retries).",
     )
     qdrant_url: str | None = Field(
         default=None,

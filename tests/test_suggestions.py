@@ -1,16 +1,31 @@
 """The recommendation engine through the API: the seed scenario, never twice, drafts, ledger."""
 
 import re
-from collections.abc import Iterator
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Api, Headers, Json, get_json, make_article, make_contact, running_api
+from tests.conftest import (
+    Api,
+    Headers,
+    Json,
+    auth,
+    get_json,
+    make_article,
+    make_contact,
+    running_api,
+)
 from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
+from tests.test_cli import Server, create_key, serving
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +300,119 @@ def test_suggestions_of_another_workspace_are_invisible(
         )
         assert response.status_code == 404
     assert api.client.get("/articles/1/recipients", headers=stranger).status_code == 404
+
+
+# --- beside other writers -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Headers, Path]]:
+    """A real ``givefirst serve`` whose writes wait 1 s (not 15) for another process's write."""
+    data_dir = tmp_path_factory.mktemp("serve") / "data"
+    key, _ = create_key(data_dir, "acme")
+    with serving(data_dir, database_busy_timeout_seconds="1") as running:
+        yield running, auth(key), data_dir
+
+
+def _contact_with_gifts(base_url: str, headers: Headers, name: str) -> int:
+    """A new contact whom an article and an introduction would help (nothing stored for them)."""
+    for path, body in (
+        (
+            "/articles",
+            {
+                "title": "How to choose an employee engagement survey vendor",
+                "url": "https://articles.example/survey-vendors",
+                "summary": "A checklist for picking an engagement survey provider.",
+            },
+        ),
+        ("/contacts", {"name": f"{name}'s expert", "expertise": ["Engagement survey vendors"]}),
+    ):
+        httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=60).raise_for_status()
+    created = httpx.post(
+        f"{base_url}/contacts",
+        json={"name": name, "pain_points": ["Choosing an engagement survey vendor"]},
+        headers=headers,
+        timeout=60,
+    )
+    created.raise_for_status()
+    contact_id: int = created.json()["id"]
+    return contact_id
+
+
+def test_concurrent_requests_for_one_contact_get_the_same_suggestions(
+    server: tuple[Server, Headers, Path],
+) -> None:
+    running, headers, _ = server
+    url = f"{running.base_url}/contacts/{_contact_with_gifts(running.base_url, headers, 'Dana')}"
+    start = threading.Barrier(8)
+
+    def fetch(_: int) -> httpx.Response:
+        start.wait()
+        return httpx.get(f"{url}/suggestions", params={"limit": 5}, headers=headers, timeout=120)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, range(8)))
+
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    ids = {tuple(item["id"] for item in a.json()["items"]) for a in answers}
+    assert len(ids) == 1, ids
+    assert {item["kind"] for item in answers[0].json()["items"]} >= {"article", "introduction"}
+
+
+@contextmanager
+def write_held(data_dir: Path) -> Iterator[Callable[[], None]]:
+    """Another connection's write transaction on the records (another process's long write);
+    released at the end of the block, or earlier by calling what it yields."""
+    connection = sqlite3.connect(
+        data_dir / "givefirst.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    connection.execute("BEGIN IMMEDIATE")
+    released = threading.Lock()
+
+    def release() -> None:
+        with released:
+            if connection.in_transaction:
+                connection.rollback()
+
+    try:
+        yield release
+    finally:
+        release()
+        connection.close()
+
+
+def test_beside_another_process_long_write_the_answer_is_200_or_a_documented_503(
+    server: tuple[Server, Headers, Path],
+) -> None:
+    running, headers, data_dir = server
+    contact = _contact_with_gifts(running.base_url, headers, "Ken")
+    url = f"{running.base_url}/contacts/{contact}/suggestions"
+
+    # Held past the busy timeout (1 s): a 503 that says to retry, and nothing was stored.
+    with write_held(data_dir):
+        busy = httpx.get(url, headers=headers, timeout=60)
+        refused = httpx.post(
+            f"{running.base_url}/contacts", json={"name": "Late"}, headers=headers, timeout=60
+        )
+    # Released within it: the request waits for the lock and answers.
+    with write_held(data_dir) as release:
+        threading.Timer(0.3, release).start()
+        waited = httpx.get(url, headers=headers, timeout=60)
+    again = httpx.get(url, headers=headers, timeout=60)
+
+    for response in (busy, refused):
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "1"
+        assert "busy with a long write by another process" in response.json()["message"]
+    spec = httpx.get(f"{running.base_url}/openapi.json", timeout=60).json()
+    assert "503" in spec["paths"]["/contacts/{contact_id}/suggestions"]["get"]["responses"]
+    assert "503" in spec["paths"]["/contacts"]["post"]["responses"]
+    assert waited.status_code == 200, waited.text
+    assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in waited.json()["items"]]
+    names = [
+        c["name"]
+        for c in httpx.get(f"{running.base_url}/contacts", headers=headers, timeout=60).json()[
+            "items"
+        ]
+    ]
+    assert "Late" not in names
