@@ -80,6 +80,19 @@ class Settings(BaseSettings):
         le=90,
         description="On a light day, contacts due within this many days may be pulled forward.",
     )
+    nightly_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="The nightly batch: how many times it tries a workspace's list while the "
+        "database stays busy with another write.",
+    )
+    nightly_retry_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="The nightly batch: the wait before trying a list again; it doubles each time.",
+    )
     digest_dir: Path | None = Field(
         default=None, description="Where the nightly digests go; default: <data_dir>/digests."
     )

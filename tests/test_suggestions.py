@@ -1,11 +1,9 @@
 """The recommendation engine through the API: the seed scenario, never twice, drafts, ledger."""
 
 import re
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from tests.conftest import (
     make_article,
     make_contact,
     running_api,
+    write_held,
 )
 from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
 from tests.test_cli import Server, create_key, serving
@@ -357,28 +356,6 @@ def test_concurrent_requests_for_one_contact_get_the_same_suggestions(
     ids = {tuple(item["id"] for item in a.json()["items"]) for a in answers}
     assert len(ids) == 1, ids
     assert {item["kind"] for item in answers[0].json()["items"]} >= {"article", "introduction"}
-
-
-@contextmanager
-def write_held(data_dir: Path) -> Iterator[Callable[[], None]]:
-    """Another connection's write transaction on the records (another process's long write);
-    released at the end of the block, or earlier by calling what it yields."""
-    connection = sqlite3.connect(
-        data_dir / "givefirst.sqlite3", isolation_level=None, check_same_thread=False
-    )
-    connection.execute("BEGIN IMMEDIATE")
-    released = threading.Lock()
-
-    def release() -> None:
-        with released:
-            if connection.in_transaction:
-                connection.rollback()
-
-    try:
-        yield release
-    finally:
-        release()
-        connection.close()
 
 
 def test_beside_another_process_long_write_the_answer_is_200_or_a_documented_503(
