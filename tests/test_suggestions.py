@@ -1,9 +1,12 @@
 """The recommendation engine through the API: the seed scenario, never twice, drafts, ledger."""
 
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -393,3 +396,51 @@ def test_beside_another_process_long_write_the_answer_is_200_or_a_documented_503
         ]
     ]
     assert "Late" not in names
+
+
+def _feed(items: int, words: int) -> bytes:
+    """An RSS feed of ``items`` notes of ``words`` words each (long to embed)."""
+    notes = "".join(
+        f"<item><title>Note {n}</title><link>https://notes.example/{n}</link>"
+        f"<description>{' '.join(f'topic{n}w{w}' for w in range(words))}</description></item>"
+        for n in range(items)
+    )
+    return f'<rss version="2.0"><channel><title>Notes</title>{notes}</channel></rss>'.encode()
+
+
+def _wait_for_a_writer(database: Path, seconds: float) -> None:
+    """Return once another connection holds the write lock of ``database``."""
+    deadline = time.monotonic() + seconds
+    with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as probe:
+        while time.monotonic() < deadline:
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return  # locked: the writer is at work
+            probe.execute("ROLLBACK")
+            time.sleep(0.01)  # poll interval of a bounded wait
+    raise AssertionError("no write began")
+
+
+def test_during_a_long_import_the_suggestions_wait_their_turn(data_dir: Path) -> None:
+    """An import holds the database for longer than the busy timeout: the suggestions wait for
+    it to finish (in the server's turn, not on SQLite) and answer 200."""
+    with running_api(data_dir, database_busy_timeout_seconds=0.2) as api:
+        headers = api.headers("acme")
+        make_article(api.client, headers, title="How to choose an engagement survey vendor")
+        contact = make_contact(api.client, headers, pain_points=["Picking a survey vendor"])
+        with ThreadPoolExecutor(1) as pool:
+            importing = pool.submit(
+                api.client.post,
+                "/imports/articles",
+                headers=headers,
+                files={"file": ("notes.xml", _feed(items=200, words=300))},
+            )
+            _wait_for_a_writer(data_dir / "givefirst.sqlite3", seconds=60)
+            answer = api.client.get(f"/contacts/{contact['id']}/suggestions", headers=headers)
+            imported = importing.result()
+
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 200
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"][0]["kind"] == "article"
