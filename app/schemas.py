@@ -1,7 +1,7 @@
 """Schema pieces shared by every resource: strict input models, bounded strings, pages."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -111,8 +111,12 @@ def _iso_date(value: Any) -> Any:
 
 
 def _in_years(value: datetime) -> datetime:
-    if not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"use a time like 2026-11-22T08:30:00Z, {_YEARS}")
+    # Stored in UTC: the year is checked as given and once converted (in range as given, the
+    # conversion cannot overflow).
+    if not FIRST_YEAR <= value.year <= LAST_YEAR or (
+        value.tzinfo is not None and not FIRST_YEAR <= value.astimezone(UTC).year <= LAST_YEAR
+    ):
+        raise ValueError(f"use a time like 2026-11-22T08:30:00Z, {_YEARS} (in UTC too)")
     return value
 
 

@@ -242,6 +242,8 @@ def _broken(document: Json, change: str) -> bytes:
         broken["contacts"][0]["created_at"] = "9999-12-31T23:00:00-05:00"
     elif change == "time-at-the-first-year-with-an-offset":
         broken["gives"][0]["created_at"] = "0001-01-01T00:00:00+01:00"
+    elif change == "time-into-the-year-after-the-range-in-utc":
+        broken["suggestions"][1]["acted_at"] = "2999-12-31T23:00:00-05:00"
     elif change == "nan-score":
         broken["suggestions"][0]["score"] = float("nan")  # json.dumps writes NaN
     elif change == "infinite-score":
@@ -271,6 +273,10 @@ def _broken(document: Json, change: str) -> bytes:
         ("date-before-range", "articles.0.saved_on: Value error, use a date like"),
         ("time-at-the-last-year-with-an-offset", "contacts.0.created_at: Value error, use a time"),
         ("time-at-the-first-year-with-an-offset", "gives.0.created_at: Value error, use a time"),
+        (
+            "time-into-the-year-after-the-range-in-utc",
+            "suggestions.1.acted_at: Value error, use a time",
+        ),
         ("nan-score", "suggestions.0.score: Input should be a finite number"),
         ("infinite-score", "suggestions.2.score: Input should be a finite number"),
         (
