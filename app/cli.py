@@ -188,6 +188,10 @@ def nightly(
 
     Safe to run while `givefirst serve` runs on the same data folder, and safe to run again:
     a list already built for the day is kept as it is, and nothing is delivered twice.
+
+    Exit codes: 0 done; 1 cannot run; 2 bad option; 3 a delivery failed (the list is stored);
+    4 a list could not be built, the database staying busy with another write (the others are
+    built; the next run builds it).
     """
     from app.daily.digest import render_markdown
     from app.daily.nightly import NightlyError, NightlyOptions, run_nightly
@@ -213,14 +217,23 @@ def nightly(
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
     for outcome in outcomes:
-        if dry_run:
+        if outcome.daily is not None and dry_run:
             typer.echo(render_markdown(outcome.daily))
         elif outcome.files:
             typer.echo(f"{outcome.workspace}: {outcome.files[0]} and {outcome.files[1]}")
     failures = [error for outcome in outcomes for error in outcome.errors]
+    for failure in failures:
+        typer.echo(f"Error: delivery failed: {failure}", err=True)
+    not_built = [outcome for outcome in outcomes if outcome.daily is None]
+    for outcome in not_built:
+        typer.echo(
+            f"Error: no list built for workspace {outcome.workspace!r}: {outcome.not_built}; "
+            "the other lists are built, and the next run builds this one.",
+            err=True,
+        )
+    if not_built:
+        raise typer.Exit(4)
     if failures:
-        for failure in failures:
-            typer.echo(f"Error: delivery failed: {failure}", err=True)
         raise typer.Exit(3)
 
 

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
+from app.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from app.ratelimit import parse_rate_limit
 from app.suggestions.engine import EngineConfig
 from embeddings.embedder import Backend
@@ -25,6 +26,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in the data folder."
+    )
+    database_busy_timeout_seconds: float = Field(
+        default=SQLITE_BUSY_TIMEOUT_SECONDS,
+        gt=0,
+        le=600,
+        description="SQLite: how long a write waits for another process's write to end before "
+        "it gives up (503 from the API; the nightly batch retries).",
     )
     qdrant_url: str | None = Field(
         default=None,
@@ -71,6 +79,19 @@ class Settings(BaseSettings):
         ge=0,
         le=90,
         description="On a light day, contacts due within this many days may be pulled forward.",
+    )
+    nightly_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=20,
+        description="The nightly batch: how many times it tries a workspace's list while the "
+        "database stays busy with another write.",
+    )
+    nightly_retry_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="The nightly batch: the wait before trying a list again; it doubles each time.",
     )
     digest_dir: Path | None = Field(
         default=None, description="Where the nightly digests go; default: <data_dir>/digests."

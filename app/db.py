@@ -1,37 +1,47 @@
 """Database engine, sessions and migrations: SQLite by default, any SQLAlchemy URL otherwise."""
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT_SECONDS = 15.0
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(dbapi_connection: Any, _record: Any, *, busy_timeout_ms: int) -> None:
     # WAL lets the nightly batch read while the server writes; the busy timeout makes a writer
     # wait for the lock instead of failing; SQLite enforces foreign keys only when asked.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and foreign keys."""
+def create_db_engine(url: str, *, busy_timeout: float = SQLITE_BUSY_TIMEOUT_SECONDS) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout (seconds) and foreign keys."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _configure_sqlite)
+        configure = partial(_configure_sqlite, busy_timeout_ms=round(busy_timeout * 1000))
+        event.listen(engine, "connect", configure)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def is_busy(error: OperationalError) -> bool:
+    """Whether ``error`` is SQLite's "database is locked": another connection held the write
+    lock for longer than the busy timeout."""
+    return isinstance(error.orig, sqlite3.OperationalError) and "locked" in str(error.orig)
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

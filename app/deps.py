@@ -54,14 +54,20 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def writes_on_read(request: Request) -> None:
+    """A route dependency for a GET that stores what it shows: it takes the write turn too."""
+    request.state.writes = True
+
+
 async def take_write_turn(request: Request) -> AsyncIterator[None]:
     """Requests that may write take turns, waiting in the event loop without a time limit.
 
     SQLite has one writer at a time, and a write request holds it while it embeds its texts:
     under load, writers queued on SQLite's busy timeout instead ran out of it ("database is
-    locked"). Reads never wait here (WAL lets them read beside the writer).
+    locked"). Reads never wait here (WAL lets them read beside the writer), save those that
+    write (``writes_on_read``: route dependencies are solved before the session is opened).
     """
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "writes", False):
         yield
         return
     async with request.app.state.write_turn:

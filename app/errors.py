@@ -3,6 +3,7 @@
 import copy
 import json
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -10,9 +11,11 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+from app.db import is_busy
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,31 @@ async def integrity_error_handler(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+BUSY_DESCRIPTION = (
+    "The database stayed busy with another process's write (the nightly batch, an import) for "
+    "longer than the busy timeout; nothing was saved: retry after `Retry-After` seconds."
+)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A write that waited out SQLite's busy timeout behind another process: 503, retry later.
+    Any other database error is a bug (500)."""
+    assert isinstance(exc, OperationalError)
+    if not is_busy(exc):
+        return await unexpected_error_handler(request, exc)
+    log.warning("%s %s: the database stayed busy (%s)", request.method, request.url.path, exc.orig)
+    wait = max(1, math.ceil(request.app.state.settings.database_busy_timeout_seconds))
+    message = (
+        "The database is busy with a long write by another process (the nightly batch, an "
+        f"import); nothing was saved. Retry in {wait} s."
+    )
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"message": message, "detail": message},
+        headers={"Retry-After": str(wait)},
+    )
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """A bug: logged with its traceback; the caller gets the usual error body, and no details."""
     log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
@@ -117,6 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(IntegrityError, integrity_error_handler)
+    app.add_exception_handler(OperationalError, database_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
 
 
@@ -129,6 +158,7 @@ _COMMON_ERRORS: tuple[tuple[str, str, str], ...] = (
     ("413", "body", "The request body is larger than the limit; nothing was changed."),
     ("422", "input", "The request is not valid: `message` names each field and what is wrong."),
     ("429", "security", "Too many requests with this key: retry after `Retry-After` seconds."),
+    ("503", "writes", BUSY_DESCRIPTION),
 )
 ERROR_SCHEMA_REF = "#/components/schemas/ErrorBody"
 
@@ -144,14 +174,16 @@ def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
         ErrorBody.model_json_schema()
     )
     for template, item in spec.get("paths", {}).items():
-        for operation in item.values():
+        for method, operation in item.items():
+            responses = operation.setdefault("responses", {})
             kinds = {
                 "security": bool(operation.get("security")),
                 "record": "{" in template,
                 "body": "requestBody" in operation,
                 "input": bool(operation.get("parameters") or operation.get("requestBody")),
+                # Writes, and the reads that write (they declare the 503 themselves).
+                "writes": method not in ("get", "head") or "503" in responses,
             }
-            responses = operation.setdefault("responses", {})
             for code, kind, description in _COMMON_ERRORS:
                 if not kinds[kind]:
                     continue

@@ -54,7 +54,9 @@ class Runtime:
 def open_database(settings: Settings) -> Runtime:
     """The records only (enough for key management and other pure-database commands)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_db_engine(settings.resolved_database_url())
+    engine = create_db_engine(
+        settings.resolved_database_url(), busy_timeout=settings.database_busy_timeout_seconds
+    )
     migrate(engine)
     return Runtime(settings, engine, create_session_factory(engine))
 

@@ -1,7 +1,7 @@
 """Schema pieces shared by every resource: strict input models, bounded strings, pages."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -93,17 +93,31 @@ Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_0
 ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000), NoNul]
 
 
-# Years 1900 to 2999: a cadence added to a date in year 9999 would overflow.
-_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+# The one range of years for every date and time the service takes (requests, restores): a
+# cadence added to a date in year 9999 would overflow, and so would a time at the end of year 9999
+# with an offset, converted to UTC.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+_YEARS = f"in the years {FIRST_YEAR} to {LAST_YEAR}"
+_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD, FIRST_YEAR to LAST_YEAR
 
 
 def _iso_date(value: Any) -> Any:
     # Pydantic would also take 0 or "0" (a Unix time: 1970-01-01) and "2026-01-01T00:00".
-    if type(value) is date and 1900 <= value.year <= 2999:
+    if type(value) is date and FIRST_YEAR <= value.year <= LAST_YEAR:
         return value
     if isinstance(value, str) and re.fullmatch(_ISO_DATE, value):
         return value
-    raise ValueError("use a date like 2026-11-22, in the years 1900 to 2999")
+    raise ValueError(f"use a date like 2026-11-22, {_YEARS}")
+
+
+def _in_years(value: datetime) -> datetime:
+    # Stored in UTC: the year is checked as given and once converted (in range as given, the
+    # conversion cannot overflow).
+    if not FIRST_YEAR <= value.year <= LAST_YEAR or (
+        value.tzinfo is not None and not FIRST_YEAR <= value.astimezone(UTC).year <= LAST_YEAR
+    ):
+        raise ValueError(f"use a time like 2026-11-22T08:30:00Z, {_YEARS} (in UTC too)")
+    return value
 
 
 IsoDate = Annotated[
@@ -112,6 +126,9 @@ IsoDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE}),
 ]
 """A day given as YYYY-MM-DD (what the document says), nothing else."""
+
+Timestamp = Annotated[datetime, AfterValidator(_in_years)]
+"""A time (an export's ``created_at``), in the same years as every date."""
 
 
 class InputModel(BaseModel):

@@ -4,7 +4,9 @@ Every test gets its own temporary data folder and its own app built by ``create_
 ``TestClient`` is entered as a context manager so the lifespan (migrations, engine) runs.
 """
 
-from collections.abc import Iterator
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,3 +165,27 @@ def snapshot(client: TestClient, headers: Headers) -> Json:
         "contacts": get_json(client, "/contacts", headers, limit=500),
         "articles": get_json(client, "/articles", headers, limit=500),
     }
+
+
+@contextmanager
+def write_held(data_dir: Path) -> Iterator[Callable[[], None]]:
+    """Another connection's write transaction on the records (another process's long write);
+    released at the end of the block, or earlier by calling what it yields."""
+    connection = sqlite3.connect(
+        data_dir / "givefirst.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    connection.execute("BEGIN IMMEDIATE")
+    lock, closed = threading.Lock(), threading.Event()
+
+    def release() -> None:
+        with lock:
+            if not closed.is_set() and connection.in_transaction:
+                connection.rollback()
+
+    try:
+        yield release
+    finally:
+        release()
+        with lock:
+            closed.set()
+            connection.close()

@@ -369,6 +369,31 @@ def test_add_pain_point_to_unknown_contact_is_404(client: TestClient, headers: H
     assert "777" in error_text(response)
 
 
+def test_a_contact_holds_at_most_50_active_pain_points(
+    client: TestClient, headers: Headers
+) -> None:
+    """The documented 50 holds on every path: a 51st active pain point, added or re-opened, is a
+    422 saying the limit and changes nothing; resolved ones are history and do not count."""
+    contact = make_contact(client, headers, pain_points=[f"Problem {n}" for n in range(50)])
+    url = f"/contacts/{contact['id']}/pain-points"
+    resolved = client.post(url, json={"text": "Long solved", "active": False}, headers=headers)
+    assert resolved.status_code == 201, resolved.text
+    before = get_json(client, f"/contacts/{contact['id']}", headers)
+
+    added = client.post(url, json={"text": "One more"}, headers=headers)
+    reopened = client.patch(
+        f"{url}/{resolved.json()['id']}", json={"active": True}, headers=headers
+    )
+
+    for response in (added, reopened):
+        assert response.status_code == 422, response.text
+        assert "already has 50 active pain points" in error_text(response)
+    assert get_json(client, f"/contacts/{contact['id']}", headers) == before
+    first = contact["pain_points"][0]["id"]
+    assert client.delete(f"{url}/{first}", headers=headers).status_code == 200
+    assert client.post(url, json={"text": "One more"}, headers=headers).status_code == 201
+
+
 def test_patch_pain_point(client: TestClient, headers: Headers) -> None:
     contact = make_contact(client, headers, pain_points=["Slow sales", "Burnout"])
     first, second = contact["pain_points"]

@@ -4,6 +4,7 @@ and CSV."""
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -233,6 +234,30 @@ def _broken(document: Json, change: str) -> bytes:
         broken["contacts"][0]["favourite_colour"] = "blue"
     elif change == "wrong-version":
         broken["version"] = 2
+    elif change == "date-after-range":
+        broken["contacts"][0]["last_contacted_on"] = "9999-12-31"
+    elif change == "date-before-range":
+        broken["articles"][0]["saved_on"] = "0001-01-01"
+    elif change == "time-at-the-last-year-with-an-offset":
+        broken["contacts"][0]["created_at"] = "9999-12-31T23:00:00-05:00"
+    elif change == "time-at-the-first-year-with-an-offset":
+        broken["gives"][0]["created_at"] = "0001-01-01T00:00:00+01:00"
+    elif change == "time-into-the-year-after-the-range-in-utc":
+        broken["suggestions"][1]["acted_at"] = "2999-12-31T23:00:00-05:00"
+    elif change == "nan-score":
+        broken["suggestions"][0]["score"] = float("nan")  # json.dumps writes NaN
+    elif change == "infinite-score":
+        broken["suggestions"][2]["score"] = float("inf")  # Infinity
+    elif change == "two-acted-for-one-target":
+        sent = next(s for s in broken["suggestions"] if s["kind"] == "article")
+        broken["suggestions"].append({**sent, "ref": 99, "status": "dismissed"})
+    elif change == "an-introduction-without-its-contact":
+        index = next(i for i, s in enumerate(broken["suggestions"]) if s["kind"] == "introduction")
+        broken["suggestions"][index]["introduce_contact"] = None
+    elif change == "51-active-pain-points":
+        spec = broken["contacts"][0]["pain_points"][0]
+        more = [{**spec, "ref": 100 + n, "text": f"Problem {n}"} for n in range(50)]
+        broken["contacts"][0]["pain_points"] += more
     return json.dumps(broken).encode()
 
 
@@ -244,6 +269,26 @@ def _broken(document: Json, change: str) -> bytes:
         ("bad-email", "contacts.0.email"),
         ("unknown-field", "favourite_colour"),
         ("wrong-version", "version"),
+        ("date-after-range", "contacts.0.last_contacted_on: Value error, use a date like"),
+        ("date-before-range", "articles.0.saved_on: Value error, use a date like"),
+        ("time-at-the-last-year-with-an-offset", "contacts.0.created_at: Value error, use a time"),
+        ("time-at-the-first-year-with-an-offset", "gives.0.created_at: Value error, use a time"),
+        (
+            "time-into-the-year-after-the-range-in-utc",
+            "suggestions.1.acted_at: Value error, use a time",
+        ),
+        ("nan-score", "suggestions.0.score: Input should be a finite number"),
+        ("infinite-score", "suggestions.2.score: Input should be a finite number"),
+        (
+            "two-acted-for-one-target",
+            "suggestions[3]: two acted suggestions for the same target (article ref 1) of "
+            "contact ref 1",
+        ),
+        (
+            "an-introduction-without-its-contact",
+            "an introduction suggestion without its introduce_contact ref",
+        ),
+        ("51-active-pain-points", "contacts[0] (ref 1): 51 active pain points; a contact has"),
     ],
 )
 def test_a_broken_export_restores_nothing(
@@ -340,3 +385,33 @@ def test_the_longest_url_exports_and_restores(api: Api) -> None:
     )
     assert restored.status_code == 200, restored.text[:300]
     assert len(get_json(api.client, "/articles", target)["items"][0]["url"]) == 2000
+
+
+def _dates(schema: Json) -> Iterator[tuple[str, Json]]:
+    for name, prop in schema.get("properties", {}).items():
+        for choice in prop.get("anyOf", [prop]):
+            if choice.get("format") == "date":
+                yield name, choice
+
+
+def test_one_date_range_for_every_schema(client: TestClient) -> None:
+    """The dates a create takes and those a restore takes (the export document) are one range:
+    a restore cannot store a day that a create would refuse."""
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    patterns = {
+        f"{name}.{field}": choice.get("pattern")
+        for name, schema in schemas.items()
+        if name.startswith("Exported") or name.endswith(("Create", "Update"))
+        for field, choice in _dates(schema)
+    }
+
+    expected = {
+        "ContactCreate.last_contacted_on",
+        "ExportedContact.last_contacted_on",
+        "GiveCreate.given_on",
+        "ExportedGive.given_on",
+        "ExportedSuggestion.check_in_on",
+    }
+    assert expected <= set(patterns), sorted(patterns)
+    assert len(set(patterns.values())) == 1, patterns
+    assert None not in patterns.values()

@@ -5,6 +5,7 @@ line, and running beside the server."""
 import hashlib
 import hmac
 import json
+import logging
 import os
 import signal
 import socket
@@ -12,8 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -30,7 +31,15 @@ from app.daily.nightly import NightlyError, NightlyOptions, run_nightly
 from app.db import session_scope
 from app.models import DailyItem, DailyList, Give, Suggestion
 from app.runtime import open_database
-from tests.conftest import Api, Headers, error_text, get_json, make_settings, running_api
+from tests.conftest import (
+    Api,
+    Headers,
+    error_text,
+    get_json,
+    make_settings,
+    running_api,
+    write_held,
+)
 
 TODAY = date.today()
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,6 +314,68 @@ def test_killed_halfway_the_next_run_finishes_without_duplicates(tmp_path: Path)
         )
 
 
+# -- beside a long write -------------------------------------------------------------------------
+
+# Writes give up after 0.2 s behind another write (not 15), and a list is tried 3 times.
+BUSY = {"database_busy_timeout_seconds": 0.2, "nightly_attempts": 3, "nightly_retry_seconds": 0.1}
+
+
+def test_a_long_write_costs_only_the_lists_it_blocks(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data_dir = tmp_path / "data"
+    with running_api(data_dir) as api:
+        for workspace in ("first", "second"):
+            build_network(api, workspace)
+    releases: list[Callable[[], None]] = []
+
+    with ExitStack() as stack:
+
+        def progress(message: str) -> None:
+            # Another process writes through the whole of the first workspace's turn.
+            if message.startswith("[1/2]"):
+                releases.append(stack.enter_context(write_held(data_dir)))
+            elif message.startswith("[2/2]"):
+                releases[0]()
+
+        with caplog.at_level(logging.WARNING, logger="app.daily.nightly"):
+            first, second = run_nightly(
+                make_settings(data_dir, **BUSY), NightlyOptions(day=TODAY), progress
+            )
+
+    assert first.daily is None and not first.built and first.files is None
+    assert first.not_built is not None and "stayed busy" in first.not_built
+    assert second.built and second.daily is not None and len(second.daily.items) == 5
+    logged = [record.getMessage() for record in caplog.records]
+    assert [m for m in logged if " of 3 in " in m] == [
+        f"first: the list met another write (database is locked); attempt {n} of 3 in {wait} s"
+        for n, wait in ((2, 0.1), (3, 0.2))
+    ]
+    assert any(m.startswith("first: no list built") for m in logged), logged
+    assert counts(data_dir)[0] == 1
+    # The next run builds the missing list and keeps the other as it was.
+    assert [o.built for o in nightly(data_dir)] == [True, False]
+    assert counts(data_dir)[0] == 2
+
+
+def test_the_command_exits_4_naming_the_lists_it_could_not_build(fresh: Path) -> None:
+    env = cli_env(fresh, **{f"GIVEFIRST_{name.upper()}": str(v) for name, v in BUSY.items()})
+    with write_held(fresh):
+        result = subprocess.run(
+            givefirst("nightly"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+    assert result.returncode == 4, result.stderr
+    assert "no list built for workspace 'acme'" in result.stderr
+    assert "the database stayed busy" in result.stderr and "Traceback" not in result.stderr
+    assert counts(fresh)[0] == 0
+
+    rerun = subprocess.run(
+        givefirst("nightly"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert counts(fresh)[0] == 1
+
+
 # -- delivery ------------------------------------------------------------------------------------
 
 
@@ -368,6 +439,27 @@ def test_a_webhook_that_refuses_is_reported_and_the_list_kept(fresh: Path, recei
     assert "HTTP 404" in result.stderr and "delivery failed" in result.stderr
     assert len(handler.received) == 1  # a 404 is not retried
     assert counts(fresh)[0] == 1
+
+
+def test_a_delivery_that_cannot_be_recorded_is_reported(fresh: Path, receiver: Any) -> None:
+    url, handler = receiver
+    handler.failures = 0
+    held = ExitStack()
+
+    def receive_while_another_process_writes(self: Receiver) -> None:
+        # Held past the batch's busy timeout, while it records the delivery.
+        threading.Timer(1.0, held.enter_context(write_held(fresh))).start()
+        Receiver.do_POST(self)
+
+    handler.do_POST = receive_while_another_process_writes
+    with held:
+        (outcome,) = nightly(fresh, webhook_url=url, settings={"webhook_secret": "k", **BUSY})
+    assert outcome.delivered == [] and len(handler.received) == 1
+    assert outcome.errors == [
+        "acme: webhook: delivered, but not recorded (the database stayed busy with another "
+        "write): the next run delivers it again"
+    ]
+    assert counts(fresh)[0] == 1  # the list itself is stored
 
 
 class Mailbox:

@@ -1,16 +1,33 @@
 """The recommendation engine through the API: the seed scenario, never twice, drafts, ledger."""
 
 import re
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import Api, Headers, Json, get_json, make_article, make_contact, running_api
+from tests.conftest import (
+    Api,
+    Headers,
+    Json,
+    auth,
+    get_json,
+    make_article,
+    make_contact,
+    running_api,
+    write_held,
+)
 from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
+from tests.test_cli import Server, create_key, serving
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +302,145 @@ def test_suggestions_of_another_workspace_are_invisible(
         )
         assert response.status_code == 404
     assert api.client.get("/articles/1/recipients", headers=stranger).status_code == 404
+
+
+# --- beside other writers -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Headers, Path]]:
+    """A real ``givefirst serve`` whose writes wait 1 s (not 15) for another process's write."""
+    data_dir = tmp_path_factory.mktemp("serve") / "data"
+    key, _ = create_key(data_dir, "acme")
+    with serving(data_dir, database_busy_timeout_seconds="1") as running:
+        yield running, auth(key), data_dir
+
+
+def _contact_with_gifts(base_url: str, headers: Headers, name: str) -> int:
+    """A new contact whom an article and an introduction would help (nothing stored for them)."""
+    for path, body in (
+        (
+            "/articles",
+            {
+                "title": "How to choose an employee engagement survey vendor",
+                "url": "https://articles.example/survey-vendors",
+                "summary": "A checklist for picking an engagement survey provider.",
+            },
+        ),
+        ("/contacts", {"name": f"{name}'s expert", "expertise": ["Engagement survey vendors"]}),
+    ):
+        httpx.post(f"{base_url}{path}", json=body, headers=headers, timeout=60).raise_for_status()
+    created = httpx.post(
+        f"{base_url}/contacts",
+        json={"name": name, "pain_points": ["Choosing an engagement survey vendor"]},
+        headers=headers,
+        timeout=60,
+    )
+    created.raise_for_status()
+    contact_id: int = created.json()["id"]
+    return contact_id
+
+
+def test_concurrent_requests_for_one_contact_get_the_same_suggestions(
+    server: tuple[Server, Headers, Path],
+) -> None:
+    running, headers, _ = server
+    url = f"{running.base_url}/contacts/{_contact_with_gifts(running.base_url, headers, 'Dana')}"
+    start = threading.Barrier(8)
+
+    def fetch(_: int) -> httpx.Response:
+        start.wait()
+        return httpx.get(f"{url}/suggestions", params={"limit": 5}, headers=headers, timeout=120)
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(fetch, range(8)))
+
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    ids = {tuple(item["id"] for item in a.json()["items"]) for a in answers}
+    assert len(ids) == 1, ids
+    assert {item["kind"] for item in answers[0].json()["items"]} >= {"article", "introduction"}
+
+
+def test_beside_another_process_long_write_the_answer_is_200_or_a_documented_503(
+    server: tuple[Server, Headers, Path],
+) -> None:
+    running, headers, data_dir = server
+    contact = _contact_with_gifts(running.base_url, headers, "Ken")
+    url = f"{running.base_url}/contacts/{contact}/suggestions"
+
+    # Held past the busy timeout (1 s): a 503 that says to retry, and nothing was stored.
+    with write_held(data_dir):
+        busy = httpx.get(url, headers=headers, timeout=60)
+        refused = httpx.post(
+            f"{running.base_url}/contacts", json={"name": "Late"}, headers=headers, timeout=60
+        )
+    # Released within it: the request waits for the lock and answers.
+    with write_held(data_dir) as release:
+        threading.Timer(0.3, release).start()
+        waited = httpx.get(url, headers=headers, timeout=60)
+    again = httpx.get(url, headers=headers, timeout=60)
+
+    for response in (busy, refused):
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "1"
+        assert "busy with a long write by another process" in response.json()["message"]
+    spec = httpx.get(f"{running.base_url}/openapi.json", timeout=60).json()
+    assert "503" in spec["paths"]["/contacts/{contact_id}/suggestions"]["get"]["responses"]
+    assert "503" in spec["paths"]["/contacts"]["post"]["responses"]
+    assert waited.status_code == 200, waited.text
+    assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in waited.json()["items"]]
+    names = [
+        c["name"]
+        for c in httpx.get(f"{running.base_url}/contacts", headers=headers, timeout=60).json()[
+            "items"
+        ]
+    ]
+    assert "Late" not in names
+
+
+def _feed(items: int, words: int) -> bytes:
+    """An RSS feed of ``items`` notes of ``words`` words each (long to embed)."""
+    notes = "".join(
+        f"<item><title>Note {n}</title><link>https://notes.example/{n}</link>"
+        f"<description>{' '.join(f'topic{n}w{w}' for w in range(words))}</description></item>"
+        for n in range(items)
+    )
+    return f'<rss version="2.0"><channel><title>Notes</title>{notes}</channel></rss>'.encode()
+
+
+def _wait_for_a_writer(database: Path, seconds: float) -> None:
+    """Return once another connection holds the write lock of ``database``."""
+    deadline = time.monotonic() + seconds
+    with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as probe:
+        while time.monotonic() < deadline:
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                return  # locked: the writer is at work
+            probe.execute("ROLLBACK")
+            time.sleep(0.01)  # poll interval of a bounded wait
+    raise AssertionError("no write began")
+
+
+def test_during_a_long_import_the_suggestions_wait_their_turn(data_dir: Path) -> None:
+    """An import holds the database for longer than the busy timeout: the suggestions wait for
+    it to finish (in the server's turn, not on SQLite) and answer 200."""
+    with running_api(data_dir, database_busy_timeout_seconds=0.2) as api:
+        headers = api.headers("acme")
+        make_article(api.client, headers, title="How to choose an engagement survey vendor")
+        contact = make_contact(api.client, headers, pain_points=["Picking a survey vendor"])
+        with ThreadPoolExecutor(1) as pool:
+            importing = pool.submit(
+                api.client.post,
+                "/imports/articles",
+                headers=headers,
+                files={"file": ("notes.xml", _feed(items=200, words=300))},
+            )
+            _wait_for_a_writer(data_dir / "givefirst.sqlite3", seconds=60)
+            answer = api.client.get(f"/contacts/{contact['id']}/suggestions", headers=headers)
+            imported = importing.result()
+
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 200
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"][0]["kind"] == "article"

@@ -32,6 +32,10 @@ def _pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
     return pain_point
 
 
+def _too_many(error: service.TooManyPainPointsError) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_contact(
     data: ContactCreate,
@@ -102,9 +106,12 @@ def add_pain_point(
     session: SessionDep,
     indexer: IndexerDep,
 ) -> PainPointPublic:
-    pain_point = service.add_pain_point(
-        session=session, indexer=indexer, contact=contact, data=data, today=date.today()
-    )
+    try:
+        pain_point = service.add_pain_point(
+            session=session, indexer=indexer, contact=contact, data=data, today=date.today()
+        )
+    except service.TooManyPainPointsError as error:
+        raise _too_many(error) from error
     return PainPointPublic.model_validate(pain_point)
 
 
@@ -117,7 +124,12 @@ def update_pain_point(
     indexer: IndexerDep,
 ) -> PainPointPublic:
     pain_point = _pain_point_or_404(contact, pain_point_id)
-    service.update_pain_point(session=session, indexer=indexer, pain_point=pain_point, data=data)
+    try:
+        service.update_pain_point(
+            session=session, indexer=indexer, pain_point=pain_point, data=data
+        )
+    except service.TooManyPainPointsError as error:
+        raise _too_many(error) from error
     return PainPointPublic.model_validate(pain_point)
 
 

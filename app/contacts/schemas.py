@@ -18,7 +18,11 @@ from app.schemas import (
     Tier,
 )
 
-ExpertiseList = Annotated[list[ExpertiseText], Field(max_length=50)]
+# The most a contact holds, on every path (create, add, re-activate, restore): active pain points
+# (resolved ones are kept as history and do not count) and expertise lines.
+MAX_PAIN_POINTS = 50
+MAX_EXPERTISE = 50
+ExpertiseList = Annotated[list[ExpertiseText], Field(max_length=MAX_EXPERTISE)]
 
 
 class PainPointCreate(InputModel):
@@ -53,7 +57,9 @@ class ContactCreate(InputModel):
     tier: Tier | None = Field(
         default=None, description="A, B or C; default: the workspace's default tier (B)."
     )
-    pain_points: Annotated[list[PainPointText | PainPointCreate], Field(max_length=50)] = Field(
+    pain_points: Annotated[
+        list[PainPointText | PainPointCreate], Field(max_length=MAX_PAIN_POINTS)
+    ] = Field(
         default_factory=list,
         description="What they struggle with: plain strings, or objects with a date.",
     )

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.contacts.schemas import (
+    MAX_PAIN_POINTS,
     ContactCreate,
     ContactPublic,
     ContactUpdate,
@@ -18,6 +19,20 @@ from app.models import Contact, Expertise, PainPoint, Workspace
 from app.schemas import like_pattern
 from app.scoped import get_scoped
 from app.workspaces.service import Cadences
+
+
+class TooManyPainPointsError(ValueError):
+    """The contact holds the most active pain points a contact may have."""
+
+
+def _make_room_for_active(contact: Contact) -> None:
+    """Raise ``TooManyPainPointsError`` if one more active pain point would pass the limit."""
+    if sum(p.active for p in contact.pain_points) >= MAX_PAIN_POINTS:
+        raise TooManyPainPointsError(
+            f"Contact {contact.id} already has {MAX_PAIN_POINTS} active pain points, the most a "
+            f"contact can have: resolve one (DELETE /contacts/{contact.id}/pain-points/ID) "
+            "before adding or re-opening another."
+        )
 
 
 def get_contact(*, session: Session, workspace: Workspace, contact_id: int) -> Contact | None:
@@ -132,6 +147,8 @@ def add_pain_point(
     data: PainPointCreate,
     today: date,
 ) -> PainPoint:
+    if data.active:
+        _make_room_for_active(contact)
     pain_point = _new_pain_point(contact, data, today)
     contact.pain_points.append(pain_point)
     session.flush()
@@ -147,6 +164,8 @@ def update_pain_point(
     *, session: Session, indexer: RecordIndexer, pain_point: PainPoint, data: PainPointUpdate
 ) -> None:
     """Edit a pain point; only its own vector is recomputed, and only if its text changed."""
+    if data.active and not pain_point.active:
+        _make_room_for_active(pain_point.contact)
     previous = contact_point_ids(pain_point.contact)
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(pain_point, name, value)

@@ -14,6 +14,7 @@ deliveries are recorded on the list, so a re-run delivers only what was not deli
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from app.daily.config import DailyConfig
 from app.daily.delivery import DeliveryError, check_email_settings, post_webhook, send_email
 from app.daily.digest import render_json, render_markdown, slug, write_digest
 from app.daily.schemas import DailyListPublic
+from app.db import is_busy
 from app.indexing import embed_texts, record_texts
 from app.models import DailyList, Workspace, utcnow
 from app.runtime import Runtime, open_database, open_embedder
@@ -40,7 +42,6 @@ from embeddings.exact import ExactIndex
 
 log = logging.getLogger(__name__)
 _EMBED_BATCH = 2_000
-_ATTEMPTS = 3  # a list whose transaction meets a concurrent write is planned again
 
 
 class NightlyError(RuntimeError):
@@ -61,11 +62,12 @@ class NightlyOptions:
 @dataclass
 class WorkspaceOutcome:
     workspace: str
-    built: bool  # False: the list existed already (a re-run)
-    daily: DailyListPublic
+    built: bool  # False: the list existed already (a re-run), or could not be built
+    daily: DailyListPublic | None  # None: not built (``not_built`` says why); a re-run builds it
     files: tuple[Path, Path] | None = None
     delivered: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    not_built: str | None = None
 
 
 Progress = Callable[[str], None]
@@ -112,29 +114,11 @@ def run_nightly(
         with runtime.session_factory() as session:
             names = _workspace_names(session, options.workspace)
         outcomes = []
-        embedder: Embedder | None = None
+        embedders: list[Embedder] = []  # opened once, when a first list is to be built
         for number, name in enumerate(names, start=1):
             report(f"[{number}/{len(names)}] {name}: building the list for {options.day}")
-            outcome: WorkspaceOutcome | None = None
-            for attempt in range(1, _ATTEMPTS + 1):
-                try:
-                    with _transaction(runtime, rollback=options.dry_run) as session:
-                        workspace = _workspace(session, name)
-                        existing = service.get_daily_list(
-                            session=session, workspace=workspace, day=options.day
-                        )
-                        if existing is None and embedder is None:
-                            embedder = open_embedder(runtime)  # only when a list is to be built
-                        outcome = _build(
-                            session, workspace, existing, embedder, settings, config, options
-                        )
-                    break
-                except (IntegrityError, OperationalError) as error:
-                    if attempt == _ATTEMPTS:
-                        raise
-                    log.warning("%s: the list met a concurrent write (%s); again", name, error)
-            assert outcome is not None
-            if not options.dry_run:
+            outcome = _build_with_retries(runtime, name, embedders, settings, config, options)
+            if outcome.daily is not None and not options.dry_run:
                 outcome.files = write_digest(outcome.daily, out_dir)
                 _deliver(runtime, settings, options, outcome)
             outcomes.append(outcome)
@@ -142,6 +126,50 @@ def run_nightly(
         return outcomes
     finally:
         runtime.close()
+
+
+def _build_with_retries(
+    runtime: Runtime,
+    name: str,
+    embedders: list[Embedder],
+    settings: Settings,
+    config: DailyConfig,
+    options: NightlyOptions,
+) -> WorkspaceOutcome:
+    """The workspace's list, in one transaction. A transaction that meets another write (the
+    database stays locked past the busy timeout, or the server built the list meanwhile) is
+    tried again after a wait that doubles, ``nightly_attempts`` times in all; then the workspace
+    is reported as not built and the batch goes on with the next."""
+    attempts, problem = settings.nightly_attempts, ""
+    for attempt in range(1, attempts + 1):
+        try:
+            with _transaction(runtime, rollback=options.dry_run) as session:
+                workspace = _workspace(session, name)
+                existing = service.get_daily_list(
+                    session=session, workspace=workspace, day=options.day
+                )
+                if existing is None and not embedders:
+                    embedders.append(open_embedder(runtime))
+                embedder = embedders[0] if embedders else None
+                return _build(session, workspace, existing, embedder, settings, config, options)
+        except (IntegrityError, OperationalError) as error:
+            if isinstance(error, OperationalError) and not is_busy(error):
+                raise
+            problem = str(error.orig)
+        if attempt < attempts:
+            wait = settings.nightly_retry_seconds * 2 ** (attempt - 1)
+            log.warning(
+                "%s: the list met another write (%s); attempt %d of %d in %g s",
+                name,
+                problem,
+                attempt + 1,
+                attempts,
+                wait,
+            )
+            time.sleep(wait)
+    reason = f"the database stayed busy with another write ({problem}) through {attempts} attempts"
+    log.error("%s: no list built: %s", name, reason)
+    return WorkspaceOutcome(workspace=name, built=False, daily=None, not_built=reason)
 
 
 def _workspace_names(session: Session, wanted: str | None) -> list[str]:
@@ -223,6 +251,7 @@ def _deliver(
 ) -> None:
     """Send what this list has not been sent yet; record each delivery as it succeeds."""
     daily = outcome.daily
+    assert daily is not None
     json_text = render_json(daily)
     channels: list[tuple[str, Callable[[], None]]] = []
     if options.webhook_url:
@@ -250,24 +279,37 @@ def _deliver(
 
         channels.append(("email", email))
     for channel, send in channels:
-        with _transaction(runtime, rollback=False) as session:
-            workspace = _workspace(session, daily.workspace)
-            stored = service.get_daily_list(session=session, workspace=workspace, day=daily.date)
-            assert stored is not None
-            column = f"{channel}_delivered_at"
-            if getattr(stored, column) is not None:
-                continue  # delivered by an earlier run
-            try:
-                send()
-            except DeliveryError as error:
-                outcome.errors.append(f"{daily.workspace}: {error}")
-                continue
-            setattr(stored, column, utcnow())
-            outcome.delivered.append(channel)
+        try:
+            with _transaction(runtime, rollback=False) as session:
+                workspace = _workspace(session, daily.workspace)
+                stored = service.get_daily_list(
+                    session=session, workspace=workspace, day=daily.date
+                )
+                assert stored is not None
+                column = f"{channel}_delivered_at"
+                if getattr(stored, column) is not None:
+                    continue  # delivered by an earlier run
+                try:
+                    send()
+                except DeliveryError as error:
+                    outcome.errors.append(f"{daily.workspace}: {error}")
+                    continue
+                setattr(stored, column, utcnow())
+        except OperationalError as error:
+            if not is_busy(error):
+                raise
+            outcome.errors.append(
+                f"{daily.workspace}: {channel}: delivered, but not recorded (the database stayed "
+                "busy with another write): the next run delivers it again"
+            )
+            continue
+        outcome.delivered.append(channel)
 
 
 def _summary(outcome: WorkspaceOutcome) -> str:
     daily = outcome.daily
+    if daily is None:
+        return f"{outcome.workspace}: NO LIST BUILT: {outcome.not_built}"
     state = "built" if outcome.built else "already built, unchanged"
     text = (
         f"{outcome.workspace}: {len(daily.items)} contact(s) listed for {daily.date}"

@@ -7,7 +7,7 @@ document.
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import cast
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.articles import service as articles
 from app.articles.schemas import ArticleCreate
 from app.contacts import service as contacts
-from app.contacts.schemas import ContactCreate, PainPointCreate
+from app.contacts.schemas import MAX_PAIN_POINTS, ContactCreate, PainPointCreate
 from app.imports.parsers.common import FileRejected
 from app.imports.parsers.vcard import CardFields, write_vcards
 from app.imports.schemas import (
@@ -217,6 +217,7 @@ def read_document(data: bytes) -> WorkspaceDocument:
             f"The file is not a Givefirst workspace export: {validation_reason(error)}"
         ) from error
     _check_refs(document)
+    _check_limits(document)
     return document
 
 
@@ -249,6 +250,69 @@ def _check_refs(document: WorkspaceDocument) -> None:
     for what, ref, known in references:
         if ref is not None and ref not in known:
             raise FileRejected(f"The file is not a consistent export: no {what} with ref {ref}.")
+    _check_suggestions(document.suggestions)
+
+
+def _check_limits(document: WorkspaceDocument) -> None:
+    """What no single record's schema can see: the limits per contact."""
+    for number, contact in enumerate(document.contacts):
+        active = sum(p.active for p in contact.pain_points)
+        if active > MAX_PAIN_POINTS:
+            raise FileRejected(
+                f"contacts[{number}] (ref {contact.ref}): {active} active pain points; a contact "
+                f"has at most {MAX_PAIN_POINTS} (resolved ones do not count)."
+            )
+
+
+_NEEDS = {"article": "article", "introduction": "introduce_contact"}
+
+
+def _target_key(
+    suggestion: ExportedSuggestion, articles_: Mapping[int, int], contacts_: Mapping[int, int]
+) -> str:
+    """What ``suggestion`` offers, with its refs mapped to ids (a contact has one suggestion per
+    target: ``uq_suggestions_contact_target``)."""
+    if suggestion.kind == "article" and suggestion.article is not None:
+        return f"article:{articles_[suggestion.article]}"
+    if suggestion.kind == "introduction" and suggestion.introduce_contact is not None:
+        return f"introduction:{contacts_[suggestion.introduce_contact]}"
+    day = suggestion.check_in_on
+    return f"check_in:{day.isoformat()}" if day else "check_in"
+
+
+def _check_suggestions(suggestions: Sequence[ExportedSuggestion]) -> None:
+    """Each suggestion names what its kind offers, and no contact has two for one target."""
+    as_refs: Mapping[int, int] = _SameRef()
+    seen: set[tuple[int, str]] = set()
+    for number, s in enumerate(suggestions):
+        field = _NEEDS.get(s.kind)
+        if field is not None and getattr(s, field) is None:
+            raise FileRejected(
+                f"suggestions[{number}]: an {s.kind} suggestion without its {field} ref."
+            )
+        target = _target_key(s, as_refs, as_refs)
+        if (s.contact, target) in seen:
+            raise FileRejected(
+                f"suggestions[{number}]: two acted suggestions for the same target "
+                f"({_in_words(target)}) of contact ref {s.contact}."
+            )
+        seen.add((s.contact, target))
+
+
+def _in_words(target: str) -> str:
+    kind, _, value = target.partition(":")
+    if kind == "article":
+        return f"article ref {value}"
+    if kind == "introduction":
+        return f"introduction to contact ref {value}"
+    return f"check-in on {value}" if value else "check-in"
+
+
+class _SameRef(dict[int, int]):
+    """Refs mapped to themselves: targets compared within the document."""
+
+    def __missing__(self, ref: int) -> int:
+        return ref
 
 
 _BOOKKEEPING = {"ref", "created_at", "updated_at"}
@@ -333,17 +397,11 @@ def restore_workspace(
 
     suggestion_ids: dict[int, int] = {}
     for s in document.suggestions:
-        if s.kind == "article" and s.article is not None:
-            target_key = f"article:{article_ids[s.article]}"
-        elif s.kind == "introduction" and s.introduce_contact is not None:
-            target_key = f"introduction:{contact_ids[s.introduce_contact]}"
-        else:
-            target_key = f"check_in:{s.check_in_on.isoformat()}" if s.check_in_on else "check_in"
         suggestion = Suggestion(
             workspace_id=workspace.id,
             contact_id=contact_ids[s.contact],
             kind=s.kind,
-            target_key=target_key,
+            target_key=_target_key(s, article_ids, contact_ids),
             article_id=mapped(article_ids, s.article),
             introduce_contact_id=mapped(contact_ids, s.introduce_contact),
             pain_point_id=mapped(pain_ids, s.pain_point),

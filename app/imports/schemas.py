@@ -1,17 +1,17 @@
 """Import reports, the save-by-URL request and the workspace export document."""
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from app.articles.schemas import TagList
+from app.contacts.schemas import ExpertiseList
 from app.ledger.schemas import Description
 from app.schemas import (
     ArticleText,
-    ExpertiseText,
     HttpUrlStr,
     InputModel,
+    IsoDate,
     Name,
     NoNul,
     Notes,
@@ -20,6 +20,7 @@ from app.schemas import (
     StoredUrl,
     Summary,
     Tier,
+    Timestamp,
     Title,
 )
 from app.suggestions.schemas import DismissReason
@@ -82,9 +83,9 @@ class ExportedWorkspace(InputModel):
 class ExportedPainPoint(InputModel):
     ref: Ref
     text: PainPointText
-    noted_on: date
+    noted_on: IsoDate
     active: bool
-    created_at: datetime
+    created_at: Timestamp
 
 
 class ExportedContact(InputModel):
@@ -97,11 +98,11 @@ class ExportedContact(InputModel):
     tier: Tier
     notes: Notes | None
     linkedin_url: StoredUrl | None
-    last_contacted_on: date | None
+    last_contacted_on: IsoDate | None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
-    expertise: Annotated[list[ExpertiseText], Field(max_length=50)]
-    created_at: datetime
-    updated_at: datetime
+    expertise: ExpertiseList
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ExportedArticle(InputModel):
@@ -111,9 +112,9 @@ class ExportedArticle(InputModel):
     summary: Summary | None
     text: ArticleText | None
     tags: TagList
-    saved_on: date
-    created_at: datetime
-    updated_at: datetime
+    saved_on: IsoDate
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ExportedSuggestion(InputModel):
@@ -125,8 +126,8 @@ class ExportedSuggestion(InputModel):
     article: Ref | None
     introduce_contact: Ref | None
     pain_point: Ref | None
-    check_in_on: date | None = Field(description="The day a check-in was suggested.")
-    score: float
+    check_in_on: IsoDate | None = Field(description="The day a check-in was suggested.")
+    score: Annotated[float, Field(allow_inf_nan=False)]
     reason: LongText
     matched_text: LongText | None
     drafts: Annotated[
@@ -134,26 +135,26 @@ class ExportedSuggestion(InputModel):
     ]
     status: ActedStatus
     dismiss_reason: DismissReason | None
-    created_at: datetime
-    acted_at: datetime | None
+    created_at: Timestamp
+    acted_at: Timestamp | None
 
 
 class ExportedGive(InputModel):
     contact: Ref
-    given_on: date
+    given_on: IsoDate
     kind: GiveKind
     description: Description
     article: Ref | None
     introduced_contact: Ref | None
     suggestion: Ref | None
-    created_at: datetime
+    created_at: Timestamp
 
 
 class ExportedAsk(InputModel):
     contact: Ref
-    asked_on: date
+    asked_on: IsoDate
     description: Description
-    created_at: datetime
+    created_at: Timestamp
 
 
 class WorkspaceDocument(InputModel):
@@ -161,7 +162,7 @@ class WorkspaceDocument(InputModel):
 
     format: Literal["givefirst-workspace"] = "givefirst-workspace"
     version: Literal[1] = 1
-    exported_at: datetime
+    exported_at: Timestamp
     workspace: ExportedWorkspace
     contacts: list[ExportedContact]
     articles: list[ExportedArticle]

@@ -3,10 +3,11 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from app.articles.service import get_article
-from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep
+from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep, writes_on_read
+from app.errors import BUSY_DESCRIPTION
 from app.models import Suggestion
 from app.schemas import RecordId
 from app.suggestions import service
@@ -38,7 +39,13 @@ def _suggestion_or_404(
     return suggestion
 
 
-@router.get("/contacts/{contact_id}/suggestions")
+@router.get(
+    "/contacts/{contact_id}/suggestions",
+    # It stores the suggestions it shows (their ids are what sent and dismiss take), so it takes
+    # the write turn: concurrent requests for one contact get the same suggestions, one by one.
+    dependencies=[Depends(writes_on_read)],
+    responses={503: {"description": BUSY_DESCRIPTION}},
+)
 def suggestions_for_contact(
     request: Request,
     contact: ContactDep,
@@ -47,7 +54,12 @@ def suggestions_for_contact(
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=20)] = 3,
 ) -> SuggestionList:
-    """What to send this contact, best first: articles, introductions, or a check-in."""
+    """What to send this contact, best first: articles, introductions, or a check-in.
+
+    The suggestions are stored (an open one is reused for the same target), so that they can be
+    marked sent or dismissed by id; like a write, it may answer 503 while another process holds
+    the database for longer than the busy timeout.
+    """
     suggestions = service.suggest_for_contact(
         session=session,
         engine=_engine(request),
