@@ -1,5 +1,6 @@
 """POST /articles/from-url against a real HTTP server on 127.0.0.1 (allowed by the setting)."""
 
+import ipaddress
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.imports.fetch import _why_refused
 from tests.conftest import (
     Api,
     Headers,
@@ -226,6 +228,13 @@ def test_pages_that_cannot_be_saved(
         ("http://[fe80::1]/", "link-local"),
         ("http://0.0.0.0/", "not a public address"),
         ("http://[::ffff:127.0.0.1]/", "loopback"),
+        # IPv6 forms that carry an IPv4 address are judged as that address.
+        ("http://[::127.0.0.1]/", "loopback"),  # IPv4-compatible
+        ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64
+        ("http://[64:ff9b::a9fe:a9fe]/", "metadata"),
+        ("http://[2002:7f00:1::]/", "loopback"),  # 6to4
+        ("http://[2002:a00:1::]/", "private"),
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "loopback"),  # Teredo, client hidden
     ],
 )
 def test_internal_addresses_are_refused(
@@ -238,6 +247,31 @@ def test_internal_addresses_are_refused(
     message = error_text(response)
     assert "Refused" in message and expected in message
     assert get_json(client, "/articles", headers)["total"] == 0
+
+
+def test_ipv6_forms_of_a_public_ipv4_address_are_public() -> None:
+    """The IPv4 rule decides, both ways: Teredo (``2001::/32``) is not refused for its own sake."""
+    carrying_8_8_8_8 = [
+        "::8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::",
+        "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo: the client is stored inverted
+    ]
+
+    reasons = {a: _why_refused(ipaddress.ip_address(a)) for a in carrying_8_8_8_8}
+
+    assert reasons == dict.fromkeys(carrying_8_8_8_8)
+
+
+def test_a_refusal_does_not_say_what_the_name_resolves_to(
+    client: TestClient, headers: Headers
+) -> None:
+    response = save(client, headers, "http://localhost:9/")
+
+    assert response.status_code == 422
+    message = error_text(response)
+    assert "localhost resolves to a loopback address" in message
+    assert "127.0.0.1" not in message and "::1" not in message
 
 
 def test_the_allow_list_names_hosts_not_whole_ranges(

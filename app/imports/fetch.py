@@ -26,6 +26,7 @@ _METADATA_ADDRESSES = {
     ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
     ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
 }
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix
 _USER_AGENT = "Givefirst/0.1 (saves an article you asked for)"
 
 
@@ -61,10 +62,29 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (and reaches): IPv4-mapped ``::ffff:a.b.c.d``,
+    IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16`` or Teredo (its
+    client)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    value = int(address)
+    if value >> 32 == 0 and value > 1:  # IPv4-compatible; :: and ::1 are IPv6's own
+        return ipaddress.IPv4Address(value)
+    if address in _NAT64:
+        return ipaddress.IPv4Address(value & 0xFFFF_FFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def _why_refused(address: IpAddress) -> str | None:
-    """Why an address must not be fetched from, or None for a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why an address must not be fetched from, or None for a public address. An IPv6 address
+    that carries an IPv4 one is judged as that IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        address = _embedded_ipv4(address) or address
     if address.is_unspecified:
         return "not a public address"
     if address in _METADATA_ADDRESSES:
@@ -97,11 +117,20 @@ def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) ->
     if host.lower() not in policy.allowed_hosts:
         for address in addresses:
             if (reason := _why_refused(address)) is not None:
+                # The address itself is not named: the answer would map the inside network.
+                named = "is" if _is_address(host) else "resolves to"
                 raise FetchError(
-                    f"Refused: {host} resolves to {address}, {reason}. Only public web pages "
-                    "can be saved by URL."
+                    f"Refused: {host} {named} {reason}. Only public web pages can be saved by URL."
                 )
     return str(addresses[0])
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_html(content_type: str) -> bool:
