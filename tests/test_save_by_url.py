@@ -70,6 +70,7 @@ class _Pages(BaseHTTPRequestHandler):
         port = self.server.server_address[1]
         routes = {
             "/article": lambda: self._send(200, ARTICLE.encode()),
+            "/Guides/Survey?Vendor=Acme": lambda: self._send(200, ARTICLE.encode()),
             "/redirect-same": lambda: self._redirect("/article"),
             "/redirect-localhost": lambda: self._redirect(f"http://localhost:{port}/article"),
             "/redirect-metadata": lambda: self._redirect(
@@ -176,6 +177,18 @@ def test_saving_the_same_url_again_refreshes_it(
     assert (body["id"], body["created"]) == (first["id"], False)
     assert body["tags"] == ["surveys", "vendors"]
     assert get_json(api.client, "/articles", headers)["total"] == 1
+
+
+def test_the_saved_url_keeps_its_case_and_drops_credentials(
+    api: Api, headers: Headers, pages: PageServer
+) -> None:
+    with_credentials = pages.base.replace("http://", "HTTP://Reader:S3cret@")
+
+    response = save(api.client, headers, f"{with_credentials}/Guides/Survey?Vendor=Acme#Top")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == pages.url("/Guides/Survey?Vendor=Acme")
+    assert "S3cret" not in str(get_json(api.client, "/export", headers))
 
 
 def test_a_redirect_to_an_allowed_host_is_followed(
