@@ -3,7 +3,9 @@
 import ipaddress
 import threading
 import time
-from collections.abc import Iterator
+import tracemalloc
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,6 +49,17 @@ what changed after the first year, and what did they wish they had known at the 
 """
 
 
+def _gzip(chunks: Iterable[bytes]) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join([*(compressor.compress(c) for c in chunks), compressor.flush()])
+
+
+# 90 MB of HTML in 91,773 bytes of gzip (under MAX_BYTES); gzipped again, in 335 bytes.
+BOMB_DECODED = 90 * 2**20
+BOMB = _gzip([b"<html><body>", *[b" " * 2**20] * (BOMB_DECODED // 2**20)])
+BOMB_IN_A_BOMB = _gzip([BOMB])
+
+
 class _Pages(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -59,6 +72,24 @@ class _Pages(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_gzip(self, body: bytes, encoding: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _headers_byte_by_byte(self) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
+        try:
+            for byte in head:  # each byte in time for a per-read timeout, the whole too slow
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(TIMEOUT_S / 4)
+        except OSError:  # the client has hung up
+            pass
 
     def _redirect(self, location: str) -> None:
         self.send_response(302)
@@ -80,6 +111,10 @@ class _Pages(BaseHTTPRequestHandler):
             "/big": lambda: self._send(200, b"<html><body>" + b"<p>x</p>" * MAX_BYTES),
             "/pdf": lambda: self._send(200, b"%PDF-1.7\n", "application/pdf"),
             "/missing": lambda: self._send(404, b"<html><body>Not found</body></html>"),
+            "/article-gzip": lambda: self._send_gzip(_gzip([ARTICLE.encode()]), "gzip"),
+            "/gzip-bomb": lambda: self._send_gzip(BOMB, "gzip"),
+            "/gzip-in-gzip": lambda: self._send_gzip(BOMB_IN_A_BOMB, "gzip, gzip"),
+            "/headers-byte-by-byte": self._headers_byte_by_byte,
         }
         if self.path in routes:
             routes[self.path]()
@@ -212,6 +247,7 @@ def test_a_redirect_to_an_allowed_host_is_followed(
         ("/slow", "did not answer within 1 s"),
         ("/dribble", "took more than 1 s"),
         ("/missing", "HTTP 404"),
+        ("/headers-byte-by-byte", "did not answer within 1 s"),
     ],
 )
 def test_pages_that_cannot_be_saved(
@@ -226,6 +262,36 @@ def test_pages_that_cannot_be_saved(
     assert expected in error_text(response)
     assert time.monotonic() - started < TIMEOUT_S * 2.5
     assert snapshot(api.client, headers) == before
+
+
+def test_a_gzip_page_is_decompressed(api: Api, headers: Headers, pages: PageServer) -> None:
+    """A guard for the bounded decoder below (httpx decoded gzip before it)."""
+    response = save(api.client, headers, pages.url("/article-gzip"))
+
+    assert response.status_code == 201, response.text
+    assert "anonymity threshold" in response.json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/gzip-bomb", "larger than the 100,000 bytes"),
+        ("/gzip-in-gzip", "compressed more than once"),
+    ],
+)
+def test_a_compression_bomb_is_refused_without_being_decompressed(
+    api: Api, headers: Headers, pages: PageServer, path: str, expected: str
+) -> None:
+    tracemalloc.start()
+    try:
+        response = save(api.client, headers, pages.url(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 422, response.text
+    assert expected in error_text(response)
+    assert peak < BOMB_DECODED / 8, f"{peak:,} bytes were allocated at the peak"
 
 
 @pytest.mark.parametrize(

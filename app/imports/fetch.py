@@ -3,15 +3,17 @@
 A URL is refused unless it is http(s) and every address its host resolves to is public (or the
 host is on the allow-list). The connection then goes to the address that was checked, so a DNS
 answer that changes between the check and the request cannot send it elsewhere. Redirects are
-followed by hand, each hop checked the same way; the size and the total time are bounded.
+followed by hand, each hop checked the same way. The time of the whole exchange is bounded, and
+so is the size of the page, counted as it is decompressed.
 """
 
 import ipaddress
 import socket
-import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 import httpx
 import trafilatura
 
@@ -100,7 +102,7 @@ def _why_refused(address: IpAddress) -> str | None:
     return None
 
 
-def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) -> str:
+async def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) -> str:
     """The address to connect to for ``url``, once every address of its host is allowed."""
     if url.scheme not in ("http", "https"):
         raise FetchError(f"Only http and https URLs can be saved, not {url.scheme}:.")
@@ -109,7 +111,8 @@ def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) ->
         raise FetchError("The URL has no host.")
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
+        answer = await anyio.to_thread.run_sync(resolver, host, port, abandon_on_cancel=True)
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in answer]
     except (OSError, UnicodeError, ValueError) as error:
         raise FetchError(f"The host {host} could not be resolved.") from error
     if not addresses:
@@ -146,52 +149,85 @@ def _parsed(url: str, base: httpx.URL | None = None) -> httpx.URL:
 
 
 def fetch_page(url: str, policy: FetchPolicy, *, resolver: Resolver = resolve) -> FetchedPage:
-    """The HTML of ``url`` after at most ``policy.max_redirects`` checked redirects."""
-    deadline = time.monotonic() + policy.timeout_seconds
+    """The HTML of ``url`` after at most ``policy.max_redirects`` checked redirects.
+
+    ``policy.timeout_seconds`` bounds the whole exchange (each look-up and connection, status
+    line, headers and body of every hop): a per-read timeout never ends a server that sends a
+    byte at a time. The exchange runs in an event loop of its own: call this from a thread that
+    has none (a sync route runs in the threadpool).
+    """
+    return anyio.run(_fetch_page, url, policy, resolver)
+
+
+async def _fetch_page(url: str, policy: FetchPolicy, resolver: Resolver) -> FetchedPage:
     current = _parsed(url)
-    with httpx.Client(
-        timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
-    ) as client:
-        for _ in range(policy.max_redirects + 1):
-            address = _checked_address(current, policy, resolver)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(f"The page did not arrive within {policy.timeout_seconds:g} s.")
-            request = client.build_request(
-                "GET",
-                current.copy_with(host=address),
-                headers={
-                    "Host": current.netloc.decode("ascii"),
-                    "User-Agent": _USER_AGENT,
-                    "Accept": "text/html,application/xhtml+xml;q=0.9",
-                },
-                extensions={"sni_hostname": current.host},
-                timeout=remaining,
-            )
-            try:
-                response = client.send(request, stream=True)
-            except httpx.TimeoutException as error:
-                raise FetchError(
-                    f"{current.host} did not answer within {policy.timeout_seconds:g} s."
-                ) from error
-            except httpx.HTTPError as error:
-                raise FetchError(
-                    f"Could not fetch the page from {current.host}: {error}."
-                ) from error
-            try:
-                if response.is_redirect and "location" in response.headers:
-                    current = _parsed(response.headers["location"], current)
-                    continue
-                content = _read_body(response, current, policy, deadline)
-            finally:
-                response.close()
-            return FetchedPage(url=str(current), content=content)
+    seconds = f"{policy.timeout_seconds:g} s"
+    too_slow = f"{current.host} did not answer within {seconds}."
+    try:
+        with anyio.fail_after(policy.timeout_seconds):
+            async with httpx.AsyncClient(
+                timeout=None, follow_redirects=False, trust_env=False
+            ) as client:
+                for _ in range(policy.max_redirects + 1):
+                    too_slow = f"{current.host} did not answer within {seconds}."
+                    address = await _checked_address(current, policy, resolver)
+                    response = await _send(client, current, address)
+                    try:
+                        if response.is_redirect and "location" in response.headers:
+                            current = _parsed(response.headers["location"], current)
+                            continue
+                        too_slow = f"{current.host} took more than {seconds} to send the page."
+                        content = await _read_body(response, policy)
+                    finally:
+                        await response.aclose()
+                    return FetchedPage(url=str(current), content=content)
+    except TimeoutError as error:
+        raise FetchError(too_slow) from error
     raise FetchError(f"More than {policy.max_redirects} redirects.")
 
 
-def _read_body(
-    response: httpx.Response, url: httpx.URL, policy: FetchPolicy, deadline: float
-) -> bytes:
+async def _send(client: httpx.AsyncClient, url: httpx.URL, address: str) -> httpx.Response:
+    """The answer's status and headers, from ``address`` (checked) in the name of ``url``."""
+    request = client.build_request(
+        "GET",
+        url.copy_with(host=address),
+        headers={
+            "Host": url.netloc.decode("ascii"),
+            "User-Agent": _USER_AGENT,
+            "Accept": "text/html,application/xhtml+xml;q=0.9",
+            "Accept-Encoding": "gzip, deflate",
+        },
+        extensions={"sni_hostname": url.host},
+    )
+    try:
+        return await client.send(request, stream=True)
+    except httpx.HTTPError as error:
+        raise FetchError(f"Could not fetch the page from {url.host}: {error}.") from error
+
+
+def _decoder(response: httpx.Response) -> "zlib._Decompress | None":
+    """What undoes the answer's Content-Encoding, or None when it has none.
+
+    One layer at most: gzip inside gzip turns a few hundred bytes into gigabytes.
+    """
+    named = response.headers.get_list("content-encoding", split_commas=True)
+    encodings = [e for e in (n.strip().lower() for n in named) if e not in ("", "identity")]
+    if not encodings:
+        return None
+    if len(encodings) > 1:
+        raise FetchError(
+            f"The page is compressed more than once (Content-Encoding: {', '.join(encodings)}); "
+            "only one layer of compression is accepted."
+        )
+    if encodings[0] not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(
+            f"The page is compressed as {encodings[0]}, which cannot be read (gzip and deflate "
+            "can)."
+        )
+    return zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header, whichever it is
+
+
+async def _read_body(response: httpx.Response, policy: FetchPolicy) -> bytes:
     if response.status_code >= 400:
         raise FetchError(f"The page answered HTTP {response.status_code}.")
     content_type = response.headers.get("content-type", "")
@@ -204,20 +240,20 @@ def _read_body(
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
         raise FetchError(f"The page is {limit} ({int(declared):,} bytes).")
+    decoder = _decoder(response)
     body = bytearray()
+    received = 0
     try:
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > policy.max_bytes:
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if decoder is None:
+                body += chunk
+            else:  # decoded only up to one byte past the limit, never the whole of a bomb
+                body += decoder.decompress(chunk, policy.max_bytes - len(body) + 1)
+            if received > policy.max_bytes or len(body) > policy.max_bytes:
                 raise FetchError(f"The page is {limit}.")
-            if time.monotonic() > deadline:
-                raise FetchError(
-                    f"{url.host} took more than {policy.timeout_seconds:g} s to send the page."
-                )
-    except httpx.TimeoutException as error:
-        raise FetchError(
-            f"{url.host} took more than {policy.timeout_seconds:g} s to send the page."
-        ) from error
+    except zlib.error as error:
+        raise FetchError(f"The page's compression is damaged: {error}.") from error
     except httpx.HTTPError as error:
         raise FetchError(f"The page could not be read: {error}.") from error
     return bytes(body)
