@@ -1,6 +1,7 @@
 """POST /articles/from-url against a real HTTP server on 127.0.0.1 (allowed by the setting)."""
 
 import ipaddress
+import os
 import threading
 import time
 import tracemalloc
@@ -60,6 +61,10 @@ BOMB = _gzip([b"<html><body>", *[b" " * 2**20] * (BOMB_DECODED // 2**20)])
 BOMB_IN_A_BOMB = _gzip([BOMB])
 
 
+# Three megabytes of paragraphs: seconds of work for trafilatura.
+LONG_ARTICLE = b"<html><body>" + b"<p>A paragraph of the article.</p>" * 100_000
+
+
 class _Pages(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -111,6 +116,7 @@ class _Pages(BaseHTTPRequestHandler):
             "/big": lambda: self._send(200, b"<html><body>" + b"<p>x</p>" * MAX_BYTES),
             "/pdf": lambda: self._send(200, b"%PDF-1.7\n", "application/pdf"),
             "/missing": lambda: self._send(404, b"<html><body>Not found</body></html>"),
+            "/long-article": lambda: self._send(200, LONG_ARTICLE),
             "/article-gzip": lambda: self._send_gzip(_gzip([ARTICLE.encode()]), "gzip"),
             "/gzip-bomb": lambda: self._send_gzip(BOMB, "gzip"),
             "/gzip-in-gzip": lambda: self._send_gzip(BOMB_IN_A_BOMB, "gzip, gzip"),
@@ -292,6 +298,37 @@ def test_a_compression_bomb_is_refused_without_being_decompressed(
     assert response.status_code == 422, response.text
     assert expected in error_text(response)
     assert peak < BOMB_DECODED / 8, f"{peak:,} bytes were allocated at the peak"
+
+
+def _children() -> list[str]:
+    """The command lines of the processes this one started that are still there."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+            if int(parent) == os.getpid():
+                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError):  # the process ended meanwhile
+            continue
+    return found
+
+
+def test_reading_a_page_is_stopped_at_its_time_limit(tmp_path: Path, pages: PageServer) -> None:
+    with running_api(
+        tmp_path / "data",
+        fetch_allowed_hosts=["127.0.0.1"],
+        fetch_max_bytes=len(LONG_ARTICLE),
+        extract_timeout_seconds=TIMEOUT_S,
+    ) as api:
+        headers = api.headers()
+        started = time.monotonic()
+
+        response = save(api.client, headers, pages.url("/long-article"))
+
+        assert response.status_code == 422, response.text[:500]
+        assert "took more than 1 s" in error_text(response)
+        assert time.monotonic() - started < TIMEOUT_S * 4
+        assert not [c for c in _children() if "app.imports.extraction" in c]
 
 
 @pytest.mark.parametrize(

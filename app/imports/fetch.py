@@ -8,14 +8,16 @@ so is the size of the page, counted as it is decompressed.
 """
 
 import ipaddress
+import json
 import socket
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
 import httpx
-import trafilatura
 
 from app.imports.parsers.common import clean
 
@@ -42,6 +44,7 @@ class FetchPolicy:
     max_bytes: int
     allowed_hosts: frozenset[str] = frozenset()
     max_redirects: int = 5
+    extract_timeout_seconds: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -259,18 +262,26 @@ async def _read_body(response: httpx.Response, policy: FetchPolicy) -> bytes:
     return bytes(body)
 
 
-def extract_article(page: FetchedPage) -> ExtractedArticle:
-    """Title, main text and description of a page (boilerplate such as menus left out)."""
-    document = trafilatura.bare_extraction(
-        page.content, url=page.url, with_metadata=True, include_comments=False
-    )
-    title = text = summary = None
-    if document is not None and not isinstance(document, dict):
-        title, text, summary = (
-            clean(document.title),
-            clean(document.text),
-            clean(document.description),
+def extract_article(page: FetchedPage, *, timeout_seconds: float) -> ExtractedArticle:
+    """Title, main text and description of a page, read in a child process
+    (``app.imports.extraction``) that is killed after ``timeout_seconds``."""
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "app.imports.extraction", page.url],
+            input=page.content,
+            capture_output=True,
+            timeout=timeout_seconds,
+            check=True,
         )
+    except subprocess.TimeoutExpired as error:
+        raise FetchError(
+            f"Reading the page's text took more than {timeout_seconds:g} s: the page is too "
+            "large or too complex to save."
+        ) from error
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise FetchError("The page's text could not be read.") from error
+    fields = json.loads(child.stdout)
+    title, text, summary = (clean(fields.get(name)) for name in ("title", "text", "summary"))
     if title is None and text is None:
         raise FetchError("No title or readable text was found on the page.")
     return ExtractedArticle(url=page.url, title=title or page.url, text=text, summary=summary)

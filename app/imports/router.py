@@ -145,6 +145,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         timeout_seconds=settings.fetch_timeout_seconds,
         max_bytes=settings.fetch_max_bytes,
         allowed_hosts=frozenset(settings.fetch_allowed_hosts),
+        extract_timeout_seconds=settings.extract_timeout_seconds,
     )
 
 

@@ -298,7 +298,7 @@ def save_from_url(
 
     Raises ``FetchError`` when the page cannot be fetched or read.
     """
-    page = extract_article(fetch_page(url, policy))
+    page = extract_article(fetch_page(url, policy), timeout_seconds=policy.extract_timeout_seconds)
     fields = {
         "title": shorten(page.title, 500),
         "url": page.url,
