@@ -65,6 +65,11 @@ BOMB_IN_A_BOMB = _gzip([BOMB])
 LONG_ARTICLE = b"<html><body>" + b"<p>A paragraph of the article.</p>" * 100_000
 
 
+# /stalled answers once the test lets it, to hold a fetch in progress.
+STALLED = threading.Event()
+LET_GO = threading.Event()
+
+
 class _Pages(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -130,6 +135,10 @@ class _Pages(BaseHTTPRequestHandler):
             self.end_headers()
             for _ in range(MAX_BYTES // 1000 + 10):
                 self.wfile.write(b"<p>" + b"y" * 1000 + b"</p>")
+        elif self.path == "/stalled":
+            STALLED.set()
+            LET_GO.wait(timeout=30)
+            self._send(200, ARTICLE.encode())
         elif self.path == "/slow":
             time.sleep(TIMEOUT_S * 3)
             self._send(200, ARTICLE.encode())
@@ -298,6 +307,35 @@ def test_a_compression_bomb_is_refused_without_being_decompressed(
     assert response.status_code == 422, response.text
     assert expected in error_text(response)
     assert peak < BOMB_DECODED / 8, f"{peak:,} bytes were allocated at the peak"
+
+
+def test_a_page_being_fetched_holds_up_no_other_workspaces_writes(
+    tmp_path: Path, pages: PageServer
+) -> None:
+    with running_api(
+        tmp_path / "data", fetch_allowed_hosts=["127.0.0.1"], fetch_timeout_seconds=10
+    ) as api:
+        saver, other = api.headers("acme"), api.headers("globex")
+        saved: list[httpx.Response] = []
+        fetching = threading.Thread(
+            target=lambda: saved.append(save(api.client, saver, pages.url("/stalled")))
+        )
+        STALLED.clear()
+        LET_GO.clear()
+        fetching.start()
+        try:
+            assert STALLED.wait(timeout=10), "the page was never asked for"
+
+            written = api.client.post("/contacts", json={"name": "Ada Lovelace"}, headers=other)
+
+            still_fetching = fetching.is_alive()
+        finally:
+            LET_GO.set()
+            fetching.join(timeout=30)
+
+        assert written.status_code == 201, written.text
+        assert still_fetching, "the write waited for the fetch to end"
+        assert [r.status_code for r in saved] == [201]
 
 
 def _children() -> list[str]:
