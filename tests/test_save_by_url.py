@@ -365,7 +365,7 @@ def test_reading_a_page_is_stopped_at_its_time_limit(tmp_path: Path, pages: Page
 
         assert response.status_code == 422, response.text[:500]
         assert "took more than 1 s" in error_text(response)
-        assert time.monotonic() - started < TIMEOUT_S * 4
+        assert time.monotonic() - started < TIMEOUT_S * 5  # trafilatura alone takes seconds
         assert not [c for c in _children() if "app.imports.extraction" in c]
 
 
