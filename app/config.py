@@ -129,6 +129,13 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(
         default=5 * 2**20, ge=1, description="Saving by URL: the largest page fetched."
     )
+    extract_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="Saving by URL: reading the fetched page's title and main text must finish "
+        "in it.",
+    )
     fetch_allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts fetched even though they resolve to a loopback or private address "

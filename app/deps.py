@@ -1,9 +1,11 @@
 """Typed dependencies handed to the routers. The objects behind them are built once, by the
 lifespan in ``app.main``, and kept on ``app.state``."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -65,7 +67,8 @@ async def take_write_turn(request: Request) -> AsyncIterator[None]:
     SQLite has one writer at a time, and a write request holds it while it embeds its texts:
     under load, writers queued on SQLite's busy timeout instead ran out of it ("database is
     locked"). Reads never wait here (WAL lets them read beside the writer), save those that
-    write (``writes_on_read``: route dependencies are solved before the session is opened).
+    write (``writes_on_read``: route dependencies are solved before the session is opened). A
+    route that is slow before it writes takes the turn only for its write (``get_write_turn``).
     """
     if request.method in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "writes", False):
         yield
@@ -82,6 +85,29 @@ def get_session(
         yield session
 
 
+WriteTurn = Callable[[], AbstractContextManager[Session]]
+
+
+def get_write_turn(request: Request) -> WriteTurn:
+    """For a sync route whose slow part (fetching a page) must not hold every workspace's writes:
+    ``with write_turn() as session:`` waits for the turn there and then, and commits the session
+    before giving the turn back. The route takes no ``SessionDep``, which would hold the turn for
+    the whole request."""
+    turn: anyio.Semaphore = request.app.state.write_turn
+    factory = request.app.state.session_factory
+
+    @contextmanager
+    def write_turn() -> Iterator[Session]:
+        anyio.from_thread.run(turn.acquire)
+        try:
+            with session_scope(factory) as session:
+                yield session
+        finally:
+            anyio.from_thread.run_sync(turn.release)
+
+    return write_turn
+
+
 def get_indexer(request: Request) -> RecordIndexer:
     indexer: RecordIndexer = request.app.state.indexer
     return indexer
@@ -93,12 +119,27 @@ IndexerDep = Annotated[RecordIndexer, Depends(get_indexer)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
 def get_current_workspace(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    request: Request, session: SessionDep, credentials: Credentials
 ) -> Workspace:
     """The workspace of the request's key: 401 without a live key, 429 past its rate limit."""
+    return _workspace_of_key(request, session, credentials)
+
+
+def get_workspace_outside_turn(request: Request, credentials: Credentials) -> Workspace:
+    """The same check, read in a session of its own that is closed at once: for a route that
+    takes the write turn later (``WriteTurnDep``) and must hold neither it nor a connection
+    while it waits on the network."""
+    with session_scope(request.app.state.session_factory) as session:
+        return _workspace_of_key(request, session, credentials)
+
+
+def _workspace_of_key(
+    request: Request, session: Session, credentials: HTTPAuthorizationCredentials | None
+) -> Workspace:
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -126,6 +167,8 @@ def get_current_workspace(
 
 
 WorkspaceDep = Annotated[Workspace, Depends(get_current_workspace)]
+WorkspaceOutsideTurnDep = Annotated[Workspace, Depends(get_workspace_outside_turn)]
+WriteTurnDep = Annotated[WriteTurn, Depends(get_write_turn)]
 
 
 def get_contact_from_path(

@@ -45,7 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = runtime.session_factory
         app.state.indexer = runtime.indexer
         app.state.suggestion_engine = runtime.suggestion_engine
-        app.state.write_turn = anyio.Lock()
+        # A semaphore of one, not a lock: a sync route takes and gives back the turn through
+        # ``anyio.from_thread`` (``get_write_turn``), each call a task of its own, and a lock
+        # may only be released by the task that took it.
+        app.state.write_turn = anyio.Semaphore(1)
         # Every request's query parameters are checked against the OpenAPI document
         # (``reject_unknown_query_parameters``): built here, so no request waits for it.
         app.openapi()

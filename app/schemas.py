@@ -38,10 +38,12 @@ MAX_URL_LENGTH = 2000
 
 
 def normalize_url(url: str) -> str:
-    """One spelling per page: lower-case scheme and host, no fragment."""
+    """One spelling per page: lower-case scheme and host (the rest keeps its case), no fragment,
+    and no ``user:password@`` (a stored URL is shown, exported and indexed: never a secret)."""
     parts = urlsplit(url.strip())
+    host_and_port = parts.netloc.rpartition("@")[2]
     return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+        (parts.scheme.lower(), host_and_port.lower(), parts.path or "/", parts.query, "")
     )
 
 

@@ -1,8 +1,12 @@
 """POST /articles/from-url against a real HTTP server on 127.0.0.1 (allowed by the setting)."""
 
+import ipaddress
+import os
 import threading
 import time
-from collections.abc import Iterator
+import tracemalloc
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -11,6 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.imports.fetch import _why_refused
 from tests.conftest import (
     Api,
     Headers,
@@ -45,6 +50,26 @@ what changed after the first year, and what did they wish they had known at the 
 """
 
 
+def _gzip(chunks: Iterable[bytes]) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join([*(compressor.compress(c) for c in chunks), compressor.flush()])
+
+
+# 90 MB of HTML in 91,773 bytes of gzip (under MAX_BYTES); gzipped again, in 335 bytes.
+BOMB_DECODED = 90 * 2**20
+BOMB = _gzip([b"<html><body>", *[b" " * 2**20] * (BOMB_DECODED // 2**20)])
+BOMB_IN_A_BOMB = _gzip([BOMB])
+
+
+# Three megabytes of paragraphs: seconds of work for trafilatura.
+LONG_ARTICLE = b"<html><body>" + b"<p>A paragraph of the article.</p>" * 100_000
+
+
+# /stalled answers once the test lets it, to hold a fetch in progress.
+STALLED = threading.Event()
+LET_GO = threading.Event()
+
+
 class _Pages(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -58,6 +83,24 @@ class _Pages(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_gzip(self, body: bytes, encoding: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Encoding", encoding)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _headers_byte_by_byte(self) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n"
+        try:
+            for byte in head:  # each byte in time for a per-read timeout, the whole too slow
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(TIMEOUT_S / 4)
+        except OSError:  # the client has hung up
+            pass
+
     def _redirect(self, location: str) -> None:
         self.send_response(302)
         self.send_header("Location", location)
@@ -68,6 +111,7 @@ class _Pages(BaseHTTPRequestHandler):
         port = self.server.server_address[1]
         routes = {
             "/article": lambda: self._send(200, ARTICLE.encode()),
+            "/Guides/Survey?Vendor=Acme": lambda: self._send(200, ARTICLE.encode()),
             "/redirect-same": lambda: self._redirect("/article"),
             "/redirect-localhost": lambda: self._redirect(f"http://localhost:{port}/article"),
             "/redirect-metadata": lambda: self._redirect(
@@ -77,6 +121,11 @@ class _Pages(BaseHTTPRequestHandler):
             "/big": lambda: self._send(200, b"<html><body>" + b"<p>x</p>" * MAX_BYTES),
             "/pdf": lambda: self._send(200, b"%PDF-1.7\n", "application/pdf"),
             "/missing": lambda: self._send(404, b"<html><body>Not found</body></html>"),
+            "/long-article": lambda: self._send(200, LONG_ARTICLE),
+            "/article-gzip": lambda: self._send_gzip(_gzip([ARTICLE.encode()]), "gzip"),
+            "/gzip-bomb": lambda: self._send_gzip(BOMB, "gzip"),
+            "/gzip-in-gzip": lambda: self._send_gzip(BOMB_IN_A_BOMB, "gzip, gzip"),
+            "/headers-byte-by-byte": self._headers_byte_by_byte,
         }
         if self.path in routes:
             routes[self.path]()
@@ -86,6 +135,10 @@ class _Pages(BaseHTTPRequestHandler):
             self.end_headers()
             for _ in range(MAX_BYTES // 1000 + 10):
                 self.wfile.write(b"<p>" + b"y" * 1000 + b"</p>")
+        elif self.path == "/stalled":
+            STALLED.set()
+            LET_GO.wait(timeout=30)
+            self._send(200, ARTICLE.encode())
         elif self.path == "/slow":
             time.sleep(TIMEOUT_S * 3)
             self._send(200, ARTICLE.encode())
@@ -176,6 +229,18 @@ def test_saving_the_same_url_again_refreshes_it(
     assert get_json(api.client, "/articles", headers)["total"] == 1
 
 
+def test_the_saved_url_keeps_its_case_and_drops_credentials(
+    api: Api, headers: Headers, pages: PageServer
+) -> None:
+    with_credentials = pages.base.replace("http://", "HTTP://Reader:S3cret@")
+
+    response = save(api.client, headers, f"{with_credentials}/Guides/Survey?Vendor=Acme#Top")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == pages.url("/Guides/Survey?Vendor=Acme")
+    assert "S3cret" not in str(get_json(api.client, "/export", headers))
+
+
 def test_a_redirect_to_an_allowed_host_is_followed(
     api: Api, headers: Headers, pages: PageServer
 ) -> None:
@@ -197,6 +262,7 @@ def test_a_redirect_to_an_allowed_host_is_followed(
         ("/slow", "did not answer within 1 s"),
         ("/dribble", "took more than 1 s"),
         ("/missing", "HTTP 404"),
+        ("/headers-byte-by-byte", "did not answer within 1 s"),
     ],
 )
 def test_pages_that_cannot_be_saved(
@@ -213,6 +279,96 @@ def test_pages_that_cannot_be_saved(
     assert snapshot(api.client, headers) == before
 
 
+def test_a_gzip_page_is_decompressed(api: Api, headers: Headers, pages: PageServer) -> None:
+    """A guard for the bounded decoder below (httpx decoded gzip before it)."""
+    response = save(api.client, headers, pages.url("/article-gzip"))
+
+    assert response.status_code == 201, response.text
+    assert "anonymity threshold" in response.json()["text"]
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/gzip-bomb", "larger than the 100,000 bytes"),
+        ("/gzip-in-gzip", "compressed more than once"),
+    ],
+)
+def test_a_compression_bomb_is_refused_without_being_decompressed(
+    api: Api, headers: Headers, pages: PageServer, path: str, expected: str
+) -> None:
+    tracemalloc.start()
+    try:
+        response = save(api.client, headers, pages.url(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 422, response.text
+    assert expected in error_text(response)
+    assert peak < BOMB_DECODED / 8, f"{peak:,} bytes were allocated at the peak"
+
+
+def test_a_page_being_fetched_holds_up_no_other_workspaces_writes(
+    tmp_path: Path, pages: PageServer
+) -> None:
+    with running_api(
+        tmp_path / "data", fetch_allowed_hosts=["127.0.0.1"], fetch_timeout_seconds=10
+    ) as api:
+        saver, other = api.headers("acme"), api.headers("globex")
+        saved: list[httpx.Response] = []
+        fetching = threading.Thread(
+            target=lambda: saved.append(save(api.client, saver, pages.url("/stalled")))
+        )
+        STALLED.clear()
+        LET_GO.clear()
+        fetching.start()
+        try:
+            assert STALLED.wait(timeout=10), "the page was never asked for"
+
+            written = api.client.post("/contacts", json={"name": "Ada Lovelace"}, headers=other)
+
+            still_fetching = fetching.is_alive()
+        finally:
+            LET_GO.set()
+            fetching.join(timeout=30)
+
+        assert written.status_code == 201, written.text
+        assert still_fetching, "the write waited for the fetch to end"
+        assert [r.status_code for r in saved] == [201]
+
+
+def _children() -> list[str]:
+    """The command lines of the processes this one started that are still there."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = stat.read_text().rsplit(")", 1)[1].split()[1]
+            if int(parent) == os.getpid():
+                found.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError):  # the process ended meanwhile
+            continue
+    return found
+
+
+def test_reading_a_page_is_stopped_at_its_time_limit(tmp_path: Path, pages: PageServer) -> None:
+    with running_api(
+        tmp_path / "data",
+        fetch_allowed_hosts=["127.0.0.1"],
+        fetch_max_bytes=len(LONG_ARTICLE),
+        extract_timeout_seconds=TIMEOUT_S,
+    ) as api:
+        headers = api.headers()
+        started = time.monotonic()
+
+        response = save(api.client, headers, pages.url("/long-article"))
+
+        assert response.status_code == 422, response.text[:500]
+        assert "took more than 1 s" in error_text(response)
+        assert time.monotonic() - started < TIMEOUT_S * 5  # trafilatura alone takes seconds
+        assert not [c for c in _children() if "app.imports.extraction" in c]
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
@@ -226,6 +382,13 @@ def test_pages_that_cannot_be_saved(
         ("http://[fe80::1]/", "link-local"),
         ("http://0.0.0.0/", "not a public address"),
         ("http://[::ffff:127.0.0.1]/", "loopback"),
+        # IPv6 forms that carry an IPv4 address are judged as that address.
+        ("http://[::127.0.0.1]/", "loopback"),  # IPv4-compatible
+        ("http://[64:ff9b::7f00:1]/", "loopback"),  # NAT64
+        ("http://[64:ff9b::a9fe:a9fe]/", "metadata"),
+        ("http://[2002:7f00:1::]/", "loopback"),  # 6to4
+        ("http://[2002:a00:1::]/", "private"),
+        ("http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/", "loopback"),  # Teredo, client hidden
     ],
 )
 def test_internal_addresses_are_refused(
@@ -238,6 +401,31 @@ def test_internal_addresses_are_refused(
     message = error_text(response)
     assert "Refused" in message and expected in message
     assert get_json(client, "/articles", headers)["total"] == 0
+
+
+def test_ipv6_forms_of_a_public_ipv4_address_are_public() -> None:
+    """The IPv4 rule decides, both ways: Teredo (``2001::/32``) is not refused for its own sake."""
+    carrying_8_8_8_8 = [
+        "::8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::",
+        "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo: the client is stored inverted
+    ]
+
+    reasons = {a: _why_refused(ipaddress.ip_address(a)) for a in carrying_8_8_8_8}
+
+    assert reasons == dict.fromkeys(carrying_8_8_8_8)
+
+
+def test_a_refusal_does_not_say_what_the_name_resolves_to(
+    client: TestClient, headers: Headers
+) -> None:
+    response = save(client, headers, "http://localhost:9/")
+
+    assert response.status_code == 422
+    message = error_text(response)
+    assert "localhost resolves to a loopback address" in message
+    assert "127.0.0.1" not in message and "::1" not in message
 
 
 def test_the_allow_list_names_hosts_not_whole_ranges(

@@ -3,17 +3,21 @@
 A URL is refused unless it is http(s) and every address its host resolves to is public (or the
 host is on the allow-list). The connection then goes to the address that was checked, so a DNS
 answer that changes between the check and the request cannot send it elsewhere. Redirects are
-followed by hand, each hop checked the same way; the size and the total time are bounded.
+followed by hand, each hop checked the same way. The time of the whole exchange is bounded, and
+so is the size of the page, counted as it is decompressed.
 """
 
 import ipaddress
+import json
 import socket
-import time
+import subprocess
+import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 import httpx
-import trafilatura
 
 from app.imports.parsers.common import clean
 
@@ -26,6 +30,7 @@ _METADATA_ADDRESSES = {
     ipaddress.ip_address("fd00:ec2::254"),  # AWS over IPv6
     ipaddress.ip_address("100.100.100.200"),  # Alibaba Cloud
 }
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # the well-known prefix
 _USER_AGENT = "Givefirst/0.1 (saves an article you asked for)"
 
 
@@ -39,6 +44,7 @@ class FetchPolicy:
     max_bytes: int
     allowed_hosts: frozenset[str] = frozenset()
     max_redirects: int = 5
+    extract_timeout_seconds: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,29 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (and reaches): IPv4-mapped ``::ffff:a.b.c.d``,
+    IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16`` or Teredo (its
+    client)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    value = int(address)
+    if value >> 32 == 0 and value > 1:  # IPv4-compatible; :: and ::1 are IPv6's own
+        return ipaddress.IPv4Address(value)
+    if address in _NAT64:
+        return ipaddress.IPv4Address(value & 0xFFFF_FFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def _why_refused(address: IpAddress) -> str | None:
-    """Why an address must not be fetched from, or None for a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why an address must not be fetched from, or None for a public address. An IPv6 address
+    that carries an IPv4 one is judged as that IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        address = _embedded_ipv4(address) or address
     if address.is_unspecified:
         return "not a public address"
     if address in _METADATA_ADDRESSES:
@@ -80,7 +105,7 @@ def _why_refused(address: IpAddress) -> str | None:
     return None
 
 
-def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) -> str:
+async def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) -> str:
     """The address to connect to for ``url``, once every address of its host is allowed."""
     if url.scheme not in ("http", "https"):
         raise FetchError(f"Only http and https URLs can be saved, not {url.scheme}:.")
@@ -89,7 +114,8 @@ def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) ->
         raise FetchError("The URL has no host.")
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host, port)]
+        answer = await anyio.to_thread.run_sync(resolver, host, port, abandon_on_cancel=True)
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in answer]
     except (OSError, UnicodeError, ValueError) as error:
         raise FetchError(f"The host {host} could not be resolved.") from error
     if not addresses:
@@ -97,11 +123,20 @@ def _checked_address(url: httpx.URL, policy: FetchPolicy, resolver: Resolver) ->
     if host.lower() not in policy.allowed_hosts:
         for address in addresses:
             if (reason := _why_refused(address)) is not None:
+                # The address itself is not named: the answer would map the inside network.
+                named = "is" if _is_address(host) else "resolves to"
                 raise FetchError(
-                    f"Refused: {host} resolves to {address}, {reason}. Only public web pages "
-                    "can be saved by URL."
+                    f"Refused: {host} {named} {reason}. Only public web pages can be saved by URL."
                 )
     return str(addresses[0])
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_html(content_type: str) -> bool:
@@ -117,52 +152,85 @@ def _parsed(url: str, base: httpx.URL | None = None) -> httpx.URL:
 
 
 def fetch_page(url: str, policy: FetchPolicy, *, resolver: Resolver = resolve) -> FetchedPage:
-    """The HTML of ``url`` after at most ``policy.max_redirects`` checked redirects."""
-    deadline = time.monotonic() + policy.timeout_seconds
+    """The HTML of ``url`` after at most ``policy.max_redirects`` checked redirects.
+
+    ``policy.timeout_seconds`` bounds the whole exchange (each look-up and connection, status
+    line, headers and body of every hop): a per-read timeout never ends a server that sends a
+    byte at a time. The exchange runs in an event loop of its own: call this from a thread that
+    has none (a sync route runs in the threadpool).
+    """
+    return anyio.run(_fetch_page, url, policy, resolver)
+
+
+async def _fetch_page(url: str, policy: FetchPolicy, resolver: Resolver) -> FetchedPage:
     current = _parsed(url)
-    with httpx.Client(
-        timeout=policy.timeout_seconds, follow_redirects=False, trust_env=False
-    ) as client:
-        for _ in range(policy.max_redirects + 1):
-            address = _checked_address(current, policy, resolver)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FetchError(f"The page did not arrive within {policy.timeout_seconds:g} s.")
-            request = client.build_request(
-                "GET",
-                current.copy_with(host=address),
-                headers={
-                    "Host": current.netloc.decode("ascii"),
-                    "User-Agent": _USER_AGENT,
-                    "Accept": "text/html,application/xhtml+xml;q=0.9",
-                },
-                extensions={"sni_hostname": current.host},
-                timeout=remaining,
-            )
-            try:
-                response = client.send(request, stream=True)
-            except httpx.TimeoutException as error:
-                raise FetchError(
-                    f"{current.host} did not answer within {policy.timeout_seconds:g} s."
-                ) from error
-            except httpx.HTTPError as error:
-                raise FetchError(
-                    f"Could not fetch the page from {current.host}: {error}."
-                ) from error
-            try:
-                if response.is_redirect and "location" in response.headers:
-                    current = _parsed(response.headers["location"], current)
-                    continue
-                content = _read_body(response, current, policy, deadline)
-            finally:
-                response.close()
-            return FetchedPage(url=str(current), content=content)
+    seconds = f"{policy.timeout_seconds:g} s"
+    too_slow = f"{current.host} did not answer within {seconds}."
+    try:
+        with anyio.fail_after(policy.timeout_seconds):
+            async with httpx.AsyncClient(
+                timeout=None, follow_redirects=False, trust_env=False
+            ) as client:
+                for _ in range(policy.max_redirects + 1):
+                    too_slow = f"{current.host} did not answer within {seconds}."
+                    address = await _checked_address(current, policy, resolver)
+                    response = await _send(client, current, address)
+                    try:
+                        if response.is_redirect and "location" in response.headers:
+                            current = _parsed(response.headers["location"], current)
+                            continue
+                        too_slow = f"{current.host} took more than {seconds} to send the page."
+                        content = await _read_body(response, policy)
+                    finally:
+                        await response.aclose()
+                    return FetchedPage(url=str(current), content=content)
+    except TimeoutError as error:
+        raise FetchError(too_slow) from error
     raise FetchError(f"More than {policy.max_redirects} redirects.")
 
 
-def _read_body(
-    response: httpx.Response, url: httpx.URL, policy: FetchPolicy, deadline: float
-) -> bytes:
+async def _send(client: httpx.AsyncClient, url: httpx.URL, address: str) -> httpx.Response:
+    """The answer's status and headers, from ``address`` (checked) in the name of ``url``."""
+    request = client.build_request(
+        "GET",
+        url.copy_with(host=address),
+        headers={
+            "Host": url.netloc.decode("ascii"),
+            "User-Agent": _USER_AGENT,
+            "Accept": "text/html,application/xhtml+xml;q=0.9",
+            "Accept-Encoding": "gzip, deflate",
+        },
+        extensions={"sni_hostname": url.host},
+    )
+    try:
+        return await client.send(request, stream=True)
+    except httpx.HTTPError as error:
+        raise FetchError(f"Could not fetch the page from {url.host}: {error}.") from error
+
+
+def _decoder(response: httpx.Response) -> "zlib._Decompress | None":
+    """What undoes the answer's Content-Encoding, or None when it has none.
+
+    One layer at most: gzip inside gzip turns a few hundred bytes into gigabytes.
+    """
+    named = response.headers.get_list("content-encoding", split_commas=True)
+    encodings = [e for e in (n.strip().lower() for n in named) if e not in ("", "identity")]
+    if not encodings:
+        return None
+    if len(encodings) > 1:
+        raise FetchError(
+            f"The page is compressed more than once (Content-Encoding: {', '.join(encodings)}); "
+            "only one layer of compression is accepted."
+        )
+    if encodings[0] not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(
+            f"The page is compressed as {encodings[0]}, which cannot be read (gzip and deflate "
+            "can)."
+        )
+    return zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header, whichever it is
+
+
+async def _read_body(response: httpx.Response, policy: FetchPolicy) -> bytes:
     if response.status_code >= 400:
         raise FetchError(f"The page answered HTTP {response.status_code}.")
     content_type = response.headers.get("content-type", "")
@@ -175,37 +243,45 @@ def _read_body(
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
         raise FetchError(f"The page is {limit} ({int(declared):,} bytes).")
+    decoder = _decoder(response)
     body = bytearray()
+    received = 0
     try:
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) > policy.max_bytes:
+        async for chunk in response.aiter_raw():
+            received += len(chunk)
+            if decoder is None:
+                body += chunk
+            else:  # decoded only up to one byte past the limit, never the whole of a bomb
+                body += decoder.decompress(chunk, policy.max_bytes - len(body) + 1)
+            if received > policy.max_bytes or len(body) > policy.max_bytes:
                 raise FetchError(f"The page is {limit}.")
-            if time.monotonic() > deadline:
-                raise FetchError(
-                    f"{url.host} took more than {policy.timeout_seconds:g} s to send the page."
-                )
-    except httpx.TimeoutException as error:
-        raise FetchError(
-            f"{url.host} took more than {policy.timeout_seconds:g} s to send the page."
-        ) from error
+    except zlib.error as error:
+        raise FetchError(f"The page's compression is damaged: {error}.") from error
     except httpx.HTTPError as error:
         raise FetchError(f"The page could not be read: {error}.") from error
     return bytes(body)
 
 
-def extract_article(page: FetchedPage) -> ExtractedArticle:
-    """Title, main text and description of a page (boilerplate such as menus left out)."""
-    document = trafilatura.bare_extraction(
-        page.content, url=page.url, with_metadata=True, include_comments=False
-    )
-    title = text = summary = None
-    if document is not None and not isinstance(document, dict):
-        title, text, summary = (
-            clean(document.title),
-            clean(document.text),
-            clean(document.description),
+def extract_article(page: FetchedPage, *, timeout_seconds: float) -> ExtractedArticle:
+    """Title, main text and description of a page, read in a child process
+    (``app.imports.extraction``) that is killed after ``timeout_seconds``."""
+    try:
+        child = subprocess.run(
+            [sys.executable, "-m", "app.imports.extraction", page.url],
+            input=page.content,
+            capture_output=True,
+            timeout=timeout_seconds,
+            check=True,
         )
+    except subprocess.TimeoutExpired as error:
+        raise FetchError(
+            f"Reading the page's text took more than {timeout_seconds:g} s: the page is too "
+            "large or too complex to save."
+        ) from error
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise FetchError("The page's text could not be read.") from error
+    fields = json.loads(child.stdout)
+    title, text, summary = (clean(fields.get(name)) for name in ("title", "text", "summary"))
     if title is None and text is None:
         raise FetchError("No title or readable text was found on the page.")
     return ExtractedArticle(url=page.url, title=title or page.url, text=text, summary=summary)

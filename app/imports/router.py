@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from app.articles.schemas import ArticlePublic, ArticleSaved
 from app.config import Settings
-from app.deps import IndexerDep, SessionDep, SettingsDep, WorkspaceDep
+from app.deps import (
+    IndexerDep,
+    SessionDep,
+    SettingsDep,
+    WorkspaceDep,
+    WorkspaceOutsideTurnDep,
+    WriteTurnDep,
+)
 from app.imports import export, service
 from app.imports.fetch import FetchError, FetchPolicy
 from app.imports.limits import too_large_message
@@ -145,6 +152,7 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
         timeout_seconds=settings.fetch_timeout_seconds,
         max_bytes=settings.fetch_max_bytes,
         allowed_hosts=frozenset(settings.fetch_allowed_hosts),
+        extract_timeout_seconds=settings.extract_timeout_seconds,
     )
 
 
@@ -160,9 +168,9 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 def save_article_from_url(
     data: ArticleFromUrl,
     response: Response,
-    session: SessionDep,
+    workspace: WorkspaceOutsideTurnDep,
+    write_turn: WriteTurnDep,
     indexer: IndexerDep,
-    workspace: WorkspaceDep,
     settings: SettingsDep,
 ) -> ArticleSaved:
     """Fetch a web page and save its title and main text as an article.
@@ -172,15 +180,17 @@ def save_article_from_url(
     servers slower than the time limit. Redirects are checked hop by hop.
     """
     try:
-        article, created = service.save_from_url(
-            session=session,
-            indexer=indexer,
-            workspace=workspace,
-            url=data.url,
-            tags=data.tags,
-            policy=fetch_policy(settings),
-            today=date.today(),
-        )
+        # Fetched and read before the write turn is taken: a slow page holds up no other writes.
+        page = service.read_page(data.url, fetch_policy(settings))
+        with write_turn() as session:
+            article, created = service.save_page(
+                session=session,
+                indexer=indexer,
+                workspace=workspace,
+                page=page,
+                tags=data.tags,
+                today=date.today(),
+            )
     except FetchError as error:
         raise _rejected(error) from error
     if not created:

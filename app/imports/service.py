@@ -18,7 +18,13 @@ from app.articles import service as articles
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.contacts import service as contacts
 from app.contacts.schemas import ContactCreate, ContactUpdate
-from app.imports.fetch import FetchError, FetchPolicy, extract_article, fetch_page
+from app.imports.fetch import (
+    ExtractedArticle,
+    FetchError,
+    FetchPolicy,
+    extract_article,
+    fetch_page,
+)
 from app.imports.parsers.articles import parse_articles
 from app.imports.parsers.common import ArticleRow, ContactRow, Parsed, Problem, shorten
 from app.imports.parsers.contacts import parse_contacts
@@ -284,21 +290,27 @@ def import_article_file(
     return tally.report(parsed)
 
 
-def save_from_url(
+def read_page(url: str, policy: FetchPolicy) -> ExtractedArticle:
+    """Fetch a page and read its title and main text; nothing is written.
+
+    Raises ``FetchError`` when the page cannot be fetched or read.
+    """
+    return extract_article(fetch_page(url, policy), timeout_seconds=policy.extract_timeout_seconds)
+
+
+def save_page(
     *,
     session: Session,
     indexer: RecordIndexer,
     workspace: Workspace,
-    url: str,
+    page: ExtractedArticle,
     tags: list[str],
-    policy: FetchPolicy,
     today: date,
 ) -> tuple[Article, bool]:
-    """Fetch a page, extract its title and main text and save it (a saved URL is refreshed).
+    """Save a page read by ``read_page`` as an article (a saved URL is refreshed).
 
-    Raises ``FetchError`` when the page cannot be fetched or read.
+    Raises ``FetchError`` when what was read does not fit an article.
     """
-    page = extract_article(fetch_page(url, policy))
     fields = {
         "title": shorten(page.title, 500),
         "url": page.url,
