@@ -545,3 +545,26 @@ def test_a_row_with_a_nul_character_is_reported_and_the_others_kept(
     assert skipped(report) == [(2, 6)]
     assert "NUL" in report["skipped_rows"][0]["reason"]
     assert set(contacts_by_name(client, headers)) == {"Grace Hopper"}
+
+
+def test_a_marked_section_python_cannot_name_is_read_past(
+    client: TestClient, headers: Headers
+) -> None:
+    """``<![word`` made Python's HTML parser raise (a 500); it is a bogus comment to ``>``."""
+    bookmarks = (
+        "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n<![if gte mso 9]><![word]>\n"
+        '<DT><A HREF="https://example.com/kept">Kept</A>\n'
+    )
+    feed = (
+        "<rss><channel><item><title>Item</title><link>https://example.com/item</link>"
+        "<description>&lt;![word]&gt;The summary.</description></item></channel></rss>"
+    )
+
+    first = upload(client, "/imports/articles", headers, bookmarks.encode())
+    second = upload(client, "/imports/articles", headers, feed.encode())
+
+    assert first.status_code == 200, first.text
+    assert second.status_code == 200, second.text
+    saved = articles_by_url(client, headers)
+    assert saved["https://example.com/kept"]["title"] == "Kept"
+    assert saved["https://example.com/item"]["summary"] == "The summary."

@@ -20,7 +20,14 @@ from app.contacts import service as contacts
 from app.contacts.schemas import ContactCreate, ContactUpdate
 from app.imports.fetch import FetchError, FetchPolicy, extract_article, fetch_page
 from app.imports.parsers.articles import parse_articles
-from app.imports.parsers.common import ArticleRow, ContactRow, Parsed, Problem, shorten
+from app.imports.parsers.common import (
+    MAX_TAGS,
+    ArticleRow,
+    ContactRow,
+    Parsed,
+    Problem,
+    shorten,
+)
 from app.imports.parsers.contacts import parse_contacts
 from app.imports.schemas import ImportReport, RowProblem
 from app.indexing import RecordIndexer
@@ -28,7 +35,6 @@ from app.models import Article, Contact, Workspace
 from app.schemas import normalize_url
 
 T = TypeVar("T")
-_MAX_TAGS = 50
 _MAX_TAG_LENGTH = 100
 
 
@@ -209,7 +215,7 @@ def import_contact_file(
 
 
 def _tags(tags: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(t.strip()[:_MAX_TAG_LENGTH] for t in tags if t.strip()))[:_MAX_TAGS]
+    return list(dict.fromkeys(t.strip()[:_MAX_TAG_LENGTH] for t in tags if t.strip()))[:MAX_TAGS]
 
 
 def _article_changes(article: Article, row: ArticleRow) -> dict[str, Any]:
