@@ -142,6 +142,10 @@ def _joined(parts: io.StringIO | None, last: str) -> str:
     return parts.getvalue()
 
 
+class _BadProperty(ValueError):
+    """A property that is a property but cannot be read; its card is skipped."""
+
+
 def _property(line: str) -> Property | None:
     # The value starts at the first colon outside a quoted parameter value.
     head = _HEAD.match(line)
@@ -153,7 +157,12 @@ def _property(line: str) -> Property | None:
     params = _parse_params(match.group("params"))
     if any(e.upper() == "QUOTED-PRINTABLE" for e in params.get("ENCODING", [])):
         charset = (params.get("CHARSET") or ["utf-8"])[0]
-        value = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "replace")
+        try:
+            value = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "replace")
+        except (LookupError, UnicodeError) as error:  # "foo", "rot13": no text encoding
+            raise _BadProperty(
+                f"the character set {charset!r} is not one we know (export it as UTF-8)"
+            ) from error
     return Property(match.group("name").upper(), params, value, match.group("group"))
 
 
@@ -181,10 +190,16 @@ def read_cards(text: str) -> tuple[list[Card], list[Problem]]:
             else:
                 broken.append(Problem(card.record, card.line, bad))
             card = None
-        elif (prop := _property(content)) is not None:
-            card.properties.append(prop)
-        elif bad is None:
-            bad = f"line {line} is not a vCard property"
+        else:
+            try:
+                prop = _property(content)
+            except _BadProperty as error:
+                bad = bad or f"line {line}: {error}"
+                continue
+            if prop is not None:
+                card.properties.append(prop)
+            elif bad is None:
+                bad = f"line {line} is not a vCard property"
     if card is not None:
         broken.append(Problem(card.record, card.line, "no END:VCARD"))
     return cards, broken
