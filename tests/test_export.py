@@ -307,6 +307,34 @@ def test_contacts_as_vcard_import_back(api: Api, headers: Headers) -> None:
     assert view(other) == view(headers)
 
 
+def test_a_lone_cr_in_a_vcard_value_does_not_split_the_card(api: Api, headers: Headers) -> None:
+    """A CR left in a value ended the content line: the text after it became a property of its
+    own, and the card came back with an e-mail the attacker chose."""
+    make_contact(
+        api.client,
+        headers,
+        name="Dana Reyes\rEMAIL:evil@attacker.example",
+        email="dana@northwind.example",
+        title="SVP\rEND:VCARD\rBEGIN:VCARD\rFN:Injected\rEMAIL:evil@attacker.example",
+        notes="Met at SHRM.\r\nLikes data.\rX-EVIL:1",
+    )
+
+    exported = api.client.get("/export/contacts.vcf", headers=headers)
+    other = api.headers("restored")
+    imported = api.client.post(
+        "/imports/contacts", headers=other, files={"file": ("c.vcf", exported.content)}
+    )
+
+    assert imported.status_code == 200, imported.text
+    assert (imported.json()["created"], imported.json()["skipped"]) == (1, 0)
+    (dana,) = get_json(api.client, "/contacts", other)["items"]
+    assert dana["email"] == "dana@northwind.example"
+    # A lone CR comes back as a line break, LF: vCard has one escape for both.
+    assert dana["name"] == "Dana Reyes\nEMAIL:evil@attacker.example"
+    assert dana["title"] == "SVP\nEND:VCARD\nBEGIN:VCARD\nFN:Injected\nEMAIL:evil@attacker.example"
+    assert dana["notes"] == "Met at SHRM.\nLikes data.\nX-EVIL:1"
+
+
 def test_contacts_as_csv(client: TestClient, headers: Headers) -> None:
     build_workspace(client, headers)
 

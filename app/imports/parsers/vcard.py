@@ -271,11 +271,15 @@ def parse_vcard(text: str) -> Parsed[ContactRow]:
 
 
 def _escape(value: str) -> str:
+    """A text value for a content line. Every line break (CRLF, LF and a lone CR, which readers
+    take as a line end too) becomes ``\\n``: a break left in would end the line, and the text
+    after it would be read as a property of its own (``\\rEMAIL:someone@else``)."""
     return (
         value.replace("\\", "\\\\")
         .replace(",", "\\,")
         .replace(";", "\\;")
         .replace("\r\n", "\n")
+        .replace("\r", "\n")
         .replace("\n", "\\n")
     )
 
