@@ -28,7 +28,7 @@ from app.config import Settings
 from app.daily import service
 from app.daily.config import DailyConfig
 from app.daily.delivery import DeliveryError, check_email_settings, post_webhook, send_email
-from app.daily.digest import render_json, render_markdown, slug, write_digest
+from app.daily.digest import folder_name, render_json, render_markdown, write_digest
 from app.daily.schemas import DailyListPublic
 from app.indexing import embed_texts, record_texts
 from app.models import DailyList, Workspace, utcnow
@@ -61,6 +61,7 @@ class NightlyOptions:
 @dataclass
 class WorkspaceOutcome:
     workspace: str
+    workspace_id: int
     built: bool  # False: the list existed already (a re-run)
     daily: DailyListPublic
     files: tuple[Path, Path] | None = None
@@ -135,7 +136,7 @@ def run_nightly(
                     log.warning("%s: the list met a concurrent write (%s); again", name, error)
             assert outcome is not None
             if not options.dry_run:
-                outcome.files = write_digest(outcome.daily, out_dir)
+                outcome.files = write_digest(outcome.daily, out_dir, outcome.workspace_id)
                 _deliver(runtime, settings, options, outcome)
             outcomes.append(outcome)
             report(_summary(outcome))
@@ -215,7 +216,9 @@ def _build(
             config=config,
         )
     daily = service.to_public(session, daily_list, workspace)
-    return WorkspaceOutcome(workspace=workspace.name, built=built, daily=daily)
+    return WorkspaceOutcome(
+        workspace=workspace.name, workspace_id=workspace.id, built=built, daily=daily
+    )
 
 
 def _deliver(
@@ -224,6 +227,7 @@ def _deliver(
     """Send what this list has not been sent yet; record each delivery as it succeeds."""
     daily = outcome.daily
     json_text = render_json(daily)
+    folder = folder_name(outcome.workspace_id, daily.workspace)
     channels: list[tuple[str, Callable[[], None]]] = []
     if options.webhook_url:
         url, secret = options.webhook_url, settings.webhook_secret or ""
@@ -233,7 +237,7 @@ def _deliver(
                 url,
                 json_text.encode(),
                 secret=secret,
-                delivery_id=f"{slug(daily.workspace)}/{daily.date.isoformat()}",
+                delivery_id=f"{folder}/{daily.date.isoformat()}",
             )
 
         channels.append(("webhook", webhook))
@@ -245,7 +249,7 @@ def _deliver(
                 subject=f"Give first today: {len(daily.items)} contact(s) ({daily.workspace})",
                 markdown=render_markdown(daily),
                 json_text=json_text,
-                filename=f"givefirst-{slug(daily.workspace)}-{daily.date.isoformat()}.json",
+                filename=f"givefirst-{folder}-{daily.date.isoformat()}.json",
             )
 
         channels.append(("email", email))
