@@ -1,10 +1,10 @@
 r"""Benchmark of the import parsers on pathological files at the upload limit (10 MiB).
 
 Each shape is a file a person could upload that once made a parser take more than linear time
-or memory (or crash): a vCard value continued over a million quoted-printable or folded lines, a
-parameter list of a million entries, bookmark folders nested 200,000 deep around 100,000
+or memory (or crash): a vCard value continued over 870,000 quoted-printable (or folded) lines, a
+parameter list of a million entries, bookmark folders nested 175,000 deep around 136,000
 bookmarklets, a bookmarks file that ends in 10 MB of unfinished ``<a`` tags, an OPML file nested
-300,000 deep, and a CSV row with five million values. ``tests/test_import_pathological.py``
+308,000 deep, and a CSV row with five million values. ``tests/test_import_pathological.py``
 imports the same files through the API and checks the reports.
 
 Each run is a fresh process that builds the file and reads it with the parser the import route
