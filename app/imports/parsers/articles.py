@@ -38,7 +38,8 @@ def _is_web_url(url: str) -> bool:
 
 
 class _TolerantHtml(HTMLParser):
-    """``HTMLParser`` without two faults of Python before 3.13.4 (fixed there, CVE-2025-6069).
+    """``HTMLParser`` without two faults of the Pythons released before June 2025 (3.11.7 among
+    them; the first is gh-135462, CVE-2025-6069, fixed upstream then).
 
     At the end of the input, ``close()`` retried an unfinished tag, comment or ``<!…`` at every
     ``<`` after it, each time scanning to the end: quadratic (10 MB of ``<a`` would take days).
