@@ -149,7 +149,7 @@ def nightly(
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Folder for the digests (<workspace>/<date>.md and .json)."
+            help="Folder for the digests (<id>-<workspace>/<date>.md and .json)."
             " Default: GIVEFIRST_DIGEST_DIR, else <data folder>/digests.",
             show_default=False,
         ),

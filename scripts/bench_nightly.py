@@ -147,7 +147,7 @@ def main() -> None:
             print(f"run {n + 1}: {full[-1]['seconds']:.1f} s", file=sys.stderr)
         again = run([str(GIVEFIRST), "nightly", "--date", day], run_env)
         bare = run([str(GIVEFIRST), "--help"], env)
-        listed = (folder / "digests" / "bench" / f"{day}.json").read_text()
+        listed = next((folder / "digests").glob(f"*-bench/{day}.json")).read_text()
 
     c = built["counts"]
     seconds = [r["seconds"] for r in full]

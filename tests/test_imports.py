@@ -545,3 +545,46 @@ def test_a_row_with_a_nul_character_is_reported_and_the_others_kept(
     assert skipped(report) == [(2, 6)]
     assert "NUL" in report["skipped_rows"][0]["reason"]
     assert set(contacts_by_name(client, headers)) == {"Grace Hopper"}
+
+
+def test_a_marked_section_python_cannot_name_is_read_past(
+    client: TestClient, headers: Headers
+) -> None:
+    """``<![word`` made Python's HTML parser raise (a 500); it is a bogus comment to ``>``."""
+    bookmarks = (
+        "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n<![if gte mso 9]><![word]>\n"
+        '<DT><A HREF="https://example.com/kept">Kept</A>\n'
+    )
+    feed = (
+        "<rss><channel><item><title>Item</title><link>https://example.com/item</link>"
+        "<description>&lt;![word]&gt;The summary.</description></item></channel></rss>"
+    )
+
+    first = upload(client, "/imports/articles", headers, bookmarks.encode())
+    second = upload(client, "/imports/articles", headers, feed.encode())
+
+    assert first.status_code == 200, first.text
+    assert second.status_code == 200, second.text
+    saved = articles_by_url(client, headers)
+    assert saved["https://example.com/kept"]["title"] == "Kept"
+    assert saved["https://example.com/item"]["summary"] == "The summary."
+
+
+@pytest.mark.parametrize("charset", ["foo", "rot13", "idna"])
+def test_a_card_in_an_unknown_character_set_is_reported_and_the_others_kept(
+    client: TestClient, headers: Headers, charset: str
+) -> None:
+    cards = (
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Grace Hopper\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Odd Charset\r\n"
+        f"NOTE;ENCODING=QUOTED-PRINTABLE;CHARSET={charset}:=C3=A9t=C3=A9\r\nEND:VCARD\r\n"
+    )
+
+    response = upload(client, "/imports/contacts", headers, cards.encode(), "people.vcf")
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["skipped"]) == (1, 1)
+    assert skipped(report) == [(2, 5)]
+    assert f"line 8: the character set '{charset}'" in report["skipped_rows"][0]["reason"]
+    assert set(contacts_by_name(client, headers)) == {"Grace Hopper"}

@@ -187,7 +187,7 @@ def test_running_twice_gives_the_same_list_and_no_duplicates(fresh: Path) -> Non
 def test_the_digest_has_each_contact_suggestion_reason_and_draft(fresh: Path) -> None:
     (outcome,) = nightly(fresh, budget=7)
     md_path, json_path = outcome.files
-    assert md_path == fresh / "digests" / "acme" / f"{TODAY.isoformat()}.md"
+    assert md_path == fresh / "digests" / "1-acme" / f"{TODAY.isoformat()}.md"
     document = json.loads(json_path.read_text())
     assert document["date"] == TODAY.isoformat() and document["workspace"] == "acme"
     assert [i["contact"]["name"] for i in document["items"]] == EXPECTED_ORDER
@@ -199,6 +199,28 @@ def test_the_digest_has_each_contact_suggestion_reason_and_draft(fresh: Path) ->
         draft = suggestion["draft"] or next(iter(suggestion["drafts"].values()))
         assert draft.splitlines()[0] in markdown
     assert "How to choose an employee engagement survey vendor" in markdown
+
+
+def test_no_two_workspaces_share_a_digest_folder(tmp_path: Path) -> None:
+    """Names that make the same slug ("team a", "team/a"), differ only by case (one folder
+    where file names ignore case) or climb out of the folder each get a folder of their own."""
+    workspaces = ["team a", "team/a", "team?a", "Team A", "TEAM-A", "../team a", "..", "acme"]
+    data_dir = tmp_path / "data"
+    with running_api(data_dir) as api:
+        for name in workspaces:
+            api.headers(name)
+
+    outcomes = nightly(data_dir)
+
+    out = data_dir / "digests"
+    folders = {outcome.workspace: outcome.files[1].parent for outcome in outcomes}
+    assert sorted(folders) == sorted(workspaces)
+    assert len({folder.name.lower() for folder in folders.values()}) == len(workspaces)
+    for name, folder in folders.items():
+        assert folder.parent == out
+        assert json.loads((folder / f"{TODAY.isoformat()}.json").read_text())["workspace"] == name
+    assert folders["team a"].name.endswith("-team-a")  # still readable
+    assert sorted(p.name for p in out.iterdir()) == sorted(f.name for f in folders.values())
 
 
 def test_the_api_serves_the_list_and_its_items_can_be_acted_on(fresh: Path) -> None:

@@ -56,13 +56,23 @@ def render_json(daily: DailyListPublic) -> str:
 
 
 def slug(name: str) -> str:
-    """A folder name for a workspace name."""
+    """A workspace name made safe for a file name (not unique: see ``folder_name``)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "workspace"
 
 
-def write_digest(daily: DailyListPublic, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``<out>/<workspace>/<date>.md`` and ``.json``, each whole or not at all."""
-    folder = out_dir / slug(daily.workspace)
+def folder_name(workspace_id: int, name: str) -> str:
+    """The workspace's digest folder, ``<id>-<slug>``: the slug to read, the id to keep it apart.
+
+    Slugs collide ("team a", "team/a" and "team?a" are all ``team-a``; "Team" and "team" are one
+    folder where file names ignore case); the id never does, so no workspace writes into
+    another's folder.
+    """
+    return f"{workspace_id}-{slug(name)}"
+
+
+def write_digest(daily: DailyListPublic, out_dir: Path, workspace_id: int) -> tuple[Path, Path]:
+    """Write ``<out>/<id>-<workspace>/<date>.md`` and ``.json``, each whole or not at all."""
+    folder = out_dir / folder_name(workspace_id, daily.workspace)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for suffix, text in ((".md", render_markdown(daily)), (".json", render_json(daily))):

@@ -29,7 +29,7 @@ from app.config import Settings
 from app.daily import service
 from app.daily.config import DailyConfig
 from app.daily.delivery import DeliveryError, check_email_settings, post_webhook, send_email
-from app.daily.digest import render_json, render_markdown, slug, write_digest
+from app.daily.digest import folder_name, render_json, render_markdown, write_digest
 from app.daily.schemas import DailyListPublic
 from app.db import is_busy
 from app.indexing import embed_texts, record_texts
@@ -62,6 +62,7 @@ class NightlyOptions:
 @dataclass
 class WorkspaceOutcome:
     workspace: str
+    workspace_id: int | None  # None: the workspace was not read (its list could not be built)
     built: bool  # False: the list existed already (a re-run), or could not be built
     daily: DailyListPublic | None  # None: not built (``not_built`` says why); a re-run builds it
     files: tuple[Path, Path] | None = None
@@ -119,7 +120,8 @@ def run_nightly(
             report(f"[{number}/{len(names)}] {name}: building the list for {options.day}")
             outcome = _build_with_retries(runtime, name, embedders, settings, config, options)
             if outcome.daily is not None and not options.dry_run:
-                outcome.files = write_digest(outcome.daily, out_dir)
+                assert outcome.workspace_id is not None
+                outcome.files = write_digest(outcome.daily, out_dir, outcome.workspace_id)
                 _deliver(runtime, settings, options, outcome)
             outcomes.append(outcome)
             report(_summary(outcome))
@@ -169,7 +171,9 @@ def _build_with_retries(
             time.sleep(wait)
     reason = f"the database stayed busy with another write ({problem}) through {attempts} attempts"
     log.error("%s: no list built: %s", name, reason)
-    return WorkspaceOutcome(workspace=name, built=False, daily=None, not_built=reason)
+    return WorkspaceOutcome(
+        workspace=name, workspace_id=None, built=False, daily=None, not_built=reason
+    )
 
 
 def _workspace_names(session: Session, wanted: str | None) -> list[str]:
@@ -243,16 +247,19 @@ def _build(
             config=config,
         )
     daily = service.to_public(session, daily_list, workspace)
-    return WorkspaceOutcome(workspace=workspace.name, built=built, daily=daily)
+    return WorkspaceOutcome(
+        workspace=workspace.name, workspace_id=workspace.id, built=built, daily=daily
+    )
 
 
 def _deliver(
     runtime: Runtime, settings: Settings, options: NightlyOptions, outcome: WorkspaceOutcome
 ) -> None:
     """Send what this list has not been sent yet; record each delivery as it succeeds."""
-    daily = outcome.daily
-    assert daily is not None
+    daily, workspace_id = outcome.daily, outcome.workspace_id
+    assert daily is not None and workspace_id is not None
     json_text = render_json(daily)
+    folder = folder_name(workspace_id, daily.workspace)
     channels: list[tuple[str, Callable[[], None]]] = []
     if options.webhook_url:
         url, secret = options.webhook_url, settings.webhook_secret or ""
@@ -262,7 +269,7 @@ def _deliver(
                 url,
                 json_text.encode(),
                 secret=secret,
-                delivery_id=f"{slug(daily.workspace)}/{daily.date.isoformat()}",
+                delivery_id=f"{folder}/{daily.date.isoformat()}",
             )
 
         channels.append(("webhook", webhook))
@@ -274,7 +281,7 @@ def _deliver(
                 subject=f"Give first today: {len(daily.items)} contact(s) ({daily.workspace})",
                 markdown=render_markdown(daily),
                 json_text=json_text,
-                filename=f"givefirst-{slug(daily.workspace)}-{daily.date.isoformat()}.json",
+                filename=f"givefirst-{folder}-{daily.date.isoformat()}.json",
             )
 
         channels.append(("email", email))

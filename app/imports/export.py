@@ -52,6 +52,8 @@ _CSV_COLUMNS = (
     "Expertise",
     "Notes",
 )
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _contacts(session: Session, workspace: Workspace) -> Sequence[Contact]:
@@ -471,25 +473,38 @@ def contacts_vcard(*, session: Session, workspace: Workspace) -> str:
     )
 
 
+def inert_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it and never runs it: a cell starting like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading single quote, as OWASP advises.
+
+    A contact's name or notes come from imported files, so a cell such as
+    ``=HYPERLINK("https://evil.example", "Click")`` would otherwise run in the spreadsheet of
+    whoever opens the export. The quote stays in the file: a program reading the CSV sees
+    ``'+1 555 0100`` for ``+1 555 0100``. The CSV is for spreadsheets and is not an import
+    format; ``GET /export`` and the vCard export carry every value as it is.
+    """
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 def contacts_csv(*, session: Session, workspace: Workspace) -> str:
-    """Every contact of the workspace as CSV (a header row, then one row per contact)."""
+    """Every contact of the workspace as CSV (a header row, then one row per contact), each cell
+    made inert for spreadsheets (``inert_cell``)."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(_CSV_COLUMNS)
     for c in _contacts(session, workspace):
-        writer.writerow(
-            [
-                c.name,
-                c.email or "",
-                c.company or "",
-                c.title or "",
-                c.field or "",
-                c.tier,
-                c.linkedin_url or "",
-                c.last_contacted_on.isoformat() if c.last_contacted_on else "",
-                "\n".join(p.text for p in c.pain_points if p.active),
-                "\n".join(e.text for e in c.expertise),
-                c.notes or "",
-            ]
-        )
+        cells = [
+            c.name,
+            c.email or "",
+            c.company or "",
+            c.title or "",
+            c.field or "",
+            c.tier,
+            c.linkedin_url or "",
+            c.last_contacted_on.isoformat() if c.last_contacted_on else "",
+            "\n".join(p.text for p in c.pain_points if p.active),
+            "\n".join(e.text for e in c.expertise),
+            c.notes or "",
+        ]
+        writer.writerow([inert_cell(cell) for cell in cells])
     return out.getvalue()

@@ -26,7 +26,14 @@ from app.imports.fetch import (
     fetch_page,
 )
 from app.imports.parsers.articles import parse_articles
-from app.imports.parsers.common import ArticleRow, ContactRow, Parsed, Problem, shorten
+from app.imports.parsers.common import (
+    MAX_TAGS,
+    ArticleRow,
+    ContactRow,
+    Parsed,
+    Problem,
+    shorten,
+)
 from app.imports.parsers.contacts import parse_contacts
 from app.imports.schemas import ImportReport, RowProblem
 from app.indexing import RecordIndexer
@@ -34,7 +41,6 @@ from app.models import Article, Contact, Workspace
 from app.schemas import normalize_url
 
 T = TypeVar("T")
-_MAX_TAGS = 50
 _MAX_TAG_LENGTH = 100
 
 
@@ -215,7 +221,7 @@ def import_contact_file(
 
 
 def _tags(tags: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(t.strip()[:_MAX_TAG_LENGTH] for t in tags if t.strip()))[:_MAX_TAGS]
+    return list(dict.fromkeys(t.strip()[:_MAX_TAG_LENGTH] for t in tags if t.strip()))[:MAX_TAGS]
 
 
 def _article_changes(article: Article, row: ArticleRow) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Article files: browser bookmarks (Netscape HTML), OPML feed lists, RSS and Atom feeds."""
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -17,6 +18,7 @@ from app.imports.parsers.common import (
     Row,
     clean,
     decode_text,
+    with_tag,
 )
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -35,13 +37,44 @@ def _is_web_url(url: str) -> bool:
     return url.lower().startswith(("http://", "https://"))
 
 
-class _HtmlText(HTMLParser):
+class _TolerantHtml(HTMLParser):
+    """``HTMLParser`` without two faults of the Pythons released before June 2025 (3.11.7 among
+    them; the first is gh-135462, CVE-2025-6069, fixed upstream then).
+
+    At the end of the input, ``close()`` retried an unfinished tag, comment or ``<!…`` at every
+    ``<`` after it, each time scanning to the end: quadratic (10 MB of ``<a`` would take days).
+    As the HTML standard and newer Pythons do, the unfinished construct and the rest of the input
+    are ignored, and the line it starts on is kept for the report. And ``<![`` followed by a
+    word other than a known section name raised ``AssertionError``; it is a bogus comment, to the
+    next ``>``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.unfinished_line: int | None = None
+
+    def close(self) -> None:
+        # What feed() left unparsed starts at an unfinished construct (or is plain text).
+        if self.rawdata.startswith("<"):
+            self.unfinished_line = self.getpos()[0]
+            self.rawdata = ""
+        super().close()
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i + 3)
+            return end + 1 if end >= 0 else -1
+
+
+class _HtmlText(_TolerantHtml):
     """The readable text of an HTML fragment (feed descriptions), paragraphs kept apart."""
 
     _BLOCKS = frozenset({"p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr", "blockquote"})
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.parts: list[str] = []
         self.hidden = 0
 
@@ -75,12 +108,16 @@ def html_to_text(fragment: str | None) -> str | None:
 # --- bookmarks ------------------------------------------------------------------------------
 
 
-class _Bookmarks(HTMLParser):
-    """Reads ``<DT><A HREF=…>`` links; the ``<H3>`` folder above a ``<DL>`` list is a tag."""
+class _Bookmarks(_TolerantHtml):
+    """Reads ``<DT><A HREF=…>`` links; the ``<H3>`` folder above a ``<DL>`` list is a tag.
+
+    Each open ``<DL>`` holds the tags of the folders it is in (``with_tag``), which every link
+    in it shares: a link costs the same at any depth.
+    """
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.folders: list[str | None] = []
+        super().__init__()
+        self.folders: list[tuple[str, ...]] = []
         self.pending_folder: str | None = None
         self.folder_name: list[str] | None = None
         self.folder_is_root = False
@@ -88,7 +125,7 @@ class _Bookmarks(HTMLParser):
         self.link_line = 0
         self.title: list[str] = []
         self.description: list[str] | None = None
-        self.found: list[tuple[int, dict[str, str | None], str, list[str]]] = []
+        self.found: list[tuple[int, dict[str, str | None], str, tuple[str, ...]]] = []
 
     def _close_description(self) -> None:
         if self.description is not None and self.found:
@@ -102,7 +139,7 @@ class _Bookmarks(HTMLParser):
             self.folder_name = []
             self.folder_is_root = bool({name for name, _ in attrs} & _ROOT_FOLDER_MARKS)
         elif tag == "dl":
-            self.folders.append(self.pending_folder)
+            self.folders.append(with_tag(self.tags(), self.pending_folder))
             self.pending_folder = None
         elif tag == "a":
             self.link, self.link_line, self.title = dict(attrs), self.getpos()[0], []
@@ -119,9 +156,11 @@ class _Bookmarks(HTMLParser):
             if self.folders:
                 self.folders.pop()
         elif tag == "a" and self.link is not None:
-            tags = [f for f in self.folders if f]
-            self.found.append((self.link_line, self.link, "".join(self.title), tags))
+            self.found.append((self.link_line, self.link, "".join(self.title), self.tags()))
             self.link = None
+
+    def tags(self) -> tuple[str, ...]:
+        return self.folders[-1] if self.folders else ()
 
     def handle_data(self, data: str) -> None:
         if self.folder_name is not None:
@@ -178,6 +217,9 @@ def parse_bookmarks(text: str) -> Parsed[ArticleRow]:
             saved_on=_epoch_day(attrs.get("add_date")),
         )
         parsed.rows.append(Row(number, line, row))
+    if reader.unfinished_line is not None:
+        reason = "a tag or comment here is never closed: the rest of the file was not read"
+        parsed.skipped.append(Problem(len(reader.found) + 1, reader.unfinished_line, reason))
     return parsed
 
 
@@ -291,14 +333,22 @@ def parse_feed(data: bytes) -> Parsed[ArticleRow]:
     return parsed
 
 
-def _outlines(element: Element, folders: list[str]) -> list[tuple[Element, list[str]]]:
-    found: list[tuple[Element, list[str]]] = []
-    for outline in element.findall("outline"):
+def _outlines(body: Element) -> Iterator[tuple[Element, tuple[str, ...]]]:
+    """The outlines with a URL, in document order, with the tags of the outlines around them.
+
+    A stack rather than recursion: an OPML file nested 5,000 deep is read, not a RecursionError.
+    """
+    stack: list[tuple[Iterator[Element], tuple[str, ...]]] = [(iter(body.findall("outline")), ())]
+    while stack:
+        children, folders = stack[-1]
+        outline = next(children, None)
+        if outline is None:
+            stack.pop()
+            continue
         if outline.get("xmlUrl") or outline.get("url") or outline.get("htmlUrl"):
-            found.append((outline, folders))
+            yield outline, folders
         label = clean(outline.get("text") or outline.get("title"))
-        found += _outlines(outline, [*folders, label] if label else folders)
-    return found
+        stack.append((iter(outline.findall("outline")), with_tag(folders, label)))
 
 
 def parse_opml(data: bytes) -> Parsed[ArticleRow]:
@@ -308,7 +358,7 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
         raise FileRejected("The file is not an OPML file: its root element is not <opml>.")
     body = root.find("body")
     parsed: Parsed[ArticleRow] = Parsed("opml")
-    outlines = _outlines(body, []) if body is not None else []
+    outlines = _outlines(body) if body is not None else iter(())
     for number, (outline, folders) in enumerate(outlines, start=1):
         url = clean(outline.get("htmlUrl") or outline.get("url") or outline.get("xmlUrl"))
         if url is None or not _is_web_url(url):
@@ -319,7 +369,7 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
             title=title,
             url=url,
             summary=clean(outline.get("description")),
-            tags=tuple(dict.fromkeys(folders)),
+            tags=folders,
             saved_on=_feed_date(outline.get("created")),
         )
         parsed.rows.append(Row(number, None, row))

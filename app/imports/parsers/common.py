@@ -6,6 +6,7 @@ from datetime import date
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+MAX_TAGS = 50  # an article keeps its first 50 tags
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -105,6 +106,17 @@ def shorten(value: str | None, limit: int) -> str | None:
     if value is None or len(value) <= limit:
         return value
     return value[: limit - 1].rstrip() + "…"
+
+
+def with_tag(tags: tuple[str, ...], tag: str | None) -> tuple[str, ...]:
+    """``tags`` and ``tag`` (if new), up to ``MAX_TAGS``: the tags of a folder inside folders.
+
+    Folders nest as deep as a file likes; past the tags an article keeps, a nested folder shares
+    its parent's tuple, so each level costs at most ``MAX_TAGS``, not the depth.
+    """
+    if not tag or tag in tags or len(tags) >= MAX_TAGS:
+        return tags
+    return (*tags, tag)
 
 
 def linkedin_profile(value: str | None) -> str | None:

@@ -4,6 +4,7 @@ A small reader of our own rather than a library: it keeps the line every card st
 import report) and reads 4.0 parameters (``PREF=1``, quoted values) as well as 3.0 ones.
 """
 
+import io
 import quopri
 import re
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,10 @@ from app.imports.parsers.common import (
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _PROPERTY = re.compile(r"^(?:(?P<group>[A-Za-z0-9-]+)\.)?(?P<name>[A-Za-z0-9-]+)(?P<params>;.*)?$")
+# The name and parameters: up to the first colon outside a quoted parameter value. Possessive
+# (``*+``): the regex engine keeps no backtracking state per character of a long line.
+_HEAD = re.compile(r'(?:"[^"]*"|[^":]+)*+')
+_QP = re.compile(r"QUOTED-PRINTABLE", re.IGNORECASE)
 _FOLD_OCTETS = 75
 
 
@@ -88,37 +93,63 @@ def _parse_params(text: str | None) -> dict[str, list[str]]:
     return params
 
 
+def _physical_lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one by one (not a list of them all: a file of short lines would
+    hold a string object per line at once)."""
+    position = 0
+    for match in _LINE_BREAK.finditer(text):
+        yield text[position : match.start()]
+        position = match.end()
+    yield text[position:]
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Unfolded lines with the physical line each starts on.
 
     A line starting with a space or a tab continues the one before; a quoted-printable value
-    (vCard 2.1, as phones still export) continues while it ends with ``=``.
+    (vCard 2.1, as phones still export) continues while it ends with ``=``. A continued line is
+    gathered in a buffer, so a value continued over many lines costs its length, not its square.
     """
-    current: str | None = None
+    parts: io.StringIO | None = None  # the pieces before ``last`` of a continued line
+    last: str | None = None  # the latest piece, kept apart while a QP "=" may come off it
+    quoted_printable = False
     start = 0
-    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
-        if current is not None and raw[:1] in (" ", "\t"):
-            current += raw[1:]
+    for number, raw in enumerate(_physical_lines(text), start=1):
+        if last is not None and raw[:1] in (" ", "\t"):
+            piece = raw[1:]
+        elif last is not None and quoted_printable and last.endswith("="):
+            last, piece = last[:-1], raw
+        else:
+            if last is not None:
+                yield start, _joined(parts, last)
+            # Only the name and parameters say that a value is quoted-printable.
+            head = _HEAD.match(raw)
+            quoted_printable = bool(head and _QP.search(head.group()))
+            parts, last, start = None, raw, number
             continue
-        if current is not None and current.endswith("=") and "QUOTED-PRINTABLE" in current.upper():
-            current = current[:-1] + raw
-            continue
-        if current is not None:
-            yield start, current
-        current, start = raw, number
-    if current is not None:
-        yield start, current
+        if piece:
+            parts = parts or io.StringIO()
+            parts.write(last)
+            last = piece
+    if last is not None:
+        yield start, _joined(parts, last)
+
+
+def _joined(parts: io.StringIO | None, last: str) -> str:
+    if parts is None:
+        return last
+    parts.write(last)
+    return parts.getvalue()
+
+
+class _BadProperty(ValueError):
+    """A property that is a property but cannot be read; its card is skipped."""
 
 
 def _property(line: str) -> Property | None:
     # The value starts at the first colon outside a quoted parameter value.
-    quoted, colon = False, -1
-    for index, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == ":" and not quoted:
-            colon = index
-            break
+    head = _HEAD.match(line)
+    colon = head.end() if head and line[head.end() : head.end() + 1] == ":" else -1
     match = _PROPERTY.match(line[:colon]) if colon > 0 else None
     if match is None:
         return None
@@ -126,7 +157,12 @@ def _property(line: str) -> Property | None:
     params = _parse_params(match.group("params"))
     if any(e.upper() == "QUOTED-PRINTABLE" for e in params.get("ENCODING", [])):
         charset = (params.get("CHARSET") or ["utf-8"])[0]
-        value = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "replace")
+        try:
+            value = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "replace")
+        except (LookupError, UnicodeError) as error:  # "foo", "rot13": no text encoding
+            raise _BadProperty(
+                f"the character set {charset!r} is not one we know (export it as UTF-8)"
+            ) from error
     return Property(match.group("name").upper(), params, value, match.group("group"))
 
 
@@ -154,10 +190,16 @@ def read_cards(text: str) -> tuple[list[Card], list[Problem]]:
             else:
                 broken.append(Problem(card.record, card.line, bad))
             card = None
-        elif (prop := _property(content)) is not None:
-            card.properties.append(prop)
-        elif bad is None:
-            bad = f"line {line} is not a vCard property"
+        else:
+            try:
+                prop = _property(content)
+            except _BadProperty as error:
+                bad = bad or f"line {line}: {error}"
+                continue
+            if prop is not None:
+                card.properties.append(prop)
+            elif bad is None:
+                bad = f"line {line} is not a vCard property"
     if card is not None:
         broken.append(Problem(card.record, card.line, "no END:VCARD"))
     return cards, broken
@@ -229,11 +271,15 @@ def parse_vcard(text: str) -> Parsed[ContactRow]:
 
 
 def _escape(value: str) -> str:
+    """A text value for a content line. Every line break (CRLF, LF and a lone CR, which readers
+    take as a line end too) becomes ``\\n``: a break left in would end the line, and the text
+    after it would be read as a property of its own (``\\rEMAIL:someone@else``)."""
     return (
         value.replace("\\", "\\\\")
         .replace(",", "\\,")
         .replace(";", "\\;")
         .replace("\r\n", "\n")
+        .replace("\r", "\n")
         .replace("\n", "\\n")
     )
 
