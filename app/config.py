@@ -8,6 +8,8 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
+from app.network.config import HealthConfig
+from app.network.families import DEFAULT_FLOOR
 from app.ratelimit import parse_rate_limit
 from app.suggestions.engine import EngineConfig
 from embeddings.embedder import Backend
@@ -71,6 +73,18 @@ class Settings(BaseSettings):
         ge=0,
         le=90,
         description="On a light day, contacts due within this many days may be pulled forward.",
+    )
+    network_dominant_share: float = Field(
+        default=HealthConfig.dominant_share,
+        gt=0,
+        le=1,
+        description="Network health warns when one field holds this share of the contacts.",
+    )
+    field_inference_floor: float = Field(
+        default=DEFAULT_FLOOR,
+        ge=-1,
+        le=1,
+        description="Below this cosine a contact's field is not inferred (it stays unknown).",
     )
     digest_dir: Path | None = Field(
         default=None, description="Where the nightly digests go; default: <data_dir>/digests."
@@ -147,6 +161,9 @@ class Settings(BaseSettings):
 
     def daily_config(self) -> DailyConfig:
         return DailyConfig(budget=self.daily_budget, lookahead_days=self.daily_lookahead_days)
+
+    def health_config(self) -> HealthConfig:
+        return HealthConfig(dominant_share=self.network_dominant_share)
 
     def resolved_digest_dir(self) -> Path:
         return self.digest_dir or self.data_dir / "digests"

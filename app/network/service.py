@@ -1,0 +1,92 @@
+"""The network's health for one workspace: read its records, resolve fields, measure."""
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.models import Ask, Contact, DailyList, Expertise, Give, Workspace
+from app.network.config import HealthConfig
+from app.network.families import DEFAULT_FLOOR, FieldInference, profile_text, resolve_fields
+from app.network.health import ContactFacts, NetworkRecords, measure
+from app.network.schemas import NetworkHealth
+from app.scoped import scoped
+from app.workspaces.service import Cadences
+
+
+def load_records(
+    *, session: Session, workspace: Workspace, inference: FieldInference | None
+) -> NetworkRecords:
+    """The workspace's contacts (fields resolved), ledger and stored lists, as plain values.
+
+    Columns, not records: the figures read 10,000 contacts in a few tens of milliseconds.
+    Expertise is read only when a contact without a field is to be inferred.
+    """
+    rows = session.execute(
+        scoped(Contact, workspace.id)
+        .with_only_columns(
+            Contact.id,
+            Contact.name,
+            Contact.tier,
+            Contact.company,
+            Contact.title,
+            Contact.field,
+            Contact.created_at,
+            Contact.last_contacted_on,
+        )
+        .order_by(Contact.id)
+    ).all()
+    user_fields = [row.field for row in rows]
+    texts = [""] * len(rows)
+    if inference is not None and not all(f and f.strip() for f in user_fields):
+        expertise: dict[int, list[str]] = {}
+        for contact_id, text in session.execute(
+            scoped(Expertise, workspace.id)
+            .with_only_columns(Expertise.contact_id, Expertise.text)
+            .order_by(Expertise.contact_id, Expertise.position)
+        ):
+            expertise.setdefault(contact_id, []).append(text)
+        texts = [profile_text(r.title, r.company, expertise.get(r.id, ())) for r in rows]
+    fields = resolve_fields(user_fields, texts, inference)
+    contacts = [
+        ContactFacts(
+            id=row.id,
+            name=row.name,
+            tier=row.tier,
+            company=row.company,
+            title=row.title,
+            field=field,
+            added_on=row.created_at.astimezone().date(),  # the local day, as ``next_due_on``
+            last_touch_on=row.last_contacted_on,
+        )
+        for row, field in zip(rows, fields, strict=True)
+    ]
+    gives = session.execute(
+        scoped(Give, workspace.id).with_only_columns(Give.contact_id, Give.given_on, Give.kind)
+    )
+    asks = session.execute(
+        scoped(Ask, workspace.id).with_only_columns(Ask.contact_id, Ask.asked_on)
+    )
+    lists = session.execute(
+        scoped(DailyList, workspace.id).with_only_columns(DailyList.day, DailyList.due_count)
+    )
+    return NetworkRecords(
+        contacts=contacts,
+        gives=gives.all(),
+        asks=asks.all(),
+        lists=lists.all(),
+        inference_floor=inference.floor if inference is not None else DEFAULT_FLOOR,
+    )
+
+
+def network_health(
+    *,
+    session: Session,
+    workspace: Workspace,
+    cadences: Cadences,
+    inference: FieldInference | None,
+    today: date,
+    config: HealthConfig | None = None,
+) -> NetworkHealth:
+    """Every figure of the workspace's network health on ``today``."""
+    records = load_records(session=session, workspace=workspace, inference=inference)
+    return measure(records, cadences=cadences, today=today, config=config or HealthConfig())
