@@ -7,8 +7,8 @@ confidence; below ``floor`` it says nothing (the field is unknown). Plain Python
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -150,8 +150,7 @@ class FieldSource(StrEnum):
     UNKNOWN = "unknown"  # no field and nothing to infer from, or below the floor
 
 
-@dataclass(frozen=True, slots=True)
-class FieldGuess:
+class FieldGuess(NamedTuple):
     field: str | None
     source: FieldSource
     confidence: float  # 1.0 for the user's word; the cosine for an inference
@@ -206,10 +205,15 @@ def resolve_fields(
     user_fields: Sequence[str | None], texts: Sequence[str], inference: FieldInference | None
 ) -> list[FieldGuess]:
     """Each contact's field: the user's where set (confidence 1.0), else the inference's."""
-    guesses = [
-        FieldGuess(field.strip(), FieldSource.USER, 1.0) if field and field.strip() else UNKNOWN
-        for field in user_fields
-    ]
+    users: dict[str | None, FieldGuess] = {None: UNKNOWN}  # one guess per distinct field
+    guesses = []
+    for field in user_fields:
+        guess = users.get(field)
+        if guess is None:
+            assert field is not None
+            guess = FieldGuess(field.strip(), FieldSource.USER, 1.0) if field.strip() else UNKNOWN
+            users[field] = guess
+        guesses.append(guess)
     if inference is None:
         return guesses
     wanted = [i for i, guess in enumerate(guesses) if guess.source is FieldSource.UNKNOWN]

@@ -1,22 +1,14 @@
 """HTTP routes of the network's health."""
 
 from datetime import date
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from app.deps import IndexerDep, SessionDep, SettingsDep, WorkspaceDep
 from app.network import service
-from app.network.families import FieldInference
 from app.network.schemas import NetworkHealth
-from app.workspaces.service import cadences_for
 
 router = APIRouter(prefix="/network", tags=["network"])
-
-
-def get_field_inference(indexer: IndexerDep, settings: SettingsDep) -> FieldInference:
-    """Job-family inference on the server's embedder (the families' vectors come from the cache)."""
-    return FieldInference(indexer.embedder, floor=settings.field_inference_floor)
 
 
 @router.get("/health")
@@ -24,7 +16,7 @@ def get_network_health(
     session: SessionDep,
     workspace: WorkspaceDep,
     settings: SettingsDep,
-    inference: Annotated[FieldInference, Depends(get_field_inference)],
+    indexer: IndexerDep,
 ) -> NetworkHealth:
     """How the network is doing today (the server's local day): is it alive, spread wide
     enough, and are you a giver?
@@ -51,11 +43,10 @@ def get_network_health(
     The first call after many contacts were added embeds their profiles (once: the vectors are
     cached); after that the figures take milliseconds.
     """
-    return service.network_health(
+    return service.workspace_health(
         session=session,
         workspace=workspace,
-        cadences=cadences_for(workspace, settings),
-        inference=inference,
+        embedder=indexer.embedder,
+        settings=settings,
         today=date.today(),
-        config=settings.health_config(),
     )

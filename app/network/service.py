@@ -4,13 +4,15 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from app.config import Settings
 from app.models import Ask, Contact, DailyList, Expertise, Give, Workspace
 from app.network.config import HealthConfig
 from app.network.families import DEFAULT_FLOOR, FieldInference, profile_text, resolve_fields
 from app.network.health import ContactFacts, NetworkRecords, measure
 from app.network.schemas import NetworkHealth
 from app.scoped import scoped
-from app.workspaces.service import Cadences
+from app.workspaces.service import Cadences, cadences_for
+from embeddings.embedder import Embedder
 
 
 def load_records(
@@ -18,10 +20,12 @@ def load_records(
 ) -> NetworkRecords:
     """The workspace's contacts (fields resolved), ledger and stored lists, as plain values.
 
-    Columns, not records: the figures read 10,000 contacts in a few tens of milliseconds.
-    Expertise is read only when a contact without a field is to be inferred.
+    Columns, not records, and through the session's connection (no ORM row loading, which
+    doubles the read): the figures read 10,000 contacts in a few tens of milliseconds. Expertise
+    is read only when a contact without a field is to be inferred.
     """
-    rows = session.execute(
+    connection = session.connection()
+    rows = connection.execute(
         scoped(Contact, workspace.id)
         .with_only_columns(
             Contact.id,
@@ -39,7 +43,7 @@ def load_records(
     texts = [""] * len(rows)
     if inference is not None and not all(f and f.strip() for f in user_fields):
         expertise: dict[int, list[str]] = {}
-        for contact_id, text in session.execute(
+        for contact_id, text in connection.execute(
             scoped(Expertise, workspace.id)
             .with_only_columns(Expertise.contact_id, Expertise.text)
             .order_by(Expertise.contact_id, Expertise.position)
@@ -60,13 +64,13 @@ def load_records(
         )
         for row, field in zip(rows, fields, strict=True)
     ]
-    gives = session.execute(
+    gives = connection.execute(
         scoped(Give, workspace.id).with_only_columns(Give.contact_id, Give.given_on, Give.kind)
     )
-    asks = session.execute(
+    asks = connection.execute(
         scoped(Ask, workspace.id).with_only_columns(Ask.contact_id, Ask.asked_on)
     )
-    lists = session.execute(
+    lists = connection.execute(
         scoped(DailyList, workspace.id).with_only_columns(DailyList.day, DailyList.due_count)
     )
     return NetworkRecords(
@@ -90,3 +94,18 @@ def network_health(
     """Every figure of the workspace's network health on ``today``."""
     records = load_records(session=session, workspace=workspace, inference=inference)
     return measure(records, cadences=cadences, today=today, config=config or HealthConfig())
+
+
+def workspace_health(
+    *, session: Session, workspace: Workspace, embedder: Embedder, settings: Settings, today: date
+) -> NetworkHealth:
+    """The health as the API and the nightly digest show it: the workspace's cadences, fields
+    inferred with ``embedder``, the settings' knobs."""
+    return network_health(
+        session=session,
+        workspace=workspace,
+        cadences=cadences_for(workspace, settings),
+        inference=FieldInference(embedder, floor=settings.field_inference_floor),
+        today=today,
+        config=settings.health_config(),
+    )
