@@ -2,6 +2,7 @@
 SQLite, records written as the service writes them), the field inference with the real model,
 and the route through the real app."""
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.daily.nightly import NightlyOptions, run_nightly
 from app.db import session_scope
 from app.models import Ask, Contact, DailyList, Expertise, Give, Workspace
 from app.network.config import HealthConfig
@@ -19,7 +21,7 @@ from app.network.schemas import NetworkHealth
 from app.network.service import network_health
 from app.runtime import configured_model, open_database
 from app.workspaces.service import Cadences, get_or_create_workspace
-from tests.conftest import Api, Headers, get_json, make_contact, make_settings
+from tests.conftest import Api, Headers, get_json, make_contact, make_settings, running_api
 
 TODAY = date(2026, 6, 30)
 CADENCES = Cadences(a=90, b=182, c=365)
@@ -480,3 +482,39 @@ def _refs(spec: Any) -> Iterator[str]:
     elif isinstance(spec, list):
         for value in spec:
             yield from _refs(value)
+
+
+# -- the nightly digest --------------------------------------------------------------------------
+
+
+def test_the_nightly_digest_has_a_network_health_section(data_dir: Path) -> None:
+    with running_api(data_dir) as api:
+        headers = api.headers()
+        for name in ("Ann", "Ben", "Cal", "Dee", "Eve"):
+            make_contact(
+                api.client, headers, name=name, field="Education", last_contacted_on=days_ago(400)
+            )
+        make_contact(
+            api.client,
+            headers,
+            name="Gil",
+            field="Finance",
+            tier="A",
+            last_contacted_on=days_ago(100),
+        )
+        daily = api.client.post("/daily", headers=headers).json()
+
+    def digest() -> str:
+        (outcome,) = run_nightly(make_settings(data_dir), NightlyOptions(day=date.today()))
+        assert outcome.files is not None
+        assert json.loads(outcome.files[1].read_text()) == daily  # the JSON is GET /daily's
+        return outcome.files[0].read_text()
+
+    markdown = digest()
+    section = markdown[markdown.index("## Network health") :]
+    assert "- In cadence: 0% (0 of 6; A 0%, B 0%, C n/a)" in section
+    assert "- Overdue: 6 (median 218 days, worst 218); never contacted: 0." in section
+    assert "- Reconnect first: Gil." in section
+    assert "- Tier A without a gift in a year: Gil." in section
+    assert "**83% of your network (5 of 6 contacts with a known field) is in Education." in section
+    assert digest() == markdown  # a re-run the same day writes the same digest

@@ -32,6 +32,8 @@ from app.daily.digest import render_json, render_markdown, slug, write_digest
 from app.daily.schemas import DailyListPublic
 from app.indexing import embed_texts, record_texts
 from app.models import DailyList, Workspace, utcnow
+from app.network.schemas import NetworkHealth
+from app.network.service import workspace_health
 from app.runtime import Runtime, open_database, open_embedder
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import cadences_for
@@ -66,6 +68,7 @@ class WorkspaceOutcome:
     files: tuple[Path, Path] | None = None
     delivered: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    health: NetworkHealth | None = None  # the digest's "Network health" section
 
 
 Progress = Callable[[str], None]
@@ -123,8 +126,8 @@ def run_nightly(
                         existing = service.get_daily_list(
                             session=session, workspace=workspace, day=options.day
                         )
-                        if existing is None and embedder is None:
-                            embedder = open_embedder(runtime)  # only when a list is to be built
+                        if embedder is None:
+                            embedder = open_embedder(runtime)  # the list, and the health's fields
                         outcome = _build(
                             session, workspace, existing, embedder, settings, config, options
                         )
@@ -135,7 +138,7 @@ def run_nightly(
                     log.warning("%s: the list met a concurrent write (%s); again", name, error)
             assert outcome is not None
             if not options.dry_run:
-                outcome.files = write_digest(outcome.daily, out_dir)
+                outcome.files = write_digest(outcome.daily, out_dir, outcome.health)
                 _deliver(runtime, settings, options, outcome)
             outcomes.append(outcome)
             report(_summary(outcome))
@@ -197,7 +200,7 @@ def _build(
     session: Session,
     workspace: Workspace,
     existing: DailyList | None,
-    embedder: Embedder | None,
+    embedder: Embedder,
     settings: Settings,
     config: DailyConfig,
     options: NightlyOptions,
@@ -205,7 +208,6 @@ def _build(
     if existing is not None:
         daily_list, built = existing, False
     else:
-        assert embedder is not None
         daily_list, built = service.build_daily_list(
             session=session,
             engine=workspace_engine(session, embedder, workspace.id, settings),
@@ -215,7 +217,14 @@ def _build(
             config=config,
         )
     daily = service.to_public(session, daily_list, workspace)
-    return WorkspaceOutcome(workspace=workspace.name, built=built, daily=daily)
+    health = workspace_health(
+        session=session,
+        workspace=workspace,
+        embedder=embedder,
+        settings=settings,
+        today=options.day,
+    )
+    return WorkspaceOutcome(workspace=workspace.name, built=built, daily=daily, health=health)
 
 
 def _deliver(
@@ -243,7 +252,7 @@ def _deliver(
             send_email(
                 settings,
                 subject=f"Give first today: {len(daily.items)} contact(s) ({daily.workspace})",
-                markdown=render_markdown(daily),
+                markdown=render_markdown(daily, outcome.health),
                 json_text=json_text,
                 filename=f"givefirst-{slug(daily.workspace)}-{daily.date.isoformat()}.json",
             )
