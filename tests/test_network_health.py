@@ -3,6 +3,7 @@ SQLite, records written as the service writes them), the field inference with th
 and the route through the real app."""
 
 import json
+import time as clock
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +19,7 @@ from app.models import Ask, Contact, DailyList, Expertise, Give, Workspace
 from app.network.config import HealthConfig
 from app.network.families import FieldGuess, FieldInference, FieldSource, resolve_fields
 from app.network.schemas import NetworkHealth
-from app.network.service import network_health
+from app.network.service import local_days, network_health
 from app.runtime import configured_model, open_database
 from app.workspaces.service import Cadences, get_or_create_workspace
 from tests.conftest import Api, Headers, get_json, make_contact, make_settings, running_api
@@ -402,6 +403,38 @@ def test_a_title_that_says_nothing_stays_unknown() -> None:
     guess = inference.infer(["Friend"])[0]
     assert (guess.field, guess.source) == (None, FieldSource.UNKNOWN)
     assert guess.confidence < inference.floor
+
+
+# -- the day a contact was added ----------------------------------------------------------------
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local time zone is New York (daylight saving on 9 March 2025)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    clock.tzset()
+    yield
+    monkeypatch.undo()
+    clock.tzset()
+
+
+@pytest.mark.usefixtures("new_york")
+def test_the_day_a_contact_was_added_is_the_local_day() -> None:
+    moments = [
+        datetime(2025, 3, 9, 4, 59, tzinfo=UTC),  # 23:59 EST on the 8th
+        datetime(2025, 3, 9, 5, 0, tzinfo=UTC),  # midnight EST: the 9th
+        datetime(2025, 3, 10, 3, 59, tzinfo=UTC),  # 23:59 EDT on the 9th (after the switch)
+        datetime(2025, 3, 10, 4, 0, tzinfo=UTC),  # midnight EDT: the 10th
+        datetime(2025, 7, 1, 3, 0, tzinfo=UTC),  # 23:00 EDT on 30 June
+    ]
+    assert local_days(moments) == [
+        date(2025, 3, 8),
+        date(2025, 3, 9),
+        date(2025, 3, 9),
+        date(2025, 3, 10),
+        date(2025, 6, 30),
+    ]
+    assert local_days(moments) == [m.astimezone().date() for m in moments]
 
 
 # -- through the API -----------------------------------------------------------------------------
