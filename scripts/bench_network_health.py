@@ -12,7 +12,8 @@ each of the last 90 days. Then, each a median of ``--runs`` runs in a fresh sess
 * the route's path: ``workspace_health`` with the real ``CachedEmbedder`` (the job families'
   phrases come from the embedding cache; no contact to infer);
 * baselines in the same run: a plain ``SELECT * FROM contacts WHERE workspace_id = ?``, and the
-  same plus the workspace's gives and asks (the rows the figures read, and nothing done with them).
+  same plus the workspace's gives and asks (the rows the figures read, and nothing done with them);
+* the figure path again with the garbage collector paused, to show the collector's share.
 
 Field inference is kept out of those figures (it needs the model): a second workspace of
 ``--infer-contacts`` contacts without a field is measured apart, once cold (the model embeds every
@@ -23,6 +24,7 @@ profile) and then warm (every profile's vector from the embedding cache).
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -136,6 +138,20 @@ def timed(runs: int, fn: Callable[[], Any]) -> Timing:
     return Timing(statistics.median(times), statistics.median(cpu), times)
 
 
+def without_gc(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` with Python's cyclic garbage collector paused: how much of its time the collector's
+    passes over the process's objects take."""
+
+    def run() -> Any:
+        gc.disable()
+        try:
+            return fn()
+        finally:
+            gc.enable()
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=10_000)
@@ -224,6 +240,9 @@ def main() -> None:
                 args.runs, with_session(figure_path, big)
             ),
             "route path (workspace_health, embedder cached)": timed(args.runs, route_path_once),
+            "figure path with the garbage collector paused (for comparison)": timed(
+                args.runs, without_gc(with_session(figure_path, big))
+            ),
         }
         infer = with_session(route_path, small)
         cold = timed(1, infer)

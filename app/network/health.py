@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,24 +48,41 @@ _EPOCH = date(1970, 1, 1)  # days are counted from it
 _NEVER = np.iinfo(np.int64).min // 2  # the day of a gift never given
 
 
-class ContactFacts(NamedTuple):
-    id: int
-    name: str
-    tier: str
-    company: str | None
-    title: str | None
-    field: FieldGuess
-    added_on: date  # the local day the contact was created
-    last_touch_on: date | None
+@dataclass(frozen=True)
+class ContactColumns:
+    """The contacts, a column per attribute, in the order of their ids.
+
+    Columns, not an object per contact: a read of 10,000 contacts that keeps 10,000 objects
+    alive sets off the garbage collector's full passes over the process, which cost more than
+    the read (``docs/benchmarks.md``, section 6).
+    """
+
+    ids: Sequence[int]
+    names: Sequence[str]
+    tiers: Sequence[str]
+    companies: Sequence[str | None]
+    titles: Sequence[str | None]
+    fields: Sequence[FieldGuess]
+    added_on: Sequence[date]  # the local day each contact was created
+    last_touch_on: Sequence[date | None]
+
+
+@dataclass(frozen=True)
+class LedgerColumns:
+    """Gives or asks, a column per attribute."""
+
+    contact_ids: Sequence[int]
+    days: Sequence[date]
+    kinds: Sequence[str] = ()  # gives only: article, introduction, check_in, other
 
 
 @dataclass(frozen=True)
 class NetworkRecords:
     """One workspace's records, as the figures need them."""
 
-    contacts: Sequence[ContactFacts]
-    gives: Sequence[tuple[int, date, str]]  # contact id, given on, kind
-    asks: Sequence[tuple[int, date]]  # contact id, asked on
+    contacts: ContactColumns
+    gives: LedgerColumns
+    asks: LedgerColumns
     lists: Sequence[tuple[date, int]] = ()  # stored daily lists: day, contacts due that day
     inference_floor: float = DEFAULT_FLOOR  # what the contacts' fields were inferred with
 
@@ -90,32 +107,32 @@ class _Network:
     """The records as arrays, one row per contact (by id): where each contact stands today."""
 
     def __init__(self, records: NetworkRecords, cadences: Cadences, today: date) -> None:
-        self.contacts = sorted(records.contacts, key=lambda c: c.id)
+        self.contacts = contacts = records.contacts
+        self.size = len(contacts.ids)
         self.today = (today - _EPOCH).days
-        self.ids = np.array([c.id for c in self.contacts], dtype=np.int64)
-        self.tier = np.array([TIERS.index(c.tier) for c in self.contacts], dtype=np.int64)
+        self.ids = np.array(contacts.ids, dtype=np.int64)
+        if np.any(np.diff(self.ids) <= 0):
+            raise ValueError("the contacts must come in the order of their ids")
+        numbers = {tier: number for number, tier in enumerate(TIERS)}
+        self.tier = np.array([numbers[t] for t in contacts.tiers], dtype=np.int64)
         self.cadence = np.array([cadences.days(t) for t in TIERS], dtype=np.int64)[self.tier]
-        self.last, self.touched = _days([c.last_touch_on for c in self.contacts])
-        self.added, _ = _days([c.added_on for c in self.contacts])
+        self.last, self.touched = _days(contacts.last_touch_on)
+        self.added, _ = _days(contacts.added_on)
         self.due = np.where(self.touched, self.last + self.cadence, self.added)
         since = np.where(self.touched, self.last, self.added)
         self.days_without = np.maximum(0, self.today - since)
         self.weight = self.days_without / self.cadence
-        give_ids, give_days, kinds = _columns(records.gives, 3)
-        self.give_owner, self.give_day, kept = self._ledger(give_ids, give_days)
-        self.gift = np.array(kinds, dtype=object)[kept] != CHECK_IN
-        ask_ids, ask_days, *_ = _columns(records.asks, 2)
-        self.ask_owner, self.ask_day, _ = self._ledger(ask_ids, ask_days)
+        self.give_owner, self.give_day, kept = self._ledger(records.gives)
+        self.gift = np.array(records.gives.kinds, dtype=object)[kept] != CHECK_IN
+        self.ask_owner, self.ask_day, _ = self._ledger(records.asks)
 
-    def _ledger(
-        self, contact_ids: Sequence[int], days: Sequence[date]
-    ) -> tuple[npt.NDArray[np.int64], Days, Mask]:
+    def _ledger(self, ledger: LedgerColumns) -> tuple[npt.NDArray[np.int64], Days, Mask]:
         """The rows of the ledger entries' contacts, and their days (entries of contacts not in
-        the records are dropped)."""
-        wanted = np.array(contact_ids, dtype=np.int64)
+        the records are dropped), and which entries were kept."""
+        wanted = np.array(ledger.contact_ids, dtype=np.int64)
         rows = np.minimum(np.searchsorted(self.ids, wanted), max(len(self.ids) - 1, 0))
         kept = self.ids[rows] == wanted if len(self.ids) else np.zeros(len(wanted), dtype=bool)
-        return rows[kept], _days(days)[0][kept], kept
+        return rows[kept], _days(ledger.days)[0][kept], kept
 
     def touches(self) -> tuple[npt.NDArray[np.int64], Days]:
         """Every known touch: each contact's last one, and its ledger's gives and asks."""
@@ -131,15 +148,15 @@ class _Network:
         return rows[np.lexsort((self.ids[rows], self.tier[rows], -self.weight[rows]))]
 
     def ref(self, row: int) -> dict[str, Any]:
-        c = self.contacts[row]
+        c = self.contacts
         return {
-            "id": c.id,
-            "name": c.name,
-            "tier": c.tier,
-            "company": c.company,
-            "field": c.field.field,
-            "field_source": c.field.source,
-            "last_touch_on": c.last_touch_on,
+            "id": c.ids[row],
+            "name": c.names[row],
+            "tier": c.tiers[row],
+            "company": c.companies[row],
+            "field": c.fields[row].field,
+            "field_source": c.fields[row].source,
+            "last_touch_on": c.last_touch_on[row],
             "due_on": _day(self.due[row]),
             "days_without_touch": int(self.days_without[row]),
         }
@@ -151,21 +168,16 @@ class _Network:
         ]
 
 
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
-    """The columns of ``rows`` (empty columns for no rows)."""
-    return list(zip(*rows, strict=True)) if rows else [()] * width
-
-
 def measure(
     records: NetworkRecords, *, cadences: Cadences, today: date, config: HealthConfig
 ) -> NetworkHealth:
     """Every figure of the network's health on ``today``."""
     network = _Network(records, cadences, today)
-    everyone = np.ones(len(network.contacts), dtype=bool)
+    everyone = np.ones(network.size, dtype=bool)
     spread, fields = _spread(network, records, config)
     return NetworkHealth(
         date=today,
-        contacts=len(network.contacts),
+        contacts=network.size,
         cadence=Cadence(
             overall=_counts(network, everyone),
             tiers=[
@@ -223,7 +235,7 @@ def _history(
         end = today - timedelta(weeks=back)
         end_day = network.today - 7 * back
         recent = (touch_day <= end_day) & (touch_day > end_day - reach)
-        kept = np.zeros(len(network.contacts), dtype=bool)
+        kept = np.zeros(network.size, dtype=bool)
         kept[owner[recent]] = True
         present = network.added <= end_day
         total = int(present.sum())
@@ -270,7 +282,7 @@ def _neglect(network: _Network, config: HealthConfig) -> Neglect:
 
 def _giving(network: _Network, config: HealthConfig) -> Giving:
     today, since = network.today, network.today - config.recent_days
-    size = len(network.contacts)
+    size, contacts = network.size, network.contacts
     gives = np.bincount(network.give_owner, minlength=size)
     asks = np.bincount(network.ask_owner, minlength=size)
     rows = np.flatnonzero(asks > gives)
@@ -284,9 +296,9 @@ def _giving(network: _Network, config: HealthConfig) -> Giving:
         takers=len(takers),
         taker_contacts=[
             TakerContact(
-                id=network.contacts[row].id,
-                name=network.contacts[row].name,
-                tier=network.contacts[row].tier,
+                id=contacts.ids[row],
+                name=contacts.names[row],
+                tier=contacts.tiers[row],
                 gives=int(gives[row]),
                 asks=int(asks[row]),
             )
@@ -375,8 +387,8 @@ class _Groups:
         return Distribution(**self.figures(), buckets=buckets)
 
 
-def _field_bucket(fields: _Groups, group: int, contacts: Sequence[ContactFacts]) -> FieldBucket:
-    members = [contacts[int(row)].field for row in np.flatnonzero(fields.group == group)]
+def _field_bucket(fields: _Groups, group: int, guesses: Sequence[FieldGuess]) -> FieldBucket:
+    members = [guesses[int(row)] for row in np.flatnonzero(fields.group == group)]
     inferred = [g.confidence for g in members if g.source is FieldSource.INFERRED]
     return FieldBucket(
         name=fields.names[group],
@@ -392,11 +404,13 @@ def _spread(
     network: _Network, records: NetworkRecords, config: HealthConfig
 ) -> tuple[Spread, _Groups]:
     contacts = network.contacts
-    fields = _Groups([c.field.field for c in contacts])
-    sources = Counter(c.field.source for c in contacts)
+    fields = _Groups([guess.field for guess in contacts.fields])
+    sources = Counter(guess.source for guess in contacts.fields)
     field_distribution = FieldDistribution(
         **fields.figures(),
-        buckets=[_field_bucket(fields, g, contacts) for g in fields.ranked[: config.list_limit]],
+        buckets=[
+            _field_bucket(fields, g, contacts.fields) for g in fields.ranked[: config.list_limit]
+        ],
         from_user=sources[FieldSource.USER],
         inferred=sources[FieldSource.INFERRED],
         inference_floor=records.inference_floor,
@@ -418,8 +432,8 @@ def _spread(
         )
     spread = Spread(
         fields=field_distribution,
-        companies=_Groups([c.company for c in contacts]).distribution(config.list_limit),
-        seniority=_Groups([seniority(c.title) for c in contacts]).distribution(config.list_limit),
+        companies=_Groups(contacts.companies).distribution(config.list_limit),
+        seniority=_Groups([seniority(t) for t in contacts.titles]).distribution(config.list_limit),
         dominant_field=fields.names[fields.dominant] if fields.dominant is not None else None,
         warning=warning,
     )
@@ -437,7 +451,7 @@ def _suggestions(network: _Network, fields: _Groups, config: HealthConfig) -> Ne
             & (fields.group != fields.dominant)
             & (network.due <= network.today + config.horizon_days)
         )
-    last_gift = np.full(len(network.contacts), _NEVER, dtype=np.int64)
+    last_gift = np.full(network.size, _NEVER, dtype=np.int64)
     np.maximum.at(last_gift, network.give_owner[network.gift], network.give_day[network.gift])
     rows = np.flatnonzero(
         (network.tier == TIERS.index("A")) & (last_gift <= network.today - config.gift_days)
