@@ -33,7 +33,7 @@ from tests.fixtures.hr_network import CONTACTS
 
 TODAY = date(2026, 6, 30)
 CADENCES = Cadences(a=90, b=182, c=365)
-EDUCATORS, MIXED, INFERRED = "educators", "mixed", "inferred"
+EDUCATORS, MIXED, INFERRED, PACED = "educators", "mixed", "inferred", "paced"
 
 
 def ago(days: int) -> date:
@@ -91,6 +91,13 @@ MIXED_NETWORK = (
     Spec("Ravi", "C", 700, "Healthcare", "City Hospital", "Nurse"),
 )
 # fmt: on
+# Nothing due now, three falling due within 30 days, six touches in 90 days: a pace of two.
+PACED_NETWORK = (
+    Spec("Pam", "A", 70, "Finance"),  # due in 20 days
+    Spec("Rex", "A", 80, "Finance"),  # due in 10 days
+    Spec("Sid", "B", 170, "Finance"),  # due in 12 days; its touch is older than 90 days
+    Spec("Ted", "B", 1, "Finance", gives=((3, "other"), (5, "other"), (7, "article"))),
+)
 # Inferred fields: no field but a telling title; the user's field against a telling title.
 INFERRED_NETWORK = (
     Spec("Sol", "B", None, None, "Lincoln High School", "High school teacher"),
@@ -156,6 +163,7 @@ def sessions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sessionmaker[
                 DailyList(workspace_id=educators.id, day=ago(days), budget=5, due_count=due)
             )
         add_network(session, INFERRED, INFERRED_NETWORK)
+        add_network(session, PACED, PACED_NETWORK)
     try:
         yield runtime.session_factory
     finally:
@@ -270,6 +278,15 @@ def test_neglect_weights_days_without_touch_by_the_tier_cadence(health: NetworkH
     assert neglect.pace_per_horizon == 1.33
     # The pace (1 a month) does not even clear the 7 due now: both falling due fall out.
     assert neglect.would_fall_out == 2
+
+
+def test_the_pace_reaches_the_contacts_falling_due_once_nothing_is_due(
+    sessions: sessionmaker[Session],
+) -> None:
+    neglect = measure(sessions, PACED).neglect
+    assert (neglect.due_now, neglect.falling_due) == (0, 3)
+    assert (neglect.touches_last_90_days, neglect.pace_per_horizon) == (6, 2.0)
+    assert neglect.would_fall_out == 1  # two of the three are reached at the pace of two a month
 
 
 # -- giving --------------------------------------------------------------------------------------
