@@ -250,7 +250,7 @@ def main() -> None:
         runtime.close()
     report.update(
         contacts=args.contacts,
-        gives_and_asks={"gives": len(records.gives), "asks": len(records.asks)},
+        gives_and_asks={"gives": len(records.gives.days), "asks": len(records.asks.days)},
         infer_contacts=args.infer_contacts,
         runs=args.runs,
         load_average=[round(load_start, 2), round(os.getloadavg()[0], 2)],
@@ -260,8 +260,8 @@ def main() -> None:
         runs_ms={name: [round(x, 1) for x in t.times] for name, t in rows.items()},
         inference_ms={"cold": round(cold.median, 1), "warm_median": round(warm.median, 1)},
     )
-    print(f"{report['date']}: {args.contacts:,} contacts, {len(records.gives):,} gives, "
-          f"{len(records.asks):,} asks; load average {report['load_average']}")  # fmt: skip
+    print(f"{report['date']}: {args.contacts:,} contacts, {len(records.gives.days):,} gives, "
+          f"{len(records.asks.days):,} asks; load average {report['load_average']}")  # fmt: skip
     print("| what | median ms | CPU ms | x SELECT contacts | runs (ms) |")
     print("| --- | --- | --- | --- | --- |")
     base = rows["baseline: SELECT * FROM contacts"].median
