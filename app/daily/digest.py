@@ -78,8 +78,9 @@ def render_health(health: NetworkHealth) -> list[str]:
         )
         + f"; never contacted: {cadence.never_contacted}.",
         f"- Next {neglect.horizon_days} days: {neglect.falling_due} fall due; at your pace "
-        f"({neglect.pace_per_horizon:g} touches) {neglect.would_fall_out} fall out of cadence.",
-        f"- Last 90 days: {giving.gives_last_90_days} gives, {giving.asks_last_90_days} asks; "
+        f"({neglect.pace_per_horizon:g} touches per {neglect.horizon_days} days) "
+        f"{neglect.would_fall_out} fall out of cadence.",
+        f"- Last 90 days: {giving.gives_last_90_days} give(s), {giving.asks_last_90_days} ask(s); "
         f"{_percent(giving.share_given_to)} of contacts have had a give"
         + (
             f"; asked more than given: {', '.join(t.name for t in giving.taker_contacts)}."
