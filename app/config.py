@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
 from app.db import SQLITE_BUSY_TIMEOUT_SECONDS
+from app.network.config import HealthConfig
+from app.network.families import DEFAULT_FLOOR
 from app.ratelimit import parse_rate_limit
 from app.suggestions.engine import EngineConfig
 from embeddings.embedder import Backend
@@ -93,6 +95,18 @@ class Settings(BaseSettings):
         le=3600,
         description="The nightly batch: the wait before trying a list again; it doubles each time.",
     )
+    network_dominant_share: float = Field(
+        default=HealthConfig.dominant_share,
+        gt=0,
+        le=1,
+        description="Network health warns when one field holds this share of the contacts.",
+    )
+    field_inference_floor: float = Field(
+        default=DEFAULT_FLOOR,
+        ge=-1,
+        le=1,
+        description="Below this cosine a contact's field is not inferred (it stays unknown).",
+    )
     digest_dir: Path | None = Field(
         default=None, description="Where the nightly digests go; default: <data_dir>/digests."
     )
@@ -175,6 +189,9 @@ class Settings(BaseSettings):
 
     def daily_config(self) -> DailyConfig:
         return DailyConfig(budget=self.daily_budget, lookahead_days=self.daily_lookahead_days)
+
+    def health_config(self) -> HealthConfig:
+        return HealthConfig(dominant_share=self.network_dominant_share)
 
     def resolved_digest_dir(self) -> Path:
         return self.digest_dir or self.data_dir / "digests"

@@ -18,6 +18,7 @@ from app.errors import document_errors, install_error_handlers
 from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
+from app.network.router import router as network_router
 from app.ratelimit import KeyRateLimiter
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ledger_router)
     app.include_router(suggestions_router)
     app.include_router(daily_router)
+    app.include_router(network_router)
     app.include_router(imports_router)
 
     def openapi() -> dict[str, Any]:

@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 from app.daily.schemas import DailyListPublic
+from app.network.schemas import NetworkHealth
 
 KIND_LABEL = {"article": "Send an article", "introduction": "Introduce", "check_in": "Check in"}
 
 
-def render_markdown(daily: DailyListPublic) -> str:
+def render_markdown(daily: DailyListPublic, health: NetworkHealth | None = None) -> str:
     lines = [
         f"# Give first: {daily.date:%A %d %B %Y} ({daily.workspace})",
         "",
@@ -48,7 +49,56 @@ def render_markdown(daily: DailyListPublic) -> str:
             names = ", ".join(c.name for c in day.contacts)
             lines.append(f"- {day.date:%a %d %b}: {names}")
         lines.append("")
+    if health is not None:
+        lines += render_health(health)
     return "\n".join(lines)
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share:.0%}"
+
+
+def render_health(health: NetworkHealth) -> list[str]:
+    """The digest's "Network health" section: the headline figures and the warning."""
+    cadence, neglect, giving = health.cadence.overall, health.neglect, health.giving
+    tiers = ", ".join(f"{t.tier} {_percent(t.share_in_cadence)}" for t in health.cadence.tiers)
+    weeks_ago = health.cadence.history[0]
+    fields = ", ".join(f"{b.name} {_percent(b.share)}" for b in health.spread.fields.buckets[:3])
+    lines = [
+        "## Network health",
+        "",
+        f"- In cadence: {_percent(cadence.share_in_cadence)} ({cadence.in_cadence} of "
+        f"{cadence.contacts}; {tiers}); {_percent(weeks_ago.share_in_cadence)} on "
+        f"{weeks_ago.week_ending:%d %b}.",
+        f"- Overdue: {cadence.overdue}"
+        + (
+            f" (median {cadence.overdue_days_median:g} days, worst {cadence.overdue_days_worst})"
+            if cadence.overdue
+            else ""
+        )
+        + f"; never contacted: {cadence.never_contacted}.",
+        f"- Next {neglect.horizon_days} days: {neglect.falling_due} fall due; at your pace "
+        f"({neglect.pace_per_horizon:g} touches per {neglect.horizon_days} days) "
+        f"{neglect.would_fall_out} fall out of cadence.",
+        f"- Last 90 days: {giving.gives_last_90_days} give(s), {giving.asks_last_90_days} ask(s); "
+        f"{_percent(giving.share_given_to)} of contacts have had a give"
+        + (
+            f"; asked more than given: {', '.join(t.name for t in giving.taker_contacts)}."
+            if giving.takers
+            else "."
+        ),
+        f"- Fields: {fields or 'none known'} (HHI {health.spread.fields.hhi or 0:.2f}).",
+    ]
+    suggestions = health.suggestions
+    if suggestions.reconnect_first:
+        names = ", ".join(c.name for c in suggestions.reconnect_first_contacts)
+        lines.append(f"- Reconnect first: {names}.")
+    if suggestions.tier_a_without_gift:
+        names = ", ".join(c.name for c in suggestions.tier_a_without_gift_contacts)
+        lines.append(f"- Tier A without a gift in a year: {names}.")
+    if health.spread.warning:
+        lines += ["", f"**{health.spread.warning}**"]
+    return [*lines, ""]
 
 
 def render_json(daily: DailyListPublic) -> str:
@@ -70,12 +120,18 @@ def folder_name(workspace_id: int, name: str) -> str:
     return f"{workspace_id}-{slug(name)}"
 
 
-def write_digest(daily: DailyListPublic, out_dir: Path, workspace_id: int) -> tuple[Path, Path]:
-    """Write ``<out>/<id>-<workspace>/<date>.md`` and ``.json``, each whole or not at all."""
+def write_digest(
+    daily: DailyListPublic,
+    out_dir: Path,
+    workspace_id: int,
+    health: NetworkHealth | None = None,
+) -> tuple[Path, Path]:
+    """Write ``<out>/<id>-<workspace>/<date>.md`` and ``.json``, each whole or not at all; the
+    Markdown ends with the network's health (the JSON stays the document GET /daily returns)."""
     folder = out_dir / folder_name(workspace_id, daily.workspace)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for suffix, text in ((".md", render_markdown(daily)), (".json", render_json(daily))):
+    for suffix, text in ((".md", render_markdown(daily, health)), (".json", render_json(daily))):
         path = folder / f"{daily.date.isoformat()}{suffix}"
         partial = path.with_name(path.name + ".partial")
         partial.write_text(text, encoding="utf-8")

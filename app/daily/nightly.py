@@ -34,6 +34,8 @@ from app.daily.schemas import DailyListPublic
 from app.db import is_busy
 from app.indexing import embed_texts, record_texts
 from app.models import DailyList, Workspace, utcnow
+from app.network.schemas import NetworkHealth
+from app.network.service import workspace_health
 from app.runtime import Runtime, open_database, open_embedder
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import cadences_for
@@ -69,6 +71,7 @@ class WorkspaceOutcome:
     delivered: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     not_built: str | None = None
+    health: NetworkHealth | None = None  # the digest's "Network health" section
 
 
 Progress = Callable[[str], None]
@@ -121,7 +124,9 @@ def run_nightly(
             outcome = _build_with_retries(runtime, name, embedders, settings, config, options)
             if outcome.daily is not None and not options.dry_run:
                 assert outcome.workspace_id is not None
-                outcome.files = write_digest(outcome.daily, out_dir, outcome.workspace_id)
+                outcome.files = write_digest(
+                    outcome.daily, out_dir, outcome.workspace_id, outcome.health
+                )
                 _deliver(runtime, settings, options, outcome)
             outcomes.append(outcome)
             report(_summary(outcome))
@@ -150,10 +155,9 @@ def _build_with_retries(
                 existing = service.get_daily_list(
                     session=session, workspace=workspace, day=options.day
                 )
-                if existing is None and not embedders:
+                if not embedders:  # the list and the health's fields both need it
                     embedders.append(open_embedder(runtime))
-                embedder = embedders[0] if embedders else None
-                return _build(session, workspace, existing, embedder, settings, config, options)
+                return _build(session, workspace, existing, embedders[0], settings, config, options)
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not is_busy(error):
                 raise
@@ -229,7 +233,7 @@ def _build(
     session: Session,
     workspace: Workspace,
     existing: DailyList | None,
-    embedder: Embedder | None,
+    embedder: Embedder,
     settings: Settings,
     config: DailyConfig,
     options: NightlyOptions,
@@ -237,7 +241,6 @@ def _build(
     if existing is not None:
         daily_list, built = existing, False
     else:
-        assert embedder is not None
         daily_list, built = service.build_daily_list(
             session=session,
             engine=workspace_engine(session, embedder, workspace.id, settings),
@@ -247,8 +250,19 @@ def _build(
             config=config,
         )
     daily = service.to_public(session, daily_list, workspace)
+    health = workspace_health(
+        session=session,
+        workspace=workspace,
+        embedder=embedder,
+        settings=settings,
+        today=options.day,
+    )
     return WorkspaceOutcome(
-        workspace=workspace.name, workspace_id=workspace.id, built=built, daily=daily
+        workspace=workspace.name,
+        workspace_id=workspace.id,
+        built=built,
+        daily=daily,
+        health=health,
     )
 
 
@@ -279,7 +293,7 @@ def _deliver(
             send_email(
                 settings,
                 subject=f"Give first today: {len(daily.items)} contact(s) ({daily.workspace})",
-                markdown=render_markdown(daily),
+                markdown=render_markdown(daily, outcome.health),
                 json_text=json_text,
                 filename=f"givefirst-{folder}-{daily.date.isoformat()}.json",
             )
