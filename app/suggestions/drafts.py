@@ -176,17 +176,20 @@ _VERB_OPENINGS = {
 }
 _STATE_OPENINGS = _word_set(
     "unsure under not stuck short behind worried concerned about overwhelmed tired frustrated "
-    "swamped desperate buried burned burnt new still always constantly currently trying"
+    "swamped desperate buried burned burnt new still always constantly currently"
 )
-# A word of these after an "-ing" opening makes it the subject: "Hiring is slow".
+# A word of these after an "-ing" opening makes it the subject: "Planning is a mess".
 _FINITE_VERBS = _word_set(
     "is are was were isn't aren't wasn't weren't has hasn't have haven't had takes took keeps "
     "kept feels seems gets got costs cost needs doesn't don't didn't won't can't cannot will "
     "would eats drags fails failed stalled went goes makes"
 )
-_NOT_GERUNDS = _word_set(
-    "nothing something anything everything morning evening thing spring string ceiling king "
-    "ring wing building meeting during"
+# "-ing" openings that say what the contact is going through: "you're struggling to hire". Others
+# name a task and read as one: "you mentioned hiring analysts", not "you're hiring analysts".
+_ONGOING = _word_set(
+    "struggling trying planning thinking looking leading losing dealing facing drowning moving "
+    "rolling working juggling fighting waiting battling preparing going considering scrambling "
+    "launching starting running"
 )
 
 
@@ -209,8 +212,7 @@ def _with_subject(phrase: str) -> str:
         return f"{_VERB_OPENINGS[first]} {' '.join(words[1:])}"
     if first in _STATE_OPENINGS:
         return f"you're {first} {' '.join(words[1:])}"
-    gerund = first.endswith("ing") and len(first) > 4 and first not in _NOT_GERUNDS
-    if gerund and not _FINITE_VERBS & {w.strip(",.") for w in rest}:
+    if first in _ONGOING and not _FINITE_VERBS & {w.strip(",.") for w in rest}:
         return f"you're {first} {' '.join(words[1:])}"
     return phrase
 
