@@ -9,7 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from app.db import session_scope
+from app.models import Suggestion
 from tests.conftest import Api, Headers, Json, get_json, make_article, make_contact, running_api
 from tests.fixtures.said_as import COLLOQUIAL_SAID_AS, HR_SAID_AS
 
@@ -276,3 +279,21 @@ def test_the_signature_is_shown_on_drafts_already_stored(
     item = get_json(client, "/daily", headers)["items"][0]["suggestion"]
     assert item["drafts"]["email"].endswith("\n\nSam\n")
     assert not item["drafts"]["note"].endswith("Sam")
+
+
+def test_drafts_stored_by_an_older_version_show_under_the_new_keys(
+    api: Api, one_suggestion: tuple[TestClient, Headers, int]
+) -> None:
+    """A day's list built before drafts had two lengths: its e-mail is shown as ``email``."""
+    client, headers, dana = one_suggestion
+    client.patch(f"/contacts/{dana}", json={"last_contacted_on": "2020-01-01"}, headers=headers)
+    assert client.post("/daily", headers=headers).status_code in (200, 201)
+    with session_scope(api.app.state.session_factory) as session:
+        for suggestion in session.scalars(select(Suggestion)):
+            suggestion.drafts = {"draft": "Hi Dana,\n\nAn older draft.\n"}
+    client.patch("/workspace", json={"signature": "Sam"}, headers=headers)
+
+    item = get_json(client, "/daily", headers)["items"][0]["suggestion"]
+
+    assert item["drafts"] == {"email": "Hi Dana,\n\nAn older draft.\n\nSam\n"}
+    assert item["draft"] == item["drafts"]["email"]
