@@ -63,6 +63,8 @@ class Workspace(Base):
     cadence_a_days: Mapped[int | None] = mapped_column(Integer)
     cadence_b_days: Mapped[int | None] = mapped_column(Integer)
     cadence_c_days: Mapped[int | None] = mapped_column(Integer)
+    # Appended to e-mail drafts (not to one-line notes); NULL means no signature.
+    signature: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -92,6 +92,23 @@ ExpertiseText = Annotated[
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), NoNul]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000), NoNul]
+MAX_SIGNATURE_LINES = 8
+
+
+def _signature(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    if len(lines) > MAX_SIGNATURE_LINES:
+        raise ValueError(f"a signature has at most {MAX_SIGNATURE_LINES} lines")
+    return "\n".join(lines)
+
+
+Signature = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500),
+    NoNul,
+    AfterValidator(_signature),
+]
+"""A short sign-off for e-mail drafts ("Best,\nSam Rivera"): up to 8 lines, 500 characters."""
 ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000), NoNul]
 
 

@@ -521,6 +521,10 @@ def test_workspace_default_tier_applies_to_new_contacts(
         ({"default_tier": "Z"}, "default_tier"),
         ({"default_tier": None}, "default_tier"),
         ({"colour": "blue"}, "colour"),
+        ({"signature": "Sam\u0000"}, "signature"),
+        ({"signature": "S" * 501}, "signature"),
+        ({"signature": "\n".join("Sam" for _ in range(9))}, "signature"),
+        ({"signature": ["Sam"]}, "signature"),
     ],
 )
 def test_workspace_rejects_bad_settings(

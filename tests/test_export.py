@@ -28,7 +28,9 @@ def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
     """A workspace with everything in it: preferences, contacts with pain points (one resolved)
     and expertise, articles, gives, asks, and suggestions sent and dismissed."""
     client.patch(
-        "/workspace", json={"default_tier": "A", "cadence_b_days": 30}, headers=headers
+        "/workspace",
+        json={"default_tier": "A", "cadence_b_days": 30, "signature": "Best,\nSam"},
+        headers=headers,
     ).raise_for_status()
     svp = make_contact(
         client,
@@ -127,6 +129,7 @@ def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) 
         "cadence_a_days": None,
         "cadence_b_days": 30,
         "cadence_c_days": None,
+        "signature": "Best,\nSam",
     }
     dana, ken, zoe = document["contacts"]
     assert [c["ref"] for c in document["contacts"]] == [1, 2, 3]

@@ -27,7 +27,11 @@ from tests.conftest import (
     write_held,
 )
 from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
+from tests.fixtures.said_as import HR_SAID_AS
 from tests.test_cli import Server, create_key, serving
+from tests.test_drafts import asks_in, said_as_sentence
+
+HR = dict(HR_SAID_AS)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +86,12 @@ def test_the_seed_scenario(network: tuple[Api, Headers, Json]) -> None:
     for item in items:
         assert item["score"] > 0 and item["reason"] and item["pain_point"]["id"]
         assert item["matched_text"]
-    assert set(survey_intro["drafts"]) == {"to_contact", "to_introduced"}
+    assert set(survey_intro["drafts"]) == {
+        "to_contact_note",
+        "to_contact_email",
+        "to_introduced_note",
+        "to_introduced_email",
+    }
     assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True)
 
 
@@ -90,7 +99,7 @@ def test_a_contact_without_pain_points_gets_a_check_in(network: tuple[Api, Heade
     api, headers, ids = network
     items = suggestions(api.client, headers, ids["contacts"]["no-pain-points"])
     assert [i["kind"] for i in items] == ["check_in"]
-    assert items[0]["article"] is None and "working on" in items[0]["draft"]
+    assert items[0]["article"] is None and "you came to mind" in items[0]["draft"].lower()
 
 
 def test_planted_matches_come_first(network: tuple[Api, Headers, Json]) -> None:
@@ -138,18 +147,24 @@ def test_drafts_never_ask_for_anything(network: tuple[Api, Headers, Json]) -> No
     api, headers, ids = network
     names = {p.key: [p.name, p.title, p.company] for p in CONTACTS}
     people = [str(v) for values in names.values() for v in values]
+    summaries = {a.title: a.summary for a in ARTICLES}
     drafts: list[str] = []
     for contact_id in ids["contacts"].values():
         for item in suggestions(api.client, headers, contact_id, limit=8):
-            texts = item["drafts"].values() if item["drafts"] else [item["draft"]]
+            texts = item["drafts"].values()
+            pain_point = (item["pain_point"] or {}).get("text", "")
             quoted = [
                 (item["pain_point"] or {}).get("text", ""),
                 item["matched_text"] or "",
                 (item["article"] or {}).get("title", ""),
+                summaries.get((item["article"] or {}).get("title"), ""),
                 *people,
             ]
             drafts.extend(_own_words(text, quoted) for text in texts)
-    assert len(drafts) >= 60
+            own = [*quoted, *(said_as_sentence(HR[p]) for p in [pain_point] if p in HR)]
+            for text in texts:
+                assert asks_in(text, own) == [], text
+    assert len(drafts) >= 120
     for draft in drafts:
         for pattern in ASK_PATTERNS:
             assert not re.search(pattern, draft, re.IGNORECASE), (pattern, draft)

@@ -38,9 +38,8 @@ def render_markdown(daily: DailyListPublic, health: NetworkHealth | None = None)
             f"Why: {s.reason}",
             "",
         ]
-        drafts = s.drafts if s.drafts else {"draft": s.draft or ""}
-        for label, draft in drafts.items():
-            heading = "Draft" if label == "draft" else f"Draft {label.replace('_', ' ')}"
+        for label, draft in s.drafts.items():
+            heading = f"Draft {label.replace('_', ' ')}"
             lines += [f"{heading}:", "", *[f"> {line}" for line in draft.splitlines()], ""]
         lines += [f"Suggestion {s.id}: mark it sent or dismissed in the API.", ""]
     if daily.coming_up:

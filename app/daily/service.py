@@ -96,7 +96,9 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
                 tier=item.contact.tier,
                 due_on=item.due_on,
                 overdue_days=(daily_list.day - item.due_on).days,
-                suggestion=suggestion_public(session, item.suggestion),
+                suggestion=suggestion_public(
+                    session, item.suggestion, signature=workspace.signature
+                ),
             )
             for item in daily_list.items
         ],

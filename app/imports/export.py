@@ -117,6 +117,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
             cadence_a_days=workspace.cadence_a_days,
             cadence_b_days=workspace.cadence_b_days,
             cadence_c_days=workspace.cadence_c_days,
+            signature=workspace.signature,
         ),
         contacts=[
             ExportedContact(
@@ -356,6 +357,7 @@ def restore_workspace(
     workspace.cadence_a_days = prefs.cadence_a_days
     workspace.cadence_b_days = prefs.cadence_b_days
     workspace.cadence_c_days = prefs.cadence_c_days
+    workspace.signature = prefs.signature or None
 
     contact_ids: dict[int, int] = {}
     pain_ids: dict[int, int] = {}

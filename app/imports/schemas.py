@@ -17,6 +17,7 @@ from app.schemas import (
     Notes,
     PainPointText,
     ShortText,
+    Signature,
     StoredUrl,
     Summary,
     Tier,
@@ -78,6 +79,7 @@ class ExportedWorkspace(InputModel):
     cadence_a_days: Annotated[int, Field(ge=1, le=3650)] | None
     cadence_b_days: Annotated[int, Field(ge=1, le=3650)] | None
     cadence_c_days: Annotated[int, Field(ge=1, le=3650)] | None
+    signature: Signature | None = Field(default=None, description="Ends e-mail drafts.")
 
 
 class ExportedPainPoint(InputModel):

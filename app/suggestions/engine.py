@@ -379,10 +379,9 @@ class SuggestionEngine:
     def _drafts(self, candidate: Candidate) -> dict[str, str]:
         assert candidate.pain_point is not None
         if candidate.article is not None:
-            draft = drafts.article_draft(
+            return drafts.article_drafts(
                 candidate.contact, candidate.article, candidate.pain_point.text
             )
-            return {"draft": draft}
         assert candidate.introduce is not None and candidate.matched_text is not None
         return drafts.introduction_drafts(
             candidate.contact,
@@ -407,7 +406,7 @@ class SuggestionEngine:
             score=0.0,
             relevance=0.0,
             reason=reason,
-            drafts={"draft": drafts.check_in_draft(contact, stale.text if stale else None)},
+            drafts=drafts.check_in_drafts(contact, stale.text if stale else None),
             pain_point=stale,
         )
 

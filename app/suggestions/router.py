@@ -68,7 +68,9 @@ def suggestions_for_contact(
         today=date.today(),
         limit=limit,
     )
-    return SuggestionList(items=[service.to_public(session, s) for s in suggestions])
+    return SuggestionList(
+        items=[service.to_public(session, s, signature=workspace.signature) for s in suggestions]
+    )
 
 
 @router.post(
@@ -84,7 +86,7 @@ def mark_sent(
         service.mark_sent(session=session, suggestion=suggestion, today=date.today())
     except service.SuggestionClosedError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    return service.to_public(session, suggestion)
+    return service.to_public(session, suggestion, signature=workspace.signature)
 
 
 @router.post(
@@ -100,7 +102,7 @@ def dismiss(
         service.dismiss(session=session, suggestion=suggestion, reason=data.reason)
     except service.SuggestionClosedError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    return service.to_public(session, suggestion)
+    return service.to_public(session, suggestion, signature=workspace.signature)
 
 
 @router.get("/articles/{article_id}/recipients")

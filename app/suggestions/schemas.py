@@ -42,9 +42,31 @@ class SuggestionPublic(BaseModel):
     )
     article: ArticleRef | None
     introduce: ContactRef | None = Field(description="Whom to introduce the contact to.")
-    draft: str | None = Field(description="A message to send: a gift, no ask.")
-    drafts: dict[str, str] | None = Field(
-        description="Introductions: one draft to each person (double opt-in)."
+    draft: str | None = Field(
+        description=(
+            "Articles and check-ins: the short e-mail of ``drafts`` (``drafts.email``); null for "
+            "introductions, which have one message for each person."
+        )
+    )
+    drafts: dict[str, str] = Field(
+        description=(
+            "Messages to send, each a gift with no ask, in two lengths: a one-line note and a "
+            "short e-mail ending with the workspace's signature. Articles and check-ins: "
+            "``note``, ``email``. Introductions (double opt-in: each person is asked first, and "
+            "neither learns who the other is until both agree): ``to_contact_note``, "
+            "``to_contact_email``, ``to_introduced_note``, ``to_introduced_email``."
+        ),
+        examples=[
+            {
+                "note": "Dana, you mentioned you need a search firm for your CHRO role. "
+                "“Choosing a retained search firm” may help: https://example.org/search "
+                "No need to reply.",
+                "email": "Hi Dana,\n\nWhen we last spoke, you mentioned you need a search "
+                "firm for your CHRO role. I came across “Choosing a retained search firm” and "
+                "thought it may help with that.\n\nhttps://example.org/search\n\nNo need to "
+                "reply. I hope it's useful.\n\nBest,\nSam\n",
+            }
+        ],
     )
 
 

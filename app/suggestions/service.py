@@ -10,6 +10,7 @@ from app.contacts.service import next_due_on
 from app.ledger.service import log_give, touch
 from app.models import Article, Contact, PainPoint, Suggestion, Workspace, utcnow
 from app.scoped import Owned, get_scoped, load_scoped, scoped
+from app.suggestions import drafts
 from app.suggestions.engine import (
     Candidate,
     SuggestionEngine,
@@ -230,10 +231,13 @@ class _SuggestionRecords:
         )
 
 
-def to_public(session: Session, suggestion: Suggestion) -> SuggestionPublic:
+def to_public(
+    session: Session, suggestion: Suggestion, *, signature: str | None
+) -> SuggestionPublic:
+    """The suggestion as the API shows it; e-mail drafts end with the workspace's ``signature``."""
     records = _SuggestionRecords.of(session, suggestion)
     pain_point, article, other = records.pain_point, records.article, records.introduce
-    is_introduction = suggestion.kind == "introduction"
+    shown = drafts.as_shown(suggestion.drafts, signature)
     return SuggestionPublic(
         id=suggestion.id,
         kind=suggestion.kind,
@@ -251,6 +255,6 @@ def to_public(session: Session, suggestion: Suggestion) -> SuggestionPublic:
         if article
         else None,
         introduce=contact_ref(other) if other else None,
-        draft=None if is_introduction else suggestion.drafts.get("draft"),
-        drafts=suggestion.drafts if is_introduction else None,
+        draft=shown.get("email"),
+        drafts=shown,
     )

@@ -15,6 +15,7 @@ def _public(workspace: Workspace, cadences: Cadences) -> WorkspacePublic:
         name=workspace.name,
         default_tier=workspace.default_tier,
         cadence_days={"A": cadences.a, "B": cadences.b, "C": cadences.c},
+        signature=workspace.signature,
     )
 
 
