@@ -232,6 +232,26 @@ def test_sent_and_dismissed_never_come_back(small: tuple[Api, Headers, Json, Jso
     assert contact["next_due_on"] == (date.today() + timedelta(days=182)).isoformat()
 
 
+def test_an_ask_is_recorded_but_leaves_the_contact_due(api: Api, headers: Headers) -> None:
+    contact = make_contact(
+        api.client, headers, name="Ida", last_contacted_on="2020-01-01", tier="A"
+    )
+    response = api.client.post(
+        f"/contacts/{contact['id']}/asks",
+        json={"description": "An intro to their CFO"},
+        headers=headers,
+    )
+    assert response.status_code == 201
+    ledger = get_json(api.client, f"/contacts/{contact['id']}/ledger", headers)
+    assert ledger["asked"] == 1 and ledger["asked_more_than_given"] is True
+    assert "offer some in return" in ledger["message"]
+    after = get_json(api.client, f"/contacts/{contact['id']}", headers)
+    assert after["last_contacted_on"] == "2020-01-01"
+    assert after["next_due_on"] == contact["next_due_on"] == "2020-03-31"
+    daily = api.client.post("/daily", headers=headers)
+    assert [i["contact"]["name"] for i in daily.json()["items"]] == ["Ida"]
+
+
 def test_not_relevant_lowers_similar_articles(small: tuple[Api, Headers, Json, Json]) -> None:
     api, headers, ann, _ = small
     before = {
