@@ -129,6 +129,19 @@ IsoDate = Annotated[
 ]
 """A day given as YYYY-MM-DD (what the document says), nothing else."""
 
+
+def _not_after_today(value: date) -> date:
+    # The server's local day, as every route's "today"; a day to come would put a contact's last
+    # touch in the future and keep them off the lists for a whole cadence after it.
+    today = date.today()
+    if value > today:
+        raise ValueError(f"is after today ({today.isoformat()}): use today or an earlier day")
+    return value
+
+
+PastIsoDate = Annotated[IsoDate, AfterValidator(_not_after_today)]
+"""A day that has come: YYYY-MM-DD, today at the latest."""
+
 Timestamp = Annotated[datetime, AfterValidator(_in_years)]
 """A time (an export's ``created_at``), in the same years as every date."""
 

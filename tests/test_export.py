@@ -5,7 +5,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -236,6 +236,8 @@ def _broken(document: Json, change: str) -> bytes:
         broken["version"] = 2
     elif change == "date-after-range":
         broken["contacts"][0]["last_contacted_on"] = "9999-12-31"
+    elif change == "last-contact-in-the-future":
+        broken["contacts"][0]["last_contacted_on"] = (date.today() + timedelta(1)).isoformat()
     elif change == "date-before-range":
         broken["articles"][0]["saved_on"] = "0001-01-01"
     elif change == "time-at-the-last-year-with-an-offset":
@@ -270,6 +272,7 @@ def _broken(document: Json, change: str) -> bytes:
         ("unknown-field", "favourite_colour"),
         ("wrong-version", "version"),
         ("date-after-range", "contacts.0.last_contacted_on: Value error, use a date like"),
+        ("last-contact-in-the-future", "contacts.0.last_contacted_on: Value error, is after today"),
         ("date-before-range", "articles.0.saved_on: Value error, use a date like"),
         ("time-at-the-last-year-with-an-offset", "contacts.0.created_at: Value error, use a time"),
         ("time-at-the-first-year-with-an-offset", "gives.0.created_at: Value error, use a time"),

@@ -13,6 +13,7 @@ from app.schemas import (
     Name,
     Notes,
     PainPointText,
+    PastIsoDate,
     PatchModel,
     ShortText,
     Tier,
@@ -68,7 +69,9 @@ class ContactCreate(InputModel):
     )
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
-    last_contacted_on: IsoDate | None = None
+    last_contacted_on: PastIsoDate | None = Field(
+        default=None, description="The last time you were in touch: today at the latest."
+    )
 
 
 class ContactUpdate(PatchModel):
@@ -85,7 +88,9 @@ class ContactUpdate(PatchModel):
     expertise: ExpertiseList | None = None
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
-    last_contacted_on: IsoDate | None = None
+    last_contacted_on: PastIsoDate | None = Field(
+        default=None, description="The last time you were in touch: today at the latest."
+    )
 
 
 class ContactPublic(BaseModel):

@@ -16,6 +16,7 @@ from app.schemas import (
     NoNul,
     Notes,
     PainPointText,
+    PastIsoDate,
     ShortText,
     StoredUrl,
     Summary,
@@ -98,7 +99,7 @@ class ExportedContact(InputModel):
     tier: Tier
     notes: Notes | None
     linkedin_url: StoredUrl | None
-    last_contacted_on: IsoDate | None
+    last_contacted_on: PastIsoDate | None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
     expertise: ExpertiseList
     created_at: Timestamp
