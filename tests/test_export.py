@@ -143,6 +143,12 @@ def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) 
     ]
     sent = next(s for s in document["suggestions"] if s["status"] == "sent")
     assert (sent["contact"], sent["article"], sent["pain_point"]) == (1, 1, 1)
+    until = {s["kind"]: s["dismissed_until"] for s in document["suggestions"]}
+    assert until == {
+        "article": None,
+        "check_in": None,  # not_relevant: for ever
+        "introduction": (date.today() + timedelta(30)).isoformat(),  # bad_timing
+    }
     assert sorted((g["contact"], g["kind"], g["suggestion"]) for g in document["gives"]) == [
         (1, "article", sent["ref"]),
         (2, "other", None),

@@ -173,6 +173,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
                 drafts=s.drafts,
                 status=cast(ActedStatus, s.status),
                 dismiss_reason=s.dismiss_reason,
+                dismissed_until=s.dismissed_until,
                 created_at=s.created_at,
                 acted_at=s.acted_at,
             )
@@ -411,6 +412,7 @@ def restore_workspace(
             drafts=s.drafts,
             status=s.status,
             dismiss_reason=s.dismiss_reason,
+            dismissed_until=s.dismissed_until,
             created_at=s.created_at,
             acted_at=s.acted_at,
         )

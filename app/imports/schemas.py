@@ -136,6 +136,9 @@ class ExportedSuggestion(InputModel):
     ]
     status: ActedStatus
     dismiss_reason: DismissReason | None
+    dismissed_until: IsoDate | None = Field(
+        default=None, description="A bad-timing dismissal: the day it ends."
+    )
     created_at: Timestamp
     acted_at: Timestamp | None
 

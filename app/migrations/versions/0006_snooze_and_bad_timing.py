@@ -1,0 +1,29 @@
+"""bad-timing dismissals that end
+
+``suggestions.dismissed_until``: a suggestion dismissed as bad timing may be suggested again from
+that day. NULL for every existing row (every dismissal for ever), so SQLite adds it in place (no
+table rebuild).
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-11-30 15:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("suggestions", sa.Column("dismissed_until", sa.Date(), nullable=True))
+
+
+def downgrade() -> None:
+    # SQLite 3.35+ drops a column in place, keeping the table's AUTOINCREMENT.
+    op.drop_column("suggestions", "dismissed_until")
