@@ -104,6 +104,9 @@ class Contact(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     linkedin_url: Mapped[str | None] = mapped_column(String(500))
     last_contacted_on: Mapped[date | None] = mapped_column(Date)
+    # Off every list (not due, not coming up) before this day; due again from it, if the cadence
+    # says so. No give is logged: a snooze is "not now", not a touch.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -22,6 +22,8 @@ from tests.conftest import (
     snapshot,
 )
 
+SNOOZED_UNTIL = (date.today() + timedelta(20)).isoformat()
+
 
 def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
     """A workspace with everything in it: preferences, contacts with pain points (one resolved)
@@ -87,6 +89,9 @@ def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
         headers=headers,
     ).raise_for_status()
     client.post(
+        f"/contacts/{svp['id']}/snooze", json={"until": SNOOZED_UNTIL}, headers=headers
+    ).raise_for_status()
+    client.post(
         f"/contacts/{expert['id']}/asks",
         json={"description": "Asked for a reference", "asked_on": "2025-02-10"},
         headers=headers,
@@ -130,6 +135,7 @@ def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) 
     dana, ken, zoe = document["contacts"]
     assert [c["ref"] for c in document["contacts"]] == [1, 2, 3]
     assert dana["email"] == "dana@northwind.example"
+    assert (dana["snoozed_until"], ken["snoozed_until"]) == (SNOOZED_UNTIL, None)
     assert [(p["ref"], p["active"]) for p in dana["pain_points"]] == [(1, True), (2, False)]
     assert dana["pain_points"][1]["noted_on"] == "2024-02-01"
     assert ken["expertise"] == ["Running employee engagement surveys", "Choosing survey vendors"]

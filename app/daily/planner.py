@@ -10,6 +10,9 @@ Order (the seeds warn about neglect above all):
    ``lookahead_days`` for whom there is a real gift (an article or an introduction, never a mere
    check-in), earliest first. Pulling them forward on a light day keeps the coming days light.
 
+A snoozed contact is left out until the day its snooze ends: neither due, nor pulled forward,
+nor coming up.
+
 The ``budget`` caps the list. The due contacts that do not fit are spread over the next days at
 ``budget`` a day (``DayPlan.coming_up``): the rotation above makes the next nights pick them in
 that order.
@@ -18,7 +21,7 @@ that order.
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.contacts.service import next_due_on
@@ -58,7 +61,10 @@ def plan_day(
     contacts = list(
         session.scalars(
             select(Contact)
-            .where(Contact.workspace_id == workspace.id)
+            .where(
+                Contact.workspace_id == workspace.id,
+                or_(Contact.snoozed_until.is_(None), Contact.snoozed_until <= day),
+            )
             .options(selectinload(Contact.pain_points))
         )
     )

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from app.contacts.service import is_snoozed
 from app.daily.config import DailyConfig
 from app.daily.planner import DayPlan, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
@@ -48,6 +49,10 @@ def build_daily_list(
     return store_plan(session=session, workspace=workspace, plan=plan, budget=config.budget), True
 
 
+def item_at(daily_list: DailyList, position: int) -> DailyItem | None:
+    return next((item for item in daily_list.items if item.position == position), None)
+
+
 def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget: int) -> DailyList:
     daily_list = DailyList(
         workspace_id=workspace.id,
@@ -75,6 +80,12 @@ def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget:
     return daily_list
 
 
+def _shown(item: DailyItem, day: date) -> bool:
+    """An item is shown unless its contact was snoozed past the list's day before it was acted
+    on (an item sent or dismissed stays as it was)."""
+    return item.suggestion.status != "open" or not is_snoozed(item.contact, day)
+
+
 def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> DailyListPublic:
     # Read within the list's workspace; a contact deleted since took its rows with it.
     later = load_scoped(
@@ -82,8 +93,9 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
     )
     coming_up: dict[date, list[Contact]] = {}
     for row in daily_list.coming_up:
-        if row.contact_id in later:
-            coming_up.setdefault(row.day, []).append(later[row.contact_id])
+        contact = later.get(row.contact_id)
+        if contact is not None and not is_snoozed(contact, row.day):
+            coming_up.setdefault(row.day, []).append(contact)
     return DailyListPublic(
         workspace=workspace.name,
         date=daily_list.day,
@@ -99,6 +111,7 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
                 suggestion=suggestion_public(session, item.suggestion),
             )
             for item in daily_list.items
+            if _shown(item, daily_list.day)
         ],
         coming_up=[
             ComingUp(date=day, contacts=[contact_ref(c) for c in contacts])

@@ -128,6 +128,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
                 notes=c.notes,
                 linkedin_url=c.linkedin_url,
                 last_contacted_on=c.last_contacted_on,
+                snoozed_until=c.snoozed_until,
                 pain_points=[
                     ExportedPainPoint(
                         ref=pain_ref.of(p.id),
@@ -317,7 +318,8 @@ class _SameRef(dict[int, int]):
 
 
 _BOOKKEEPING = {"ref", "created_at", "updated_at"}
-_NOT_IN_CONTACT_CREATE = {*_BOOKKEEPING, "pain_points"}  # added one by one, with their dates
+# Pain points are added one by one, with their dates; a snooze is set afterwards.
+_NOT_IN_CONTACT_CREATE = {*_BOOKKEEPING, "pain_points", "snoozed_until"}
 
 
 class WorkspaceNotEmptyError(ValueError):
@@ -376,6 +378,7 @@ def restore_workspace(
             )
             pain_point.created_at = spec.created_at
             pain_ids[spec.ref] = pain_point.id
+        contact.snoozed_until = item.snoozed_until
         contact.created_at, contact.updated_at = item.created_at, item.updated_at
         contact_ids[item.ref] = contact.id
 

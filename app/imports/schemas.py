@@ -100,6 +100,7 @@ class ExportedContact(InputModel):
     notes: Notes | None
     linkedin_url: StoredUrl | None
     last_contacted_on: PastIsoDate | None
+    snoozed_until: IsoDate | None = None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
     expertise: ExpertiseList
     created_at: Timestamp

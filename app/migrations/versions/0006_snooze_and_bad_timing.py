@@ -1,8 +1,9 @@
-"""bad-timing dismissals that end
+"""snoozed contacts; bad-timing dismissals that end
 
-``suggestions.dismissed_until``: a suggestion dismissed as bad timing may be suggested again from
-that day. NULL for every existing row (every dismissal for ever), so SQLite adds it in place (no
-table rebuild).
+``contacts.snoozed_until``: the contact is off every list before that day. ``suggestions.
+dismissed_until``: a suggestion dismissed as bad timing may be suggested again from that day.
+Both are NULL for every existing row (nothing snoozed, every dismissal for ever), so SQLite adds
+them in place (no table rebuild).
 
 Revision ID: 0006
 Revises: 0004
@@ -21,9 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("contacts", sa.Column("snoozed_until", sa.Date(), nullable=True))
     op.add_column("suggestions", sa.Column("dismissed_until", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    # SQLite 3.35+ drops a column in place, keeping the table's AUTOINCREMENT.
+    # SQLite 3.35+ drops a column in place, keeping the tables' AUTOINCREMENT.
     op.drop_column("suggestions", "dismissed_until")
+    op.drop_column("contacts", "snoozed_until")
