@@ -1,4 +1,5 @@
-"""The day's list through the API: snoozes, of a contact and of a list item."""
+"""The day's list through the API: snoozes (of a contact, of a list item) and a stored list that
+stays current when read."""
 
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -137,3 +138,43 @@ def test_snoozing_an_item_of_the_day_takes_its_contact_off_the_list(budget_3: Ap
     bad = client.post("/daily/items/1/snooze", json={"until": day(0)}, headers=headers)
     assert bad.status_code == 422 and "after today" in error_text(bad)
     assert get_json(client, "/daily", headers) == after
+
+
+def test_a_list_read_later_shows_contacts_due_since_after_the_items_already_shown(
+    data_dir: Path,
+) -> None:
+    with running_api(data_dir, daily_budget=4) as api:
+        client, headers = api.client, api.headers()
+        make_contact(client, headers, name="First")
+        make_contact(client, headers, name="Second")
+        # Tier C, last seen 100 days ago: not due (365 days), nor due within the lookahead.
+        later = make_contact(
+            client, headers, name="Re-tiered", tier="C", last_contacted_on=day(-100)
+        )
+        yesterday = build(client, headers, date=day(-1))
+        assert names(yesterday) == []
+        built = build(client, headers)
+        assert names(built) == ["First", "Second"]
+        sent = client.post(
+            f"/suggestions/{built['items'][0]['suggestion']['id']}/sent", headers=headers
+        )
+        assert sent.status_code == 200
+
+        make_contact(client, headers, name="Added")  # never contacted: due today
+        retiered = client.patch(f"/contacts/{later['id']}", json={"tier": "A"}, headers=headers)
+        assert retiered.json()["next_due_on"] < TODAY.isoformat()  # 90 days: overdue now
+
+        current = get_json(client, "/daily", headers)
+        # Overdue first among the new ones; the two shown first are untouched (the first one
+        # acted on stays as it was, sent).
+        assert names(current) == ["First", "Second", "Re-tiered", "Added"]
+        assert current["items"][0]["suggestion"]["status"] == "sent"
+        assert current["items"][1] == built["items"][1]
+        assert [i["position"] for i in current["items"]] == [1, 2, 3, 4]
+        assert get_json(client, "/daily", headers) == current  # stored: read again, the same
+        assert build(client, headers) == current
+
+        make_contact(client, headers, name="One too many")  # the list is at its budget
+        assert get_json(client, "/daily", headers) == current
+        # A past day's list is shown as it was (Re-tiered is overdue since before it now).
+        assert get_json(client, "/daily", headers, date=day(-1)) == yesterday
