@@ -135,6 +135,10 @@ def test_snoozing_an_item_of_the_day_takes_its_contact_off_the_list(budget_3: Ap
         "/daily/items/1/snooze", json={"until": day(7)}, headers=headers, params={"date": day(-5)}
     )
     assert no_list.status_code == 404
+    stranger = client.post(
+        "/daily/items/1/snooze", json={"until": day(7)}, headers=budget_3.headers("other")
+    )
+    assert stranger.status_code == 404  # their own list, which they do not have
     bad = client.post("/daily/items/1/snooze", json={"until": day(0)}, headers=headers)
     assert bad.status_code == 422 and "after today" in error_text(bad)
     assert get_json(client, "/daily", headers) == after
