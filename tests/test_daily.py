@@ -147,7 +147,7 @@ def test_snoozing_an_item_of_the_day_takes_its_contact_off_the_list(budget_3: Ap
 def test_a_list_read_later_shows_contacts_due_since_after_the_items_already_shown(
     data_dir: Path,
 ) -> None:
-    with running_api(data_dir, daily_budget=4) as api:
+    with running_api(data_dir, daily_budget=5) as api:
         client, headers = api.client, api.headers()
         make_contact(client, headers, name="First")
         make_contact(client, headers, name="Second")
@@ -165,16 +165,23 @@ def test_a_list_read_later_shows_contacts_due_since_after_the_items_already_show
         assert sent.status_code == 200
 
         make_contact(client, headers, name="Added")  # never contacted: due today
+        linkedin = b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        imported = client.post(
+            "/imports/contacts",
+            headers=headers,
+            files={"file": ("Connections.csv", linkedin + b"Ivo,Imported,,,,,\n")},
+        )
+        assert imported.status_code == 200 and imported.json()["created"] == 1, imported.text
         retiered = client.patch(f"/contacts/{later['id']}", json={"tier": "A"}, headers=headers)
         assert retiered.json()["next_due_on"] < TODAY.isoformat()  # 90 days: overdue now
 
         current = get_json(client, "/daily", headers)
         # Overdue first among the new ones; the two shown first are untouched (the first one
         # acted on stays as it was, sent).
-        assert names(current) == ["First", "Second", "Re-tiered", "Added"]
+        assert names(current) == ["First", "Second", "Re-tiered", "Added", "Ivo Imported"]
         assert current["items"][0]["suggestion"]["status"] == "sent"
         assert current["items"][1] == built["items"][1]
-        assert [i["position"] for i in current["items"]] == [1, 2, 3, 4]
+        assert [i["position"] for i in current["items"]] == [1, 2, 3, 4, 5]
         assert get_json(client, "/daily", headers) == current  # stored: read again, the same
         assert build(client, headers) == current
 
