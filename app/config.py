@@ -73,6 +73,13 @@ class Settings(BaseSettings):
     pain_point_half_life_days: float = Field(default=EngineConfig.half_life_days, gt=0)
     stale_pain_point_days: int = Field(default=EngineConfig.stale_after_days, ge=1)
 
+    bad_timing_days: int = Field(
+        default=30,
+        ge=1,
+        le=730,
+        description="A suggestion dismissed as bad_timing may come back after this many days.",
+    )
+
     daily_budget: int = Field(
         default=DailyConfig.budget, ge=1, le=100, description="Most contacts on a day's list."
     )

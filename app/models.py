@@ -15,8 +15,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 
 def utcnow() -> datetime:
@@ -103,6 +106,9 @@ class Contact(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     linkedin_url: Mapped[str | None] = mapped_column(String(500))
     last_contacted_on: Mapped[date | None] = mapped_column(Date)
+    # Off every list (not due, not coming up) before this day; due again from it, if the cadence
+    # says so. No give is logged: a snooze is "not now", not a touch.
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -229,7 +235,8 @@ class Suggestion(Base):
     """A suggested gift for a contact, kept so it can be marked sent or dismissed.
 
     ``target_key`` names what is suggested ("article:12", "introduction:7", "check_in"); an open
-    suggestion with the same key is reused, and a sent or dismissed one never comes back.
+    suggestion with the same key is reused, and a sent or dismissed one never comes back, save a
+    dismissal with a ``dismissed_until`` day (bad timing): from that day it is opened again.
     """
 
     __tablename__ = "suggestions"
@@ -260,8 +267,18 @@ class Suggestion(Base):
     drafts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open, sent, dismissed
     dismiss_reason: Mapped[str | None] = mapped_column(String(40))
+    # A "bad_timing" dismissal sets the target aside until this day only; NULL: for ever.
+    dismissed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     acted_at: Mapped[datetime | None] = mapped_column()
+
+
+def still_closed(today: date) -> ColumnElement[bool]:
+    """Suggestions sent or dismissed that still keep their target away on ``today``."""
+    return and_(
+        Suggestion.status != "open",
+        or_(Suggestion.dismissed_until.is_(None), Suggestion.dismissed_until > today),
+    )
 
 
 class DailyList(Base):

@@ -1,7 +1,7 @@
 """Schema pieces shared by every resource: strict input models, bounded strings, pages."""
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -145,6 +145,35 @@ IsoDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE}),
 ]
 """A day given as YYYY-MM-DD (what the document says), nothing else."""
+
+
+def _not_after_today(value: date) -> date:
+    # The server's local day, as every route's "today"; a day to come would put a contact's last
+    # touch in the future and keep them off the lists for a whole cadence after it.
+    today = date.today()
+    if value > today:
+        raise ValueError(f"is after today ({today.isoformat()}): use today or an earlier day")
+    return value
+
+
+PastIsoDate = Annotated[IsoDate, AfterValidator(_not_after_today)]
+"""A day that has come: YYYY-MM-DD, today at the latest."""
+
+# "Not now" (a snooze, a bad-timing dismissal) is not "never": past two years, resolve or delete.
+MAX_DAYS_AHEAD = 730
+
+
+def _coming(value: date) -> date:
+    today = date.today()  # the server's local day, as the routes' "today"
+    if not today < value <= today + timedelta(MAX_DAYS_AHEAD):
+        raise ValueError(
+            f"must be after today ({today.isoformat()}) and at most {MAX_DAYS_AHEAD} days after it"
+        )
+    return value
+
+
+ComingIsoDate = Annotated[IsoDate, AfterValidator(_coming)]
+"""A day to come: YYYY-MM-DD, after today and at most ``MAX_DAYS_AHEAD`` days ahead."""
 
 Timestamp = Annotated[datetime, AfterValidator(_in_years)]
 """A time (an export's ``created_at``), in the same years as every date."""

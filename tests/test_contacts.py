@@ -316,6 +316,31 @@ def test_patch_last_contacted_and_tier_move_next_due(client: TestClient, headers
     assert stored["next_due_on"] == _iso(touched + timedelta(days=CADENCE_DAYS["C"]))
 
 
+def test_a_last_contact_in_the_future_is_refused(client: TestClient, headers: Headers) -> None:
+    tomorrow = _iso(date.today() + timedelta(days=1))
+    created = client.post(
+        "/contacts", json={"name": "Ada", "last_contacted_on": tomorrow}, headers=headers
+    )
+    assert created.status_code == 422
+    assert "last_contacted_on" in error_text(created) and "after today" in error_text(created)
+    assert get_json(client, "/contacts", headers)["total"] == 0
+
+    contact = make_contact(client, headers, last_contacted_on=_iso(date.today()))
+    patched = client.patch(
+        f"/contacts/{contact['id']}", json={"last_contacted_on": tomorrow}, headers=headers
+    )
+    assert patched.status_code == 422 and "after today" in error_text(patched)
+    # A give dated tomorrow would move the last contact there too.
+    given = client.post(
+        f"/contacts/{contact['id']}/gives",
+        json={"description": "Sent the survey guide", "given_on": tomorrow},
+        headers=headers,
+    )
+    assert given.status_code == 422 and "given_on" in error_text(given)
+    assert get_json(client, f"/contacts/{contact['id']}", headers) == contact
+    assert get_json(client, f"/contacts/{contact['id']}/ledger", headers)["given"] == 0
+
+
 def test_delete_contact(client: TestClient, headers: Headers) -> None:
     kept = make_contact(client, headers, name="Kept")
     gone = make_contact(client, headers, name="Gone", pain_points=["Visas"])

@@ -5,7 +5,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,8 @@ from tests.conftest import (
     make_contact,
     snapshot,
 )
+
+SNOOZED_UNTIL = (date.today() + timedelta(20)).isoformat()
 
 
 def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
@@ -90,6 +92,9 @@ def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
         headers=headers,
     ).raise_for_status()
     client.post(
+        f"/contacts/{svp['id']}/snooze", json={"until": SNOOZED_UNTIL}, headers=headers
+    ).raise_for_status()
+    client.post(
         f"/contacts/{expert['id']}/asks",
         json={"description": "Asked for a reference", "asked_on": "2025-02-10"},
         headers=headers,
@@ -134,6 +139,7 @@ def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) 
     dana, ken, zoe = document["contacts"]
     assert [c["ref"] for c in document["contacts"]] == [1, 2, 3]
     assert dana["email"] == "dana@northwind.example"
+    assert (dana["snoozed_until"], ken["snoozed_until"]) == (SNOOZED_UNTIL, None)
     assert [(p["ref"], p["active"]) for p in dana["pain_points"]] == [(1, True), (2, False)]
     assert dana["pain_points"][1]["noted_on"] == "2024-02-01"
     assert ken["expertise"] == ["Running employee engagement surveys", "Choosing survey vendors"]
@@ -147,6 +153,12 @@ def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) 
     ]
     sent = next(s for s in document["suggestions"] if s["status"] == "sent")
     assert (sent["contact"], sent["article"], sent["pain_point"]) == (1, 1, 1)
+    until = {s["kind"]: s["dismissed_until"] for s in document["suggestions"]}
+    assert until == {
+        "article": None,
+        "check_in": None,  # not_relevant: for ever
+        "introduction": (date.today() + timedelta(30)).isoformat(),  # bad_timing
+    }
     assert sorted((g["contact"], g["kind"], g["suggestion"]) for g in document["gives"]) == [
         (1, "article", sent["ref"]),
         (2, "other", None),
@@ -240,6 +252,8 @@ def _broken(document: Json, change: str) -> bytes:
         broken["version"] = 2
     elif change == "date-after-range":
         broken["contacts"][0]["last_contacted_on"] = "9999-12-31"
+    elif change == "last-contact-in-the-future":
+        broken["contacts"][0]["last_contacted_on"] = (date.today() + timedelta(1)).isoformat()
     elif change == "date-before-range":
         broken["articles"][0]["saved_on"] = "0001-01-01"
     elif change == "time-at-the-last-year-with-an-offset":
@@ -274,6 +288,7 @@ def _broken(document: Json, change: str) -> bytes:
         ("unknown-field", "favourite_colour"),
         ("wrong-version", "version"),
         ("date-after-range", "contacts.0.last_contacted_on: Value error, use a date like"),
+        ("last-contact-in-the-future", "contacts.0.last_contacted_on: Value error, is after today"),
         ("date-before-range", "articles.0.saved_on: Value error, use a date like"),
         ("time-at-the-last-year-with-an-offset", "contacts.0.created_at: Value error, use a time"),
         ("time-at-the-first-year-with-an-offset", "gives.0.created_at: Value error, use a time"),

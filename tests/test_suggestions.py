@@ -15,11 +15,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.db import session_scope
+from app.models import Article
+from app.suggestions.service import recipients_for_article
 from tests.conftest import (
     Api,
     Headers,
     Json,
     auth,
+    error_text,
     get_json,
     make_article,
     make_contact,
@@ -219,7 +223,7 @@ def test_sent_and_dismissed_never_come_back(small: tuple[Api, Headers, Json, Jso
     again = api.client.post(f"/suggestions/{article['id']}/sent", headers=headers)
     assert again.status_code == 409
     dismissed = api.client.post(
-        f"/suggestions/{intro['id']}/dismiss", json={"reason": "bad_timing"}, headers=headers
+        f"/suggestions/{intro['id']}/dismiss", json={"reason": "already_has_it"}, headers=headers
     )
     assert dismissed.status_code == 200
 
@@ -245,6 +249,114 @@ def test_sent_and_dismissed_never_come_back(small: tuple[Api, Headers, Json, Jso
     contact = get_json(api.client, f"/contacts/{ann['id']}", headers)
     assert contact["last_contacted_on"] == date.today().isoformat()
     assert contact["next_due_on"] == (date.today() + timedelta(days=182)).isoformat()
+
+
+def test_bad_timing_sets_a_gift_aside_until_a_day_then_it_comes_back(
+    small: tuple[Api, Headers, Json, Json],
+) -> None:
+    api, headers, ann, _ = small
+
+    def dismiss(suggestion: Json, body: Json) -> Json:
+        response = api.client.post(
+            f"/suggestions/{suggestion['id']}/dismiss", json=body, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        answer: Json = response.json()
+        return answer
+
+    def anns_gift(on: int) -> Json:
+        day = (date.today() + timedelta(on)).isoformat()
+        built = api.client.post("/daily", headers=headers, params={"date": day})
+        assert built.status_code == 200, built.text
+        return next(
+            i["suggestion"] for i in built.json()["items"] if i["contact"]["id"] == ann["id"]
+        )
+
+    items = suggestions(api.client, headers, ann["id"])
+    later, *others = [i for i in items if i["kind"] == "article"]
+    assert others  # the other articles are dismissed for good
+    intro = next(i for i in items if i["kind"] == "introduction")
+
+    wrong = api.client.post(
+        f"/suggestions/{later['id']}/dismiss",
+        json={"reason": "not_relevant", "until": (date.today() + timedelta(5)).isoformat()},
+        headers=headers,
+    )
+    assert wrong.status_code == 422 and "bad_timing only" in error_text(wrong)
+    too_soon = api.client.post(
+        f"/suggestions/{later['id']}/dismiss",
+        json={"reason": "bad_timing", "until": date.today().isoformat()},
+        headers=headers,
+    )
+    assert too_soon.status_code == 422 and "after today" in error_text(too_soon)
+
+    until = (date.today() + timedelta(5)).isoformat()
+    assert dismiss(later, {"reason": "bad_timing", "until": until})["dismissed_until"] == until
+    by_default = dismiss(intro, {"reason": "bad_timing"})
+    assert by_default["dismissed_until"] == (date.today() + timedelta(30)).isoformat()
+    for other in others:
+        assert dismiss(other, {"reason": "already_has_it"})["dismissed_until"] is None
+
+    now = suggestions(api.client, headers, ann["id"])
+    assert [i["kind"] for i in now] == ["check_in"]
+    assert anns_gift(4)["kind"] == "check_in"  # still set aside the day before
+    back = anns_gift(5)  # from the day on, the same gift is offered again
+    assert (back["id"], back["status"], back["dismissed_until"]) == (later["id"], "open", None)
+    assert back["article"] == later["article"]
+    dismiss(back, {"reason": "already_has_it"})  # for ever, this time
+    assert anns_gift(29)["kind"] == "check_in"  # the introduction's 30 days are not over
+    assert anns_gift(30)["id"] == intro["id"]
+    assert anns_gift(300)["id"] == intro["id"]  # the others never come back
+
+
+def test_a_recipient_set_aside_for_bad_timing_comes_back_on_the_day(
+    small: tuple[Api, Headers, Json, Json],
+) -> None:
+    api, headers, ann, _ = small
+    article = next(i for i in suggestions(api.client, headers, ann["id"]) if i["article"])
+    article_id = article["article"]["id"]
+    until = date.today() + timedelta(5)
+    api.client.post(
+        f"/suggestions/{article['id']}/dismiss",
+        json={"reason": "bad_timing", "until": until.isoformat()},
+        headers=headers,
+    ).raise_for_status()
+    now = get_json(api.client, f"/articles/{article_id}/recipients", headers)["items"]
+    assert ann["id"] not in [r["contact"]["id"] for r in now]
+
+    def recipients_on(day: date) -> list[int]:
+        with session_scope(api.app.state.session_factory) as session:
+            found = recipients_for_article(
+                session=session,
+                engine=api.app.state.suggestion_engine,
+                article=session.get_one(Article, article_id),
+                today=day,
+                limit=10,
+            )
+            return [r.contact.id for r in found]
+
+    assert ann["id"] not in recipients_on(until - timedelta(1))
+    assert ann["id"] in recipients_on(until)
+
+
+def test_an_ask_is_recorded_but_leaves_the_contact_due(api: Api, headers: Headers) -> None:
+    contact = make_contact(
+        api.client, headers, name="Ida", last_contacted_on="2020-01-01", tier="A"
+    )
+    response = api.client.post(
+        f"/contacts/{contact['id']}/asks",
+        json={"description": "An intro to their CFO"},
+        headers=headers,
+    )
+    assert response.status_code == 201
+    ledger = get_json(api.client, f"/contacts/{contact['id']}/ledger", headers)
+    assert ledger["asked"] == 1 and ledger["asked_more_than_given"] is True
+    assert "offer some in return" in ledger["message"]
+    after = get_json(api.client, f"/contacts/{contact['id']}", headers)
+    assert after["last_contacted_on"] == "2020-01-01"
+    assert after["next_due_on"] == contact["next_due_on"] == "2020-03-31"
+    daily = api.client.post("/daily", headers=headers)
+    assert [i["contact"]["name"] for i in daily.json()["items"]] == ["Ida"]
 
 
 def test_not_relevant_lowers_similar_articles(small: tuple[Api, Headers, Json, Json]) -> None:

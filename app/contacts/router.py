@@ -13,6 +13,7 @@ from app.contacts.schemas import (
     PainPointCreate,
     PainPointPublic,
     PainPointUpdate,
+    SnoozeRequest,
 )
 from app.deps import ContactDep, IndexerDep, SessionDep, SettingsDep, WorkspaceDep
 from app.models import Contact, PainPoint
@@ -97,6 +98,29 @@ def update_contact(
 @router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_contact(contact: ContactDep, session: SessionDep, indexer: IndexerDep) -> None:
     service.delete_contact(session=session, indexer=indexer, contact=contact)
+
+
+@router.post("/{contact_id}/snooze")
+def snooze_contact(
+    contact: ContactDep,
+    data: SnoozeRequest,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+) -> ContactPublic:
+    """Not now: the contact leaves every list (due, coming up, today's if its suggestion is still
+    open) until ``until``, and no give is logged. Snoozing again replaces the day."""
+    service.snooze(session=session, contact=contact, until=data.until)
+    return service.to_public(contact, cadences_for(workspace, settings))
+
+
+@router.delete("/{contact_id}/snooze")
+def end_snooze(
+    contact: ContactDep, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
+) -> ContactPublic:
+    """End the contact's snooze now: due again if the cadence says so."""
+    service.snooze(session=session, contact=contact, until=None)
+    return service.to_public(contact, cadences_for(workspace, settings))
 
 
 @router.post("/{contact_id}/pain-points", status_code=status.HTTP_201_CREATED)

@@ -6,6 +6,8 @@ from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool
 
 from app.schemas import (
+    MAX_DAYS_AHEAD,
+    ComingIsoDate,
     ExpertiseText,
     HttpUrlStr,
     InputModel,
@@ -13,6 +15,7 @@ from app.schemas import (
     Name,
     Notes,
     PainPointText,
+    PastIsoDate,
     PatchModel,
     ShortText,
     Tier,
@@ -68,7 +71,9 @@ class ContactCreate(InputModel):
     )
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
-    last_contacted_on: IsoDate | None = None
+    last_contacted_on: PastIsoDate | None = Field(
+        default=None, description="The last time you were in touch: today at the latest."
+    )
 
 
 class ContactUpdate(PatchModel):
@@ -85,7 +90,9 @@ class ContactUpdate(PatchModel):
     expertise: ExpertiseList | None = None
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
-    last_contacted_on: IsoDate | None = None
+    last_contacted_on: PastIsoDate | None = Field(
+        default=None, description="The last time you were in touch: today at the latest."
+    )
 
 
 class ContactPublic(BaseModel):
@@ -101,6 +108,22 @@ class ContactPublic(BaseModel):
     notes: str | None
     linkedin_url: str | None
     last_contacted_on: date | None
-    next_due_on: date = Field(description="When the tier's cadence says to reach out next.")
+    next_due_on: date = Field(
+        description="When the contact is next due: the tier's cadence after the last touch, or "
+        "the end of a snooze if that is later."
+    )
+    snoozed_until: date | None = Field(
+        description="Snoozed: off every list before this day (POST /contacts/{id}/snooze); a "
+        "past day means the snooze is over."
+    )
     created_at: datetime
     updated_at: datetime
+
+
+class SnoozeRequest(InputModel):
+    until: ComingIsoDate = Field(
+        description=f"The day the contact comes back: after today, at most {MAX_DAYS_AHEAD} days "
+        "ahead. Before it the contact is on no list, due or coming up; no give is logged. "
+        "DELETE /contacts/{id}/snooze ends a snooze.",
+        examples=["2027-01-15"],
+    )

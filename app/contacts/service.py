@@ -182,10 +182,26 @@ def resolve_pain_point(*, session: Session, indexer: RecordIndexer, pain_point: 
 
 
 def next_due_on(contact: Contact, cadences: Cadences) -> date:
-    """The last touch plus the tier's cadence; a contact never touched is due from the day added."""
+    """The last touch plus the tier's cadence (a contact never touched is due from the day
+    added), or the end of the contact's snooze if that is later."""
     if contact.last_contacted_on is None:
-        return contact.created_at.astimezone().date()  # the local day it was added
-    return cadences.next_due_on(contact.tier, contact.last_contacted_on)
+        due = contact.created_at.astimezone().date()  # the local day it was added
+    else:
+        due = cadences.next_due_on(contact.tier, contact.last_contacted_on)
+    if contact.snoozed_until is not None and contact.snoozed_until > due:
+        return contact.snoozed_until
+    return due
+
+
+def is_snoozed(contact: Contact, day: date) -> bool:
+    """Whether the contact is kept off the lists on ``day``."""
+    return contact.snoozed_until is not None and day < contact.snoozed_until
+
+
+def snooze(*, session: Session, contact: Contact, until: date | None) -> None:
+    """Keep the contact off every list before ``until`` (None: back now); nothing is logged."""
+    contact.snoozed_until = until
+    session.flush()
 
 
 def to_public(contact: Contact, cadences: Cadences) -> ContactPublic:
@@ -203,6 +219,7 @@ def to_public(contact: Contact, cadences: Cadences) -> ContactPublic:
         linkedin_url=contact.linkedin_url,
         last_contacted_on=contact.last_contacted_on,
         next_due_on=next_due_on(contact, cadences),
+        snoozed_until=contact.snoozed_until,
         created_at=contact.created_at,
         updated_at=contact.updated_at,
     )

@@ -10,15 +10,20 @@ Order (the seeds warn about neglect above all):
    ``lookahead_days`` for whom there is a real gift (an article or an introduction, never a mere
    check-in), earliest first. Pulling them forward on a light day keeps the coming days light.
 
+A snoozed contact is left out until the day its snooze ends: neither due, nor pulled forward,
+nor coming up. So are the contacts in ``leave_out``: those already on a list built earlier for
+the day, when the plan is for what to append to it.
+
 The ``budget`` caps the list. The due contacts that do not fit are spread over the next days at
 ``budget`` a day (``DayPlan.coming_up``): the rotation above makes the next nights pick them in
 that order.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.contacts.service import next_due_on
@@ -53,15 +58,18 @@ def plan_day(
     cadences: Cadences,
     day: date,
     config: DailyConfig,
+    leave_out: Collection[int] = (),
 ) -> DayPlan:
     """The list for ``day``: at most ``config.budget`` contacts, each with its best suggestion."""
-    contacts = list(
-        session.scalars(
-            select(Contact)
-            .where(Contact.workspace_id == workspace.id)
-            .options(selectinload(Contact.pain_points))
+    found = session.scalars(
+        select(Contact)
+        .where(
+            Contact.workspace_id == workspace.id,
+            or_(Contact.snoozed_until.is_(None), Contact.snoozed_until <= day),
         )
+        .options(selectinload(Contact.pain_points))
     )
+    contacts = [c for c in found if c.id not in leave_out]
     due_on = {c.id: next_due_on(c, cadences) for c in contacts}
     waiting = _recently_listed(session, workspace, day, config.rotation_days)
 

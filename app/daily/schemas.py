@@ -8,7 +8,10 @@ from app.suggestions.schemas import ContactRef, SuggestionPublic
 
 
 class DailyItemPublic(BaseModel):
-    position: int = Field(description="1 for the first contact to help today.")
+    position: int = Field(
+        description="1 for the first contact to help today; an item keeps its position (POST "
+        "/daily/items/{position}/snooze names it)."
+    )
     contact: ContactRef
     tier: str
     due_on: date = Field(description="When the contact fell due (may be after the list's date).")
@@ -27,8 +30,12 @@ class DailyListPublic(BaseModel):
     workspace: str
     date: date
     budget: int = Field(description="The most contacts a day's list holds.")
-    due_count: int = Field(description="Contacts due or overdue on the date.")
-    items: list[DailyItemPublic]
+    due_count: int = Field(description="Contacts due or overdue on the date, when it was built.")
+    items: list[DailyItemPublic] = Field(
+        description="In order. Contacts due since the list was built follow the items shown "
+        "before, up to the budget; a contact snoozed since is left out while its suggestion is "
+        "open."
+    )
     coming_up: list[ComingUp] = Field(
         description="Due contacts that did not fit, spread over the next days."
     )

@@ -1,11 +1,13 @@
 """Daily lists: build (once per workspace and day), read, and show."""
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.orm import Session
 
+from app.contacts.service import is_snoozed
 from app.daily.config import DailyConfig
-from app.daily.planner import DayPlan, plan_day
+from app.daily.planner import DayPlan, PlannedItem, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
 from app.models import ComingUp as ComingUpRow
 from app.models import Contact, DailyItem, DailyList, Workspace
@@ -28,15 +30,23 @@ def build_daily_list(
     cadences: Cadences,
     day: date,
     config: DailyConfig,
+    keep_current_on: date | None = None,
 ) -> tuple[DailyList, bool]:
     """The workspace's list for ``day``, and whether it was built now.
 
-    A list is built once: asking again for the same day returns the stored list unchanged. The
+    A list is built once: asking again for the same day returns the stored list unchanged, save
+    with ``keep_current_on`` (today, for a reader of the list): a stored list of that day or a
+    later one that holds fewer items than its budget gets the contacts due on its day that are
+    not on it yet (added, imported, re-tiered or woken from a snooze since it was built),
+    appended after its items in the planner's order; the items already there never move. The
     caller commits (the list, its items and their suggestions in one transaction).
     """
     existing = get_daily_list(session=session, workspace=workspace, day=day)
-    if existing is not None:
+    if existing is not None and not _open_to_additions(existing, keep_current_on):
         return existing, False
+    listed = {item.contact_id for item in existing.items} if existing else set()
+    if existing is not None:  # only due contacts, as many as there is room for
+        config = replace(config, budget=existing.budget - len(listed), lookahead_days=0)
     plan = plan_day(
         session=session,
         engine=engine,
@@ -44,8 +54,42 @@ def build_daily_list(
         cadences=cadences,
         day=day,
         config=config,
+        leave_out=listed,
     )
-    return store_plan(session=session, workspace=workspace, plan=plan, budget=config.budget), True
+    if existing is None:
+        return store_plan(
+            session=session, workspace=workspace, plan=plan, budget=config.budget
+        ), True
+    _append_items(session, existing, plan.items)
+    session.flush()
+    return existing, False
+
+
+def _open_to_additions(daily_list: DailyList, keep_current_on: date | None) -> bool:
+    """A list of a past day is left as it was, and a full one takes nobody: the contacts due
+    since wait for the next list, as they would have had they been due when it was built."""
+    return (
+        keep_current_on is not None
+        and daily_list.day >= keep_current_on
+        and len(daily_list.items) < daily_list.budget
+    )
+
+
+def _append_items(session: Session, daily_list: DailyList, items: list[PlannedItem]) -> None:
+    last = max((item.position for item in daily_list.items), default=0)
+    for position, item in enumerate(items, start=last + 1):
+        daily_list.items.append(
+            DailyItem(
+                position=position,
+                contact_id=item.contact.id,
+                suggestion=store_candidate(session, item.candidate, daily_list.day),
+                due_on=item.due_on,
+            )
+        )
+
+
+def item_at(daily_list: DailyList, position: int) -> DailyItem | None:
+    return next((item for item in daily_list.items if item.position == position), None)
 
 
 def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget: int) -> DailyList:
@@ -61,18 +105,15 @@ def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget:
         ],
     )
     session.add(daily_list)
-    for position, item in enumerate(plan.items, start=1):
-        suggestion = store_candidate(session, item.candidate, plan.day)
-        daily_list.items.append(
-            DailyItem(
-                position=position,
-                contact_id=item.contact.id,
-                suggestion=suggestion,
-                due_on=item.due_on,
-            )
-        )
+    _append_items(session, daily_list, plan.items)
     session.flush()
     return daily_list
+
+
+def _shown(item: DailyItem, day: date) -> bool:
+    """An item is shown unless its contact was snoozed past the list's day before it was acted
+    on (an item sent or dismissed stays as it was)."""
+    return item.suggestion.status != "open" or not is_snoozed(item.contact, day)
 
 
 def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> DailyListPublic:
@@ -80,10 +121,12 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
     later = load_scoped(
         session, Contact, daily_list.workspace_id, (row.contact_id for row in daily_list.coming_up)
     )
+    listed = {item.contact_id for item in daily_list.items}
     coming_up: dict[date, list[Contact]] = {}
     for row in daily_list.coming_up:
-        if row.contact_id in later:
-            coming_up.setdefault(row.day, []).append(later[row.contact_id])
+        contact = later.get(row.contact_id)
+        if contact is not None and contact.id not in listed and not is_snoozed(contact, row.day):
+            coming_up.setdefault(row.day, []).append(contact)
     return DailyListPublic(
         workspace=workspace.name,
         date=daily_list.day,
@@ -101,6 +144,7 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
                 ),
             )
             for item in daily_list.items
+            if _shown(item, daily_list.day)
         ],
         coming_up=[
             ComingUp(date=day, contacts=[contact_ref(c) for c in contacts])

@@ -131,6 +131,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
                 notes=c.notes,
                 linkedin_url=c.linkedin_url,
                 last_contacted_on=c.last_contacted_on,
+                snoozed_until=c.snoozed_until,
                 pain_points=[
                     ExportedPainPoint(
                         ref=pain_ref.of(p.id),
@@ -176,6 +177,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
                 drafts=s.drafts,
                 status=cast(ActedStatus, s.status),
                 dismiss_reason=s.dismiss_reason,
+                dismissed_until=s.dismissed_until,
                 created_at=s.created_at,
                 acted_at=s.acted_at,
             )
@@ -319,7 +321,8 @@ class _SameRef(dict[int, int]):
 
 
 _BOOKKEEPING = {"ref", "created_at", "updated_at"}
-_NOT_IN_CONTACT_CREATE = {*_BOOKKEEPING, "pain_points"}  # added one by one, with their dates
+# Pain points are added one by one, with their dates; a snooze is set afterwards.
+_NOT_IN_CONTACT_CREATE = {*_BOOKKEEPING, "pain_points", "snoozed_until"}
 
 
 class WorkspaceNotEmptyError(ValueError):
@@ -379,6 +382,7 @@ def restore_workspace(
             )
             pain_point.created_at = spec.created_at
             pain_ids[spec.ref] = pain_point.id
+        contact.snoozed_until = item.snoozed_until
         contact.created_at, contact.updated_at = item.created_at, item.updated_at
         contact_ids[item.ref] = contact.id
 
@@ -415,6 +419,7 @@ def restore_workspace(
             drafts=s.drafts,
             status=s.status,
             dismiss_reason=s.dismiss_reason,
+            dismissed_until=s.dismissed_until,
             created_at=s.created_at,
             acted_at=s.acted_at,
         )

@@ -16,6 +16,7 @@ from app.schemas import (
     NoNul,
     Notes,
     PainPointText,
+    PastIsoDate,
     ShortText,
     Signature,
     StoredUrl,
@@ -100,7 +101,8 @@ class ExportedContact(InputModel):
     tier: Tier
     notes: Notes | None
     linkedin_url: StoredUrl | None
-    last_contacted_on: IsoDate | None
+    last_contacted_on: PastIsoDate | None
+    snoozed_until: IsoDate | None = None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
     expertise: ExpertiseList
     created_at: Timestamp
@@ -137,6 +139,9 @@ class ExportedSuggestion(InputModel):
     ]
     status: ActedStatus
     dismiss_reason: DismissReason | None
+    dismissed_until: IsoDate | None = Field(
+        default=None, description="A bad-timing dismissal: the day it ends."
+    )
     created_at: Timestamp
     acted_at: Timestamp | None
 

@@ -20,7 +20,10 @@ def log_give(contact: ContactDep, data: GiveCreate, session: SessionDep) -> Give
 
 @router.post("/asks", status_code=status.HTTP_201_CREATED)
 def log_ask(contact: ContactDep, data: AskCreate, session: SessionDep) -> AskPublic:
-    """Log something you asked for. Asks and gives should stay in balance."""
+    """Log something you asked for. Asks and gives should stay in balance.
+
+    An ask is not a gift: the contact's cadence does not restart, so they stay due until you
+    give something back."""
     ask = service.add_ask(session=session, contact=contact, data=data, today=date.today())
     return AskPublic.model_validate(ask)
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.schemas import InputModel, IsoDate, NoNul
+from app.schemas import InputModel, IsoDate, NoNul, PastIsoDate
 
 Description = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
@@ -17,7 +17,9 @@ class GiveCreate(InputModel):
         description="What you gave, e.g. 'Sent the SHRM salary guide'."
     )
     kind: Literal["article", "introduction", "check_in", "other"] = "other"
-    given_on: IsoDate | None = Field(default=None, description="Default: today.")
+    given_on: PastIsoDate | None = Field(
+        default=None, description="Default: today; a day to come is refused."
+    )
 
 
 class AskCreate(InputModel):

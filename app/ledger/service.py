@@ -1,7 +1,9 @@
 """The give/ask ledger: "Every time you ask for help, offer some in return."
 
-Any logged give or ask is an interaction, so it moves ``last_contacted_on`` (and with it the
-tier cadence's next due date).
+A give moves ``last_contacted_on`` (and with it the tier cadence's next due date). An ask does
+not: it is recorded, and counts against the balance, but it is not a gift, so it leaves the
+contact exactly as due as before: a contact you have just asked something of is still owed a
+give, and stays on the lists until one is logged.
 """
 
 from datetime import date
@@ -57,6 +59,7 @@ def add_give(*, session: Session, contact: Contact, data: GiveCreate, today: dat
 
 
 def add_ask(*, session: Session, contact: Contact, data: AskCreate, today: date) -> Ask:
+    """Record an ask; ``last_contacted_on`` and the cadence are left as they were."""
     ask = Ask(
         workspace_id=contact.workspace_id,
         contact_id=contact.id,
@@ -64,7 +67,6 @@ def add_ask(*, session: Session, contact: Contact, data: AskCreate, today: date)
         description=data.description,
     )
     session.add(ask)
-    touch(contact, ask.asked_on)
     session.flush()
     return ask
 

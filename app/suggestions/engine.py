@@ -40,7 +40,7 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Contact, Give, PainPoint, Suggestion
+from app.models import Article, Contact, Give, PainPoint, Suggestion, still_closed
 from app.scoped import load_scoped, scoped
 from app.suggestions import drafts
 from embeddings.embedder import Embedder
@@ -259,7 +259,7 @@ class SuggestionEngine:
             active = [p for p in contact.pain_points if p.active]
             stale = max(active, key=lambda p: p.noted_on) if active else None
             return [self._check_in(contact, stale)]
-        blocked = _blocked_targets(session, contact)
+        blocked = _blocked_targets(session, contact, today)
         matches = self._best_matches(contact, fresh, hits, today, "article", blocked)
         matches += self._best_matches(contact, fresh, hits, today, "introduction", blocked)
         matches.sort(key=lambda m: m.score, reverse=True)
@@ -488,11 +488,11 @@ def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:
     return best
 
 
-def _blocked_targets(session: Session, contact: Contact) -> set[str]:
-    """What must not be suggested to this contact again.
+def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str]:
+    """What must not be suggested to this contact on ``today``.
 
-    Articles already given, anything sent or dismissed before, and introductions whose pair was
-    suggested in either direction and acted on.
+    Articles already given, anything sent or dismissed before (a bad-timing dismissal only until
+    its day), and introductions whose pair was suggested in either direction and acted on.
     """
     blocked = {
         f"article:{article_id}"
@@ -507,7 +507,7 @@ def _blocked_targets(session: Session, contact: Contact) -> set[str]:
     acted = session.execute(
         select(Suggestion.contact_id, Suggestion.target_key, Suggestion.introduce_contact_id).where(
             Suggestion.workspace_id == contact.workspace_id,
-            Suggestion.status != "open",
+            still_closed(today),
             or_(
                 Suggestion.contact_id == contact.id,
                 Suggestion.introduce_contact_id == contact.id,

@@ -94,12 +94,26 @@ def mark_sent(
     responses={409: {"description": "Already sent or dismissed."}},
 )
 def dismiss(
-    suggestion_id: RecordId, data: DismissRequest, session: SessionDep, workspace: WorkspaceDep
+    suggestion_id: RecordId,
+    data: DismissRequest,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
 ) -> SuggestionPublic:
-    """Not this one. It will not come back; ``not_relevant`` also lowers similar articles."""
+    """Not this one. It will not come back; ``not_relevant`` also lowers similar articles.
+
+    ``bad_timing`` is "not now": the gift is set aside until ``until`` (default:
+    GIVEFIRST_BAD_TIMING_DAYS days) and may be suggested again from that day.
+    """
     suggestion = _suggestion_or_404(session, workspace, suggestion_id)
+    until = service.dismissed_until(
+        reason=data.reason,
+        until=data.until,
+        today=date.today(),
+        bad_timing_days=settings.bad_timing_days,
+    )
     try:
-        service.dismiss(session=session, suggestion=suggestion, reason=data.reason)
+        service.dismiss(session=session, suggestion=suggestion, reason=data.reason, until=until)
     except service.SuggestionClosedError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return service.to_public(session, suggestion, signature=workspace.signature)

@@ -3,9 +3,9 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from app.schemas import InputModel
+from app.schemas import ComingIsoDate, InputModel
 
 
 class PainPointRef(BaseModel):
@@ -32,6 +32,10 @@ class SuggestionPublic(BaseModel):
     kind: Literal["article", "introduction", "check_in"]
     contact_id: int
     status: Literal["open", "sent", "dismissed"]
+    dismissed_until: date | None = Field(
+        description="Dismissed as bad timing: the day the same gift may be suggested again "
+        "(null: dismissed for ever, or not dismissed)."
+    )
     score: float = Field(
         description="Relevance, weighted by the pain point's age; 0 for check-ins."
     )
@@ -79,14 +83,31 @@ DismissReason = Annotated[
 ]
 
 
+BAD_TIMING = "bad_timing"
+
+
 class DismissRequest(InputModel):
     reason: DismissReason = Field(
         description=(
             "not_relevant (also lowers similar articles for this contact), already_has_it, "
-            "bad_timing, or another snake_case word."
+            "bad_timing (set aside until a day, then it may come back), or another snake_case "
+            "word. Every reason but bad_timing is for ever."
         ),
         examples=["not_relevant"],
     )
+    until: ComingIsoDate | None = Field(
+        default=None,
+        description="bad_timing only: the day the gift may be suggested again; default: "
+        "GIVEFIRST_BAD_TIMING_DAYS (30) days from today.",
+    )
+
+    @model_validator(mode="after")
+    def _until_is_for_bad_timing(self) -> "DismissRequest":
+        if self.until is not None and self.reason != BAD_TIMING:
+            raise ValueError(
+                f"'until' goes with the reason {BAD_TIMING} only: '{self.reason}' is for ever"
+            )
+        return self
 
 
 class Recipient(BaseModel):

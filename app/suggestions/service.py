@@ -1,14 +1,14 @@
 """Suggestions: run the engine, store what it proposes, act on it (sent, dismissed)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.contacts.service import next_due_on
 from app.ledger.service import log_give, touch
-from app.models import Article, Contact, PainPoint, Suggestion, Workspace, utcnow
+from app.models import Article, Contact, PainPoint, Suggestion, Workspace, still_closed, utcnow
 from app.scoped import Owned, get_scoped, load_scoped, scoped
 from app.suggestions import drafts
 from app.suggestions.engine import (
@@ -18,6 +18,7 @@ from app.suggestions.engine import (
     pain_point_weight,
 )
 from app.suggestions.schemas import (
+    BAD_TIMING,
     ArticleRef,
     ContactRef,
     PainPointRef,
@@ -50,6 +51,13 @@ def store_candidate(session: Session, candidate: Candidate, today: date) -> Sugg
         target_key = candidate.target_key
         query = query.where(Suggestion.target_key == target_key)
     suggestion = session.scalars(query.limit(1)).first()
+    if suggestion is not None and suggestion.status != "open":
+        # Only a bad-timing dismissal that has ended gets here (the engine leaves out every
+        # target still closed): the suggestion is offered again.
+        suggestion.status = "open"
+        suggestion.dismiss_reason = None
+        suggestion.dismissed_until = None
+        suggestion.acted_at = None
     if suggestion is None:
         suggestion = Suggestion(
             workspace_id=contact.workspace_id,
@@ -128,11 +136,23 @@ def mark_sent(*, session: Session, suggestion: Suggestion, today: date) -> None:
     touch(contact, today)
 
 
-def dismiss(*, session: Session, suggestion: Suggestion, reason: str) -> None:
+def dismissed_until(
+    *, reason: str, until: date | None, today: date, bad_timing_days: int
+) -> date | None:
+    """The day a dismissal ends: bad timing sets the gift aside (``until``, or
+    ``bad_timing_days`` from ``today``); every other reason is for ever (None)."""
+    if reason != BAD_TIMING:
+        return None
+    return until or today + timedelta(bad_timing_days)
+
+
+def dismiss(*, session: Session, suggestion: Suggestion, reason: str, until: date | None) -> None:
+    """Not this one: never again, or only before ``until``."""
     if suggestion.status != "open":
         raise SuggestionClosedError(f"Suggestion {suggestion.id} is already {suggestion.status}.")
     suggestion.status = "dismissed"
     suggestion.dismiss_reason = reason
+    suggestion.dismissed_until = until
     suggestion.acted_at = utcnow()
     session.flush()
 
@@ -166,7 +186,7 @@ def recipients_for_article(
             select(Suggestion.contact_id).where(
                 Suggestion.workspace_id == article.workspace_id,
                 Suggestion.article_id == article.id,
-                Suggestion.status != "open",
+                still_closed(today),
             )
         )
     )
@@ -243,6 +263,7 @@ def to_public(
         kind=suggestion.kind,
         contact_id=suggestion.contact_id,
         status=suggestion.status,
+        dismissed_until=suggestion.dismissed_until,
         score=suggestion.score,
         reason=suggestion.reason,
         pain_point=PainPointRef(
