@@ -524,7 +524,8 @@ def test_get_network_health(api: Api, headers: Headers) -> None:
     assert fields == {"Education": (5, 1), "Finance": (1, 0)}  # Fox's title says teacher
     assert [t.name for t in health.giving.taker_contacts] == ["Gil"]
     assert (health.giving.asks_all_time, health.giving.asks_last_90_days) == (1, 1)
-    assert [c.name for c in health.suggestions.reconnect_first_contacts] == []  # Gil was asked
+    # An ask is not a gift and does not restart a cadence: Gil, only asked, is going cold.
+    assert [c.name for c in health.suggestions.reconnect_first_contacts] == ["Gil"]
     assert {c.name for c in health.suggestions.tier_a_without_gift_contacts} == {"Fox", "Gil"}
     assert teacher["id"] in {c.id for c in health.neglect.longest_without_touch}
 
