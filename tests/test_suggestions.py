@@ -106,6 +106,20 @@ def test_a_contact_without_pain_points_gets_a_check_in(network: tuple[Api, Heade
     assert items[0]["article"] is None and "you came to mind" in items[0]["draft"].lower()
 
 
+def test_a_check_in_dismissed_today_is_not_offered_again_today(api: Api) -> None:
+    """Dismissing today's check-in and asking again the same day answers 200 without it (it
+    was a 409: a second check-in for the same day met the stored one)."""
+    headers = api.headers("acme")
+    contact = make_contact(api.client, headers, name="Quiet Contact", tier="A")
+    (check_in,) = suggestions(api.client, headers, contact["id"])
+    assert check_in["kind"] == "check_in"
+    dismissed = api.client.post(
+        f"/suggestions/{check_in['id']}/dismiss", json={"reason": "already_has_it"}, headers=headers
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    assert suggestions(api.client, headers, contact["id"]) == []
+
+
 def test_planted_matches_come_first(network: tuple[Api, Headers, Json]) -> None:
     """Across the network, most contacts' best article is the one written for their problem."""
     api, headers, ids = network

@@ -255,16 +255,18 @@ class SuggestionEngine:
         limit: int,
     ) -> list[Candidate]:
         contact = request.contact
+        blocked = _blocked_targets(session, contact, today)
+        # Today's check-in, once sent or dismissed, is not offered again the same day.
+        check_in_done = f"check_in:{today.isoformat()}" in blocked
         if not fresh:
             active = [p for p in contact.pain_points if p.active]
             stale = max(active, key=lambda p: p.noted_on) if active else None
-            return [self._check_in(contact, stale)]
-        blocked = _blocked_targets(session, contact, today)
+            return [] if check_in_done else [self._check_in(contact, stale)]
         matches = self._best_matches(contact, fresh, hits, today, "article", blocked)
         matches += self._best_matches(contact, fresh, hits, today, "introduction", blocked)
         matches.sort(key=lambda m: m.score, reverse=True)
         chosen = self._choose(session, contact, matches, limit)
-        if not chosen and request.due:
+        if not chosen and request.due and not check_in_done:
             return [self._check_in(contact, None)]
         for candidate in chosen:
             candidate.drafts = self._drafts(candidate)
