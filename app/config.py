@@ -36,13 +36,9 @@ class Settings(BaseSettings):
     )
     qdrant_url: str | None = Field(
         default=None,
-        description="Qdrant server URL; default: Qdrant local mode in the data folder.",
+        description="Qdrant server URL; default: Qdrant Edge, embedded, in the data folder.",
     )
     qdrant_api_key: str | None = None
-    exact_search: bool = Field(
-        default=False,
-        description="With a Qdrant server, still score searches exactly in memory (small data).",
-    )
     model: str | None = Field(
         default=None,
         description="A local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2.",
@@ -185,8 +181,12 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'givefirst.sqlite3').resolve()}"
 
-    def qdrant_path(self) -> Path:
-        """Folder of Qdrant's embedded local mode."""
+    def vectors_path(self) -> Path:
+        """Where the embedded Qdrant Edge shards live (unused with a Qdrant server)."""
+        return self.data_dir / "vectors"
+
+    def legacy_qdrant_path(self) -> Path:
+        """Qdrant local mode's folder, from before the embedded engine was Qdrant Edge."""
         return self.data_dir / "qdrant"
 
 
