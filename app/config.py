@@ -17,7 +17,7 @@ from embeddings.embedder import Backend
 class Settings(BaseSettings):
     """Every knob of the service in one place.
 
-    The defaults are the embedded set-up: SQLite and Qdrant local mode in ``data_dir`` and the
+    The defaults are the embedded set-up: SQLite and Qdrant Edge in ``data_dir`` and the
     embedding model shipped inside a pip package.
     """
 

@@ -58,7 +58,9 @@ class Runtime:
 def open_database(settings: Settings) -> Runtime:
     """The records only (enough for key management and other pure-database commands)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_db_engine(settings.resolved_database_url())
+    engine = create_db_engine(
+        settings.resolved_database_url(), busy_timeout=settings.database_busy_timeout_seconds
+    )
     migrate(engine)
     return Runtime(settings, engine, create_session_factory(engine))
 
@@ -87,10 +89,9 @@ def open_index(runtime: Runtime, embedder: Embedder) -> VectorIndex:
         index = EdgeIndex(
             settings.vectors_path(), model_id=embedder.model_id, dimension=embedder.dimension
         )
-    index.open()
-    runtime.index = index
     with _locked_store_said(settings):
-        index.count()  # opens every shard: fails now, not mid-request, if another process has one
+        index.open()
+    runtime.index = index
     return index
 
 

@@ -21,6 +21,7 @@ Switching the embedding model makes a new set of shards and drops the old: two v
 never mixed.
 """
 
+import fcntl
 import hashlib
 import logging
 import shutil
@@ -28,7 +29,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
@@ -39,6 +40,7 @@ from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query
 log = logging.getLogger(__name__)
 
 ShardKey = tuple[int, Kind]
+LOCK_FILE = ".lock"  # held (flock) by the process that has the embedded store open
 Payload = dict[str, Any]
 _PAGE = 1_000
 
@@ -176,7 +178,7 @@ class VectorIndex(ABC):
         ]
         found = self._candidates(key, searches, record_ids)
         return [
-            [_hit(kind, payload, score) for payload, score in self._score(key, search, ids)]
+            _ranked([_hit(kind, p, score) for p, score in self._score(key, search, ids)])
             if ids
             else []
             for search, ids in zip(searches, found, strict=True)
@@ -201,6 +203,11 @@ class VectorIndex(ABC):
             keyword_weight=keyword_weight,
             record_ids=record_ids,
         )[0]
+
+
+def _ranked(hits: list[Hit]) -> list[Hit]:
+    """Best first; equal scores in record and passage order, so a ranking never flickers."""
+    return sorted(hits, key=lambda h: (-h.score, h.record_id, h.passage))
 
 
 def _hit(kind: Kind, payload: Payload, score: float) -> Hit:
@@ -237,15 +244,28 @@ class EdgeIndex(VectorIndex):
         self._shards: dict[ShardKey, edge.EdgeShard] = {}
         self._open_lock = threading.Lock()
         self._known: set[ShardKey] | None = None
+        self._lock: TextIO | None = None
 
     @staticmethod
     def check_free(root: Path) -> None:
-        """Open and close every shard under ``root``: raises if another process holds one."""
-        for path in sorted(root.glob("*/*")):
-            if path.is_dir() and any(path.iterdir()):
-                edge.EdgeShard.load(str(path)).close()
+        """Raise ``StoreHeldError`` if a process (this one too) has the store under ``root``."""
+        lock = root / LOCK_FILE
+        if lock.exists():
+            with lock.open("a") as handle:
+                _lock(handle)
 
     def open(self) -> None:
+        """Take the store (one process at a time, as each shard's log admits one), and drop
+        other models' shards."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            handle = (self.root / LOCK_FILE).open("a")
+            try:
+                _lock(handle)
+            except StoreHeldError:
+                handle.close()
+                raise
+            self._lock = handle
         self.folder.mkdir(parents=True, exist_ok=True)
         for other in self.root.iterdir():
             if other.is_dir() and other != self.folder:
@@ -405,11 +425,25 @@ class EdgeIndex(VectorIndex):
                 shard.flush()
                 shard.close()
             self._shards.clear()
+            if self._lock is not None:
+                self._lock.close()  # releases the lock
+                self._lock = None
+
+
+class StoreHeldError(RuntimeError):
+    """Another process has the embedded store open."""
+
+
+def _lock(handle: TextIO) -> None:
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as error:
+        raise StoreHeldError(f"{handle.name} is held by another process") from error
 
 
 def is_held_elsewhere(error: Exception) -> bool:
-    """Whether opening a shard failed because another process has it open (its WAL lock)."""
-    return "WouldBlock" in str(error)
+    """Whether opening the store failed because another process has it (or a shard's log)."""
+    return isinstance(error, StoreHeldError) or "WouldBlock" in str(error)
 
 
 def _edge_dense(query: Query) -> edge.Query:

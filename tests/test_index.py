@@ -17,7 +17,7 @@ from qdrant_client import QdrantClient
 from embeddings.cache import text_hash
 from embeddings.embedder import Embedder, load_model
 from embeddings.hybrid import keyword_ceiling, reference_scores
-from embeddings.index import EdgeIndex, ServerIndex, VectorIndex
+from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
 from embeddings.points import IndexPoint, Kind, Query, point_id
 from embeddings.text import BM25_K1, sparse_document, sparse_query
 from tests.fixtures.hr_network import ARTICLES, CONTACTS
@@ -183,8 +183,10 @@ def test_a_shard_survives_a_reopen_and_refuses_a_second_process(
     index.upsert(points)
     query = Query(points[0].dense, sparse_query(points[0].text))
     before = index.search(1, "article", query, limit=5, keyword_weight=WEIGHT)
-    with pytest.raises(Exception, match="WouldBlock"):
-        EdgeIndex.check_free(root)  # this process holds the shard, as a server would
+    with pytest.raises(StoreHeldError):
+        EdgeIndex.check_free(root)  # the store is held, as a server holds it
+    with pytest.raises(StoreHeldError):
+        EdgeIndex(root, model_id="m", dimension=384).open()
     index.close()
     EdgeIndex.check_free(root)
     reopened = EdgeIndex(root, model_id="m", dimension=384)

@@ -55,7 +55,7 @@ SuggestionKind = Literal["article", "introduction", "check_in"]
 
 @dataclass(frozen=True)
 class EngineConfig:
-    relevance_floor: float = 0.21  # scripts/calibrate_floor.py; docs/benchmarks.md
+    relevance_floor: float = 0.20  # scripts/calibrate_floor.py (0.2013); docs/benchmarks.md
     keyword_weight: float = 0.7  # tuned on SciFact train (givefirst eval)
     half_life_days: float = 365.0
     stale_after_days: int = 365
