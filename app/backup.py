@@ -15,7 +15,7 @@ from typing import Any
 
 from app.config import Settings
 from app.db import session_scope
-from app.runtime import VectorStoreLockedError, open_qdrant, runtime_scope
+from app.runtime import VectorStoreLockedError, check_vector_store_free, runtime_scope
 
 DATABASE = "givefirst.sqlite3"
 EMBEDDING_CACHE = "embedding_cache.sqlite3"
@@ -117,14 +117,14 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> int:
         )
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        open_qdrant(settings).close()  # the server holds the store while it runs
+        check_vector_store_free(settings)  # the server holds the store while it runs
     except VectorStoreLockedError as error:
         raise BackupError(f"{error} A restore needs the data folder to itself.") from error
     for name in (DATABASE, EMBEDDING_CACHE):
         for path in data_dir.glob(f"{name}*"):  # with its -wal and -shm files
             path.unlink()
     if settings.qdrant_url is None:
-        shutil.rmtree(settings.qdrant_path(), ignore_errors=True)
+        shutil.rmtree(settings.vectors_path(), ignore_errors=True)
     for name in manifest["files"]:
         _copy_database(source / name, data_dir / name)
     with runtime_scope(settings, repair=False) as runtime:

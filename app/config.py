@@ -19,7 +19,7 @@ from embeddings.embedder import Backend
 class Settings(BaseSettings):
     """Every knob of the service in one place.
 
-    The defaults are the embedded set-up: SQLite and Qdrant local mode in ``data_dir`` and the
+    The defaults are the embedded set-up: SQLite and Qdrant Edge in ``data_dir`` and the
     embedding model shipped inside a pip package.
     """
 
@@ -38,13 +38,9 @@ class Settings(BaseSettings):
     )
     qdrant_url: str | None = Field(
         default=None,
-        description="Qdrant server URL; default: Qdrant local mode in the data folder.",
+        description="Qdrant server URL; default: Qdrant Edge, embedded, in the data folder.",
     )
     qdrant_api_key: str | None = None
-    exact_search: bool = Field(
-        default=False,
-        description="With a Qdrant server, still score searches exactly in memory (small data).",
-    )
     model: str | None = Field(
         default=None,
         description="A local sentence-transformers folder; default: the packaged all-MiniLM-L6-v2.",
@@ -209,8 +205,12 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'givefirst.sqlite3').resolve()}"
 
-    def qdrant_path(self) -> Path:
-        """Folder of Qdrant's embedded local mode."""
+    def vectors_path(self) -> Path:
+        """Where the embedded Qdrant Edge shards live (unused with a Qdrant server)."""
+        return self.data_dir / "vectors"
+
+    def legacy_qdrant_path(self) -> Path:
+        """Qdrant local mode's folder, from before the embedded engine was Qdrant Edge."""
         return self.data_dir / "qdrant"
 
 

@@ -172,12 +172,21 @@ class RecordIndexer:
         """Embed ``texts`` now and upsert them when ``session`` commits (at once without one);
         skip those stored already with the same text."""
         if only_changed:
-            stored = self.index.stored_hashes([t.id for t in texts])
-            texts = [t for t in texts if stored.get(t.id) != t.hash]
+            texts = self._changed(texts)
         for start in range(0, len(texts), _BATCH):
             points = embed_texts(self.embedder, texts[start : start + _BATCH])
             _defer(session, partial(self.index.upsert, points))
         return len(texts)
+
+    def _changed(self, texts: list[_Text]) -> list[_Text]:
+        """The texts the index does not hold yet with the same words."""
+        by_shard: dict[tuple[int, Kind], list[_Text]] = {}
+        for text in texts:
+            by_shard.setdefault((text.workspace_id, text.kind), []).append(text)
+        stored: dict[str, str] = {}
+        for (workspace_id, kind), group in by_shard.items():
+            stored |= self.index.stored_hashes(workspace_id, kind, [t.id for t in group])
+        return [t for t in texts if stored.get(t.id) != t.hash]
 
     def _delete(
         self, session: Session | None, workspace_id: int, kind: Kind, ids: Iterable[str]
@@ -224,7 +233,7 @@ class RecordIndexer:
     def rebuild(self, session: Session) -> int:
         """Drop the index and write every record's texts again (vectors come from the cache)."""
         self.index.drop()
-        self.index.ensure_collection()
+        self.index.open()
         return self._write_all(record_texts(session), only_changed=False)
 
     def _write_all(self, texts: Iterable[_Text], *, only_changed: bool) -> int:

@@ -1,13 +1,14 @@
 """Builds the long-lived parts once (database, embedder, vector index) for the server, the CLI
 and the nightly batch alike.
 
-Qdrant's local mode locks its folder: one process at a time may open it. The server owns it while
-it runs; CLI commands that need the store say so clearly when the server holds the lock. The
-nightly batch never opens it: it reads the records and the embedding cache (both SQLite files, safe
-to share between processes) and searches an in-memory copy of its own (``app.daily.nightly``).
+The embedded vector index (Qdrant Edge) admits one process per shard: the server owns it while it
+runs, and CLI commands that need it say so clearly when the server holds it. The nightly batch
+never opens it: it builds a temporary index of its own from the records and the embedding cache
+(``app.daily.nightly``). With a Qdrant server every process uses the server.
 """
 
 import logging
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,14 +24,14 @@ from app.indexing import RecordIndexer
 from app.suggestions.engine import SuggestionEngine
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, Embedder, load_model
-from embeddings.index import VectorIndex
+from embeddings.index import EdgeIndex, ServerIndex, VectorIndex, is_held_elsewhere
 
 log = logging.getLogger(__name__)
 EMBEDDING_CACHE_FILE = "embedding_cache.sqlite3"
 
 
 class VectorStoreLockedError(RuntimeError):
-    """Another process (usually ``givefirst serve``) has the local vector store open."""
+    """Another process (usually ``givefirst serve``) has the embedded vector store open."""
 
 
 @dataclass
@@ -39,11 +40,14 @@ class Runtime:
     engine: Engine
     session_factory: sessionmaker[Session]
     qdrant: QdrantClient | None = None
+    index: VectorIndex | None = None
     embedding_cache: EmbeddingCache | None = None
     indexer: RecordIndexer | None = None
     suggestion_engine: SuggestionEngine | None = None
 
     def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
         if self.qdrant is not None:
             self.qdrant.close()
         if self.embedding_cache is not None:
@@ -62,20 +66,55 @@ def open_database(settings: Settings) -> Runtime:
 
 
 def open_qdrant(settings: Settings) -> QdrantClient:
-    """A client for the configured Qdrant server, or Qdrant's local mode in the data folder."""
+    """A client for the configured Qdrant server."""
+    assert settings.qdrant_url is not None
+    return QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+
+
+def open_index(runtime: Runtime, embedder: Embedder) -> VectorIndex:
+    """The configured vector index for ``embedder``'s model, ready to serve (kept on
+    ``runtime``). The embedded index refuses to open beside another process that holds it."""
+    settings = runtime.settings
+    index: VectorIndex
     if settings.qdrant_url:
-        return QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
-    path = settings.qdrant_path()
-    path.mkdir(parents=True, exist_ok=True)
+        runtime.qdrant = open_qdrant(settings)
+        index = ServerIndex(
+            runtime.qdrant, model_id=embedder.model_id, dimension=embedder.dimension
+        )
+    else:
+        legacy = settings.legacy_qdrant_path()
+        if legacy.is_dir():  # Qdrant local mode's copy: the records rebuild the new index
+            log.warning("Removing the old vector store %s (rebuilt from the records)", legacy)
+            shutil.rmtree(legacy)
+        index = EdgeIndex(
+            settings.vectors_path(), model_id=embedder.model_id, dimension=embedder.dimension
+        )
+    with _locked_store_said(settings):
+        index.open()
+    runtime.index = index
+    return index
+
+
+@contextmanager
+def _locked_store_said(settings: Settings) -> Iterator[None]:
+    """A shard held by another process is an error that says what to do."""
     try:
-        return QdrantClient(path=str(path))
-    except RuntimeError as error:
-        if "already accessed" in str(error):
-            raise VectorStoreLockedError(
-                f"The vector store in {path} is open in another process (is `givefirst serve` "
-                "running?). Stop it first, or use a Qdrant server (GIVEFIRST_QDRANT_URL)."
-            ) from error
-        raise
+        yield
+    except Exception as error:
+        if not is_held_elsewhere(error):
+            raise
+        raise VectorStoreLockedError(
+            f"The vector store in {settings.vectors_path()} is open in another process (is "
+            "`givefirst serve` running?). Stop it first, or use a Qdrant server "
+            "(GIVEFIRST_QDRANT_URL)."
+        ) from error
+
+
+def check_vector_store_free(settings: Settings) -> None:
+    """Raise ``VectorStoreLockedError`` if another process holds the embedded vector store."""
+    if settings.qdrant_url is None:
+        with _locked_store_said(settings):
+            EdgeIndex.check_free(settings.vectors_path())
 
 
 def configured_model(settings: Settings) -> Embedder:
@@ -99,18 +138,10 @@ def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
     """Records, embedder and vector index; repairs the index if it disagrees with the records."""
     runtime = open_database(settings)
     try:
-        runtime.qdrant = open_qdrant(settings)
         embedder = open_embedder(runtime)
-        index = VectorIndex(
-            runtime.qdrant,
-            model_id=embedder.model_id,
-            dimension=embedder.dimension,
-            exact_in_memory=settings.qdrant_url is None or settings.exact_search,
-        )
+        index = open_index(runtime, embedder)
         runtime.indexer = RecordIndexer(embedder, index)
         runtime.suggestion_engine = SuggestionEngine(embedder, index, settings.engine_config())
-        if index.ensure_collection():
-            log.info("New vector collection %s for model %s", index.collection, index.model_id)
         if repair_index:
             with session_scope(runtime.session_factory) as session:
                 runtime.indexer.reconcile(session)
@@ -122,7 +153,7 @@ def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
 
 @contextmanager
 def runtime_scope(settings: Settings, *, repair: bool = True) -> Iterator[Runtime]:
-    """Records, embedder and index for one command, closed (and the store unlocked) after."""
+    """Records, embedder and index for one command, closed (and the store released) after."""
     runtime = open_runtime(settings, repair_index=repair)
     try:
         yield runtime

@@ -1,80 +1,510 @@
-"""The vector index: Qdrant stores the points; searches are exact and in memory where it pays.
+"""The vector index: Qdrant's own engine, embedded (Qdrant Edge) by default, a server at scale.
 
 Every point is one piece of text of one workspace: an article passage, a pain point or an
-expertise line. It carries a dense vector (cosine) and a sparse BM25-style vector, and a payload
-with the workspace id (indexed; every server search filters on it), the kind, the record it came
-from and the hash of its text.
+expertise line, with a dense vector (cosine), a sparse BM25 vector (Qdrant's IDF modifier) and a
+payload naming the record it came from and the hash of its text.
 
-Qdrant's local mode evaluates payload filters in Python: ~77 ms per filtered search at 10,000
-points, ~900 ms at 100,000. So with ``exact_in_memory`` (the default for local mode) the index
-reads every point from Qdrant once (``load``, in one scroll, at start-up), keeps them in an
-``ExactIndex`` and answers searches, hash lookups and reconciliation from it; every write goes to
-both. Against a Qdrant server the searches go to the server.
+**One shard per (workspace, kind).** Points of one workspace and one kind live in a shard (an Edge
+shard folder, or a server collection) of their own: a search reads only the caller's workspace by
+construction, BM25's IDF counts that workspace's texts only, and a large workspace never slows or
+starves a small one's filtered search.
 
-Dense and keyword scores are fused the same way in both modes (``embeddings.exact.fuse``).
+**One scorer.** A search is the two-step hybrid query of ``embeddings.hybrid``; both backends
+translate the same ``HybridSearch`` into their client's types and nothing else.
+
+* ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``). Each update is
+  written to the shard's write-ahead log before it returns; ``flush`` (at close) makes it survive
+  a power cut too. Only one process can open a shard.
+* ``ServerIndex``: one collection per shard on a Qdrant server or cluster (``qdrant-client``).
+
+Switching the embedding model makes a new set of shards and drops the old: two vector spaces are
+never mixed.
 """
 
+import fcntl
 import hashlib
 import logging
+import shutil
 import threading
-import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
-import numpy as np
+import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
-from embeddings.exact import DEFAULT_KEYWORD_WEIGHT, ExactIndex, Searcher, fuse
-from embeddings.points import Hit, IndexPoint, Kind, Query
-from embeddings.text import SparseVector
+from embeddings.hybrid import DENSE, KEYWORDS, HybridSearch
+from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query
 
 log = logging.getLogger(__name__)
 
-DENSE = "dense"
-KEYWORDS = "bm25"
-COLLECTION_PREFIX = "givefirst_"
-_SCROLL_PAGE = 2_000
-_LOAD_PAGE = 20_000  # one scroll call per page when loading: local mode pays per call
+ShardKey = tuple[int, Kind]
+LOCK_FILE = ".lock"  # held (flock) by the process that has the embedded store open
+Payload = dict[str, Any]
+_PAGE = 1_000
 
 
-class VectorIndex(Searcher):
-    """Points in one Qdrant collection per embedding model; searches scoped to one workspace."""
+def model_tag(model_id: str) -> str:
+    """A short, stable name for an embedding model's shards."""
+    return hashlib.sha256(model_id.encode()).hexdigest()[:16]
 
-    def __init__(
-        self,
-        client: QdrantClient,
-        *,
-        model_id: str,
-        dimension: int,
-        exact_in_memory: bool = True,
-    ) -> None:
-        self._client = client
+
+class VectorIndex(ABC):
+    """Points of one embedding model, in a shard per (workspace, kind)."""
+
+    def __init__(self, *, model_id: str, dimension: int) -> None:
         self.model_id = model_id
         self.dimension = dimension
-        self.collection = COLLECTION_PREFIX + hashlib.sha256(model_id.encode()).hexdigest()[:16]
-        self._exact = ExactIndex(dimension) if exact_in_memory else None
-        self._loaded = False
-        self._load_lock = threading.Lock()
-        # Qdrant's local mode is not thread-safe (plain dicts and arrays, one SQLite connection),
-        # and the server writes from many threads: one write at a time, store and memory
-        # together, so the two never disagree on the order of two writes to the same point.
-        self._write_lock = threading.RLock()
+        self.tag = model_tag(model_id)
+        self._write_lock = threading.Lock()
 
-    # -- collection life cycle ---------------------------------------------------------------
+    # -- what a backend provides -------------------------------------------------------------
 
-    def ensure_collection(self) -> bool:
-        """Create this model's collection if missing and drop other models' collections.
+    @abstractmethod
+    def shards(self) -> list[ShardKey]:
+        """Every (workspace, kind) that has a shard."""
 
-        Returns True when the collection was created now (so it is empty and must be filled).
-        """
-        existing = {c.name for c in self._client.get_collections().collections}
-        for name in existing:
-            if name.startswith(COLLECTION_PREFIX) and name != self.collection:
-                self._client.delete_collection(name)  # another model's vectors: never mixed
-        if self.collection in existing:
-            return False
+    @abstractmethod
+    def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None: ...
+
+    @abstractmethod
+    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]: ...
+
+    @abstractmethod
+    def _scroll(
+        self, key: ShardKey, *, with_hash: bool = False
+    ) -> Iterator[list[tuple[str, Payload]]]: ...
+
+    @abstractmethod
+    def _count(self, key: ShardKey) -> int: ...
+
+    @abstractmethod
+    def _candidates(
+        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
+    ) -> list[set[str]]:
+        """Step 1: per search, the ids of its ``depth`` best points by each vector."""
+
+    @abstractmethod
+    def _score(
+        self, key: ShardKey, search: HybridSearch, candidates: set[str]
+    ) -> list[tuple[Payload, float]]:
+        """Step 2: the candidates scored by the hybrid formula, best ``limit`` first."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete every shard of this model."""
+
+    @abstractmethod
+    def open(self) -> None:
+        """Get ready to serve, and drop other models' shards."""
+
+    def flush(self) -> None:  # noqa: B027 (a server is durable on its own)
+        """Make every acknowledged write durable."""
+
+    def close(self) -> None:  # noqa: B027 (a server client is closed by its owner)
+        """Flush and release the shards."""
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def upsert(self, points: Sequence[IndexPoint]) -> None:
+        by_shard: dict[ShardKey, list[IndexPoint]] = {}
+        for point in points:
+            by_shard.setdefault((point.workspace_id, point.kind), []).append(point)
+        with self._write_lock:
+            for key, group in by_shard.items():
+                self._upsert(key, group)
+
+    def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[str]) -> None:
+        ids = list(point_ids)
+        if ids and (workspace_id, kind) in self.shards():
+            with self._write_lock:
+                self._delete((workspace_id, kind), ids)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def stored_hashes(self, workspace_id: int, kind: Kind, ids: Sequence[str]) -> dict[str, str]:
+        """The text hash stored with each of these point ids (missing ids are left out)."""
+        if not ids or (workspace_id, kind) not in self.shards():
+            return {}
+        payloads = self._payloads((workspace_id, kind), ids)
+        return {pid: str(payload["text_hash"]) for pid, payload in payloads.items()}
+
+    def all_points(self) -> Iterator[tuple[str, int, Kind]]:
+        """(point id, workspace id, kind) of every point, for reconciling with the records."""
+        for key in self.shards():
+            for page in self._scroll(key):
+                for pid, _ in page:
+                    yield pid, key[0], key[1]
+
+    def all_hashes(self) -> dict[str, str]:
+        """Every point's id and the hash of its text."""
+        return {
+            pid: str(payload["text_hash"])
+            for key in self.shards()
+            for page in self._scroll(key, with_hash=True)
+            for pid, payload in page
+        }
+
+    def count(self, workspace_id: int | None = None, kind: Kind | None = None) -> int:
+        return sum(
+            self._count(key)
+            for key in self.shards()
+            if workspace_id in (None, key[0]) and kind in (None, key[1])
+        )
+
+    def search_many(
+        self,
+        workspace_id: int,
+        kind: Kind,
+        queries: Sequence[Query],
+        *,
+        limit: int,
+        keyword_weight: float,
+        record_ids: set[int] | None = None,
+    ) -> list[list[Hit]]:
+        """For each query, its ``limit`` best points of ``kind`` in the workspace, best first;
+        ``record_ids`` limits the search to those records' points."""
+        key = (workspace_id, kind)
+        if not queries or key not in self.shards() or record_ids == set():
+            return [[] for _ in queries]
+        points = self._count(key)
+        searches = [
+            HybridSearch.plan(q, limit=limit, keyword_weight=keyword_weight, points=points)
+            for q in queries
+        ]
+        found = self._candidates(key, searches, record_ids)
+        return [
+            _ranked([_hit(kind, p, score) for p, score in self._score(key, search, ids)])
+            if ids
+            else []
+            for search, ids in zip(searches, found, strict=True)
+        ]
+
+    def search(
+        self,
+        workspace_id: int,
+        kind: Kind,
+        query: Query,
+        *,
+        limit: int,
+        keyword_weight: float,
+        record_ids: set[int] | None = None,
+    ) -> list[Hit]:
+        """One query's ``limit`` best points, best first."""
+        return self.search_many(
+            workspace_id,
+            kind,
+            [query],
+            limit=limit,
+            keyword_weight=keyword_weight,
+            record_ids=record_ids,
+        )[0]
+
+
+def _ranked(hits: list[Hit]) -> list[Hit]:
+    """Best first; equal scores in record and passage order, so a ranking never flickers."""
+    return sorted(hits, key=lambda h: (-h.score, h.record_id, h.passage))
+
+
+def _hit(kind: Kind, payload: Payload, score: float) -> Hit:
+    return Hit(
+        kind=kind,
+        record_id=int(payload["record_id"]),
+        owner_id=int(payload["owner_id"]),
+        passage=int(payload["passage"]),
+        text=str(payload["text"]),
+        score=score,
+    )
+
+
+def _payload(point: IndexPoint) -> Payload:
+    return {
+        "record_id": point.record_id,
+        "owner_id": point.owner_id,
+        "passage": point.passage,
+        "text": point.text,
+        "text_hash": point.text_hash,
+    }
+
+
+# -- Qdrant Edge: the embedded default -----------------------------------------------------------
+
+
+class EdgeIndex(VectorIndex):
+    """Shards in ``root/<model tag>/<workspace>-<kind>``, opened in this process."""
+
+    def __init__(self, root: Path, *, model_id: str, dimension: int) -> None:
+        super().__init__(model_id=model_id, dimension=dimension)
+        self.root = root
+        self.folder = root / self.tag
+        self._shards: dict[ShardKey, edge.EdgeShard] = {}
+        self._open_lock = threading.Lock()
+        self._known: set[ShardKey] | None = None
+        self._lock: TextIO | None = None
+
+    @staticmethod
+    def check_free(root: Path) -> None:
+        """Raise ``StoreHeldError`` if a process (this one too) has the store under ``root``."""
+        lock = root / LOCK_FILE
+        if lock.exists():
+            with lock.open("a") as handle:
+                _lock(handle)
+
+    def open(self) -> None:
+        """Take the store (one process at a time, as each shard's log admits one), and drop
+        other models' shards."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
+            handle = (self.root / LOCK_FILE).open("a")
+            try:
+                _lock(handle)
+            except StoreHeldError:
+                handle.close()
+                raise
+            self._lock = handle
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for other in self.root.iterdir():
+            if other.is_dir() and other != self.folder:
+                log.info("Dropping the vectors of another embedding model: %s", other.name)
+                shutil.rmtree(other)
+
+    def shards(self) -> list[ShardKey]:
+        with self._open_lock:
+            if self._known is None:
+                self._known = set()
+                if self.folder.is_dir():
+                    for path in self.folder.iterdir():
+                        workspace, _, kind = path.name.partition("-")
+                        if workspace.isdigit() and kind in KINDS:
+                            self._known.add((int(workspace), kind))
+            return sorted(self._known)
+
+    def _shard(self, key: ShardKey, *, create: bool = False) -> edge.EdgeShard:
+        with self._open_lock:
+            shard = self._shards.get(key)
+            if shard is not None:
+                return shard
+            path = self.folder / f"{key[0]}-{key[1]}"
+            if path.is_dir() and any(path.iterdir()):
+                shard = edge.EdgeShard.load(str(path))
+            elif create:
+                shard = edge.EdgeShard.create(str(path), self._config())
+                shard.update(
+                    edge.UpdateOperation.create_field_index(
+                        "record_id", edge.PayloadSchemaType.Integer
+                    )
+                )
+                if self._known is not None:
+                    self._known.add(key)
+            else:
+                raise KeyError(key)
+            self._shards[key] = shard
+            return shard
+
+    def _config(self) -> edge.EdgeConfig:
+        return edge.EdgeConfig(
+            vectors={
+                DENSE: edge.EdgeVectorParams(size=self.dimension, distance=edge.Distance.Cosine)
+            },
+            sparse_vectors={KEYWORDS: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+        )
+
+    def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
+        shard = self._shard(key, create=True)
+        for start in range(0, len(points), _PAGE):
+            shard.update(
+                edge.UpdateOperation.upsert_points(
+                    [
+                        edge.Point(
+                            id=p.id,
+                            vector={
+                                DENSE: p.dense.tolist(),
+                                KEYWORDS: edge.SparseVector(
+                                    p.keywords.indices.tolist(), p.keywords.values.tolist()
+                                ),
+                            },
+                            payload=_payload(p),
+                        )
+                        for p in points[start : start + _PAGE]
+                    ]
+                )
+            )
+
+    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+        self._shard(key).update(edge.UpdateOperation.delete_points(list(ids)))
+
+    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
+        records = self._shard(key).retrieve(list(ids), with_payload=True, with_vector=False)
+        return {str(r.id): dict(r.payload or {}) for r in records}
+
+    def _scroll(
+        self, key: ShardKey, *, with_hash: bool = False
+    ) -> Iterator[list[tuple[str, Payload]]]:
+        shard = self._shard(key)
+        offset: Any = None
+        payload = ["text_hash"] if with_hash else False
+        while True:
+            records, offset = shard.scroll(
+                edge.ScrollRequest(offset=offset, limit=_PAGE, with_payload=payload)
+            )
+            yield [(str(r.id), dict(r.payload or {})) for r in records]
+            if offset is None:
+                return
+
+    def _count(self, key: ShardKey) -> int:
+        return int(self._shard(key).count(edge.CountRequest(exact=True)))
+
+    def _candidates(
+        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
+    ) -> list[set[str]]:
+        where = _edge_records(record_ids)
+        requests = [
+            edge.QueryRequest(limit=s.depth, query=q, filter=where)
+            for s in searches
+            for q in (_edge_dense(s.query), _edge_keywords(s.query))
+        ]
+        found = self._shard(key).query_batch(edge.QueryBatchRequest(requests))
+        return [
+            {str(p.id) for p in found[2 * i]} | {str(p.id) for p in found[2 * i + 1]}
+            for i in range(len(searches))
+        ]
+
+    def _score(
+        self, key: ShardKey, search: HybridSearch, candidates: set[str]
+    ) -> list[tuple[Payload, float]]:
+        only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
+        size = len(candidates)
+        formula = edge.Formula(
+            edge.Expression.Sum(
+                [
+                    edge.Expression.Mult(
+                        [
+                            edge.Expression.Constant(search.dense_weight),
+                            edge.Expression.Variable("$score[0]"),
+                        ]
+                    ),
+                    edge.Expression.Mult(
+                        [
+                            edge.Expression.Constant(search.keyword_scale),
+                            edge.Expression.Variable("$score[1]"),
+                        ]
+                    ),
+                ]
+            ),
+            defaults={"$score[0]": 0.0, "$score[1]": 0.0},
+        )
+        request = edge.QueryRequest(
+            limit=search.limit,
+            prefetches=[
+                edge.Prefetch(limit=size, query=_edge_dense(search.query), filter=only),
+                edge.Prefetch(limit=size, query=_edge_keywords(search.query), filter=only),
+            ],
+            query=formula,
+            with_payload=True,
+        )
+        return [(dict(p.payload or {}), float(p.score)) for p in self._shard(key).query(request)]
+
+    def drop(self) -> None:
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+        with self._open_lock:
+            self._known = None
+
+    def flush(self) -> None:
+        with self._open_lock:
+            for shard in self._shards.values():
+                shard.flush()
+
+    def close(self) -> None:
+        with self._open_lock:
+            for shard in self._shards.values():
+                shard.flush()
+                shard.close()
+            self._shards.clear()
+            if self._lock is not None:
+                self._lock.close()  # releases the lock
+                self._lock = None
+
+
+class StoreHeldError(RuntimeError):
+    """Another process has the embedded store open."""
+
+
+def _lock(handle: TextIO) -> None:
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as error:
+        raise StoreHeldError(f"{handle.name} is held by another process") from error
+
+
+def is_held_elsewhere(error: Exception) -> bool:
+    """Whether opening the store failed because another process has it (or a shard's log)."""
+    return isinstance(error, StoreHeldError) or "WouldBlock" in str(error)
+
+
+def _edge_dense(query: Query) -> edge.Query:
+    return edge.Query.Nearest(query.dense.tolist(), using=DENSE)
+
+
+def _edge_keywords(query: Query) -> edge.Query:
+    sparse = edge.SparseVector(query.keywords.indices.tolist(), query.keywords.values.tolist())
+    return edge.Query.Nearest(sparse, using=KEYWORDS)
+
+
+def _edge_records(record_ids: set[int] | None) -> edge.Filter | None:
+    if record_ids is None:
+        return None
+    return edge.Filter(
+        must=[edge.FieldCondition(key="record_id", match=edge.MatchAny(sorted(record_ids)))]
+    )
+
+
+# -- a Qdrant server or cluster ------------------------------------------------------------------
+
+
+class ServerIndex(VectorIndex):
+    """A collection per shard on a Qdrant server: ``givefirst_<model tag>_<workspace>_<kind>``."""
+
+    PREFIX = "givefirst_"
+
+    def __init__(self, client: QdrantClient, *, model_id: str, dimension: int) -> None:
+        super().__init__(model_id=model_id, dimension=dimension)
+        self._client = client
+        self._known: set[ShardKey] | None = None
+        self._lock = threading.Lock()
+
+    def _name(self, key: ShardKey) -> str:
+        return f"{self.PREFIX}{self.tag}_{key[0]}_{key[1]}"
+
+    def open(self) -> None:
+        for collection in self._client.get_collections().collections:
+            name = collection.name
+            if name.startswith(self.PREFIX) and not name.startswith(f"{self.PREFIX}{self.tag}_"):
+                log.info("Dropping the vectors of another embedding model: %s", name)
+                self._client.delete_collection(name)
+
+    def shards(self) -> list[ShardKey]:
+        with self._lock:
+            if self._known is None:
+                self._known = set()
+                mine = f"{self.PREFIX}{self.tag}_"
+                for collection in self._client.get_collections().collections:
+                    if collection.name.startswith(mine):
+                        workspace, _, kind = collection.name.removeprefix(mine).partition("_")
+                        if workspace.isdigit() and kind in KINDS:
+                            self._known.add((int(workspace), kind))
+            return sorted(self._known)
+
+    def _ensure(self, key: ShardKey) -> None:
+        if key in self.shards():
+            return
+        name = self._name(key)
         self._client.create_collection(
-            self.collection,
+            name,
             vectors_config={
                 DENSE: models.VectorParams(size=self.dimension, distance=models.Distance.COSINE)
             },
@@ -83,65 +513,17 @@ class VectorIndex(Searcher):
             },
             metadata={"model_id": self.model_id},
         )
-        for name, schema in (
-            ("workspace_id", models.PayloadSchemaType.INTEGER),
-            ("kind", models.PayloadSchemaType.KEYWORD),
-            ("owner_id", models.PayloadSchemaType.INTEGER),
-        ):
-            with warnings.catch_warnings():
-                # Local mode says its payload indexes do nothing; a server uses them.
-                warnings.simplefilter("ignore", UserWarning)
-                self._client.create_payload_index(self.collection, name, field_schema=schema)
-        if self._exact is not None:
-            self._exact.clear()
-            self._loaded = True  # a new collection is empty: nothing to read back
-        return True
-
-    def drop(self) -> None:
-        """Delete the whole collection (a rebuild starts from ``ensure_collection``)."""
-        if self._client.collection_exists(self.collection):
-            self._client.delete_collection(self.collection)
-        if self._exact is not None:
-            self._exact.clear()
-
-    def count(self, workspace_id: int | None = None, kind: Kind | None = None) -> int:
-        return int(
-            self._client.count(self.collection, count_filter=_filter(workspace_id, kind)).count
+        self._client.create_payload_index(
+            name, "record_id", field_schema=models.PayloadSchemaType.INTEGER
         )
+        with self._lock:
+            assert self._known is not None
+            self._known.add(key)
 
-    def load(self) -> int:
-        """Read every point into memory (exact mode; once). Returns the number of points read."""
-        if self._exact is None:
-            return 0
-        with self._load_lock:
-            if self._loaded:
-                return 0
-            read = 0
-            for page in self._scroll(None, True, with_vectors=True, page=_LOAD_PAGE):
-                self._exact.add(_point(record) for record in page)
-                read += len(page)
-            self._loaded = True
-            log.info("Read %d points into memory", read)
-            return read
-
-    def _memory(self) -> ExactIndex | None:
-        """The in-memory copy, loaded on first use (None against a Qdrant server)."""
-        if self._exact is not None and not self._loaded:
-            self.load()
-        return self._exact
-
-    # -- writes -----------------------------------------------------------------------------
-
-    def upsert(self, points: Sequence[IndexPoint]) -> None:
-        if not points:
-            return
-        memory = self._memory()
-        with self._write_lock:
-            self._upsert(points, memory)
-
-    def _upsert(self, points: Sequence[IndexPoint], memory: ExactIndex | None) -> None:
+    def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
+        self._ensure(key)
         self._client.upsert(
-            self.collection,
+            self._name(key),
             points=[
                 models.PointStruct(
                     id=p.id,
@@ -151,195 +533,101 @@ class VectorIndex(Searcher):
                             indices=p.keywords.indices.tolist(), values=p.keywords.values.tolist()
                         ),
                     },
-                    payload=p.payload(),
+                    payload=_payload(p),
                 )
                 for p in points
             ],
         )
-        if memory is not None:
-            memory.add(points)
 
-    def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[str]) -> None:
-        ids = list(point_ids)
-        if not ids:
-            return
-        memory = self._memory()
-        with self._write_lock:
-            self._client.delete(self.collection, points_selector=models.PointIdsList(points=ids))
-            if memory is not None:
-                memory.remove(workspace_id, kind, ids)
+    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+        self._client.delete(self._name(key), points_selector=models.PointIdsList(points=list(ids)))
 
-    def stored_hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        """The text hash stored with each of these point ids (missing ids are left out)."""
-        if not ids:
-            return {}
-        memory = self._memory()
-        if memory is not None:
-            return memory.text_hashes(ids)
-        hashes: dict[str, str] = {}
-        for start in range(0, len(ids), _SCROLL_PAGE):
-            records = self._client.retrieve(
-                self.collection,
-                ids=list(ids[start : start + _SCROLL_PAGE]),
-                with_payload=["text_hash"],
-                with_vectors=False,
-            )
-            hashes.update({str(r.id): str((r.payload or {}).get("text_hash")) for r in records})
-        return hashes
-
-    def all_points(self) -> Iterator[tuple[str, int, Kind]]:
-        """(point id, workspace id, kind) of every point, for reconciling with the records."""
-        memory = self._memory()
-        if memory is not None:
-            yield from memory.all_points()
-            return
-        for page in self._scroll(None, ["workspace_id", "kind"], with_vectors=False):
-            for record in page:
-                payload = record.payload or {}
-                yield str(record.id), int(payload["workspace_id"]), payload["kind"]
+    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
+        records = self._client.retrieve(self._name(key), ids=list(ids), with_payload=True)
+        return {str(r.id): dict(r.payload or {}) for r in records}
 
     def _scroll(
-        self,
-        scroll_filter: models.Filter | None,
-        payload: bool | list[str],
-        *,
-        with_vectors: bool,
-        page: int = _SCROLL_PAGE,
-    ) -> Iterator[list[models.Record]]:
-        """The collection's points, a page (one scroll call) at a time."""
+        self, key: ShardKey, *, with_hash: bool = False
+    ) -> Iterator[list[tuple[str, Payload]]]:
         offset: Any = None
+        payload = ["text_hash"] if with_hash else False
         while True:
             records, offset = self._client.scroll(
-                self.collection,
-                scroll_filter=scroll_filter,
-                limit=page,
-                offset=offset,
-                with_payload=payload,
-                with_vectors=with_vectors,
+                self._name(key), limit=_PAGE, offset=offset, with_payload=payload
             )
-            yield records
+            yield [(str(r.id), dict(r.payload or {})) for r in records]
             if offset is None:
                 return
 
-    # -- reads ------------------------------------------------------------------------------
+    def _count(self, key: ShardKey) -> int:
+        return int(self._client.count(self._name(key), exact=True).count)
 
-    def search_many(
-        self,
-        workspace_id: int,
-        kind: Kind,
-        queries: Sequence[Query],
-        *,
-        limit: int,
-        keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
-        record_ids: set[int] | None = None,
-    ) -> list[list[Hit]]:
-        """For each query, its ``limit`` best points of ``kind`` in the workspace, best first."""
-        memory = self._memory()
-        if memory is not None:
-            return memory.search_many(
-                workspace_id,
-                kind,
-                queries,
-                limit=limit,
-                keyword_weight=keyword_weight,
-                record_ids=record_ids,
-            )
+    def _candidates(
+        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
+    ) -> list[set[str]]:
+        where = _server_records(record_ids)
+        requests = [
+            models.QueryRequest(query=q, using=using, filter=where, limit=s.depth)
+            for s in searches
+            for q, using in (_server_dense(s.query), _server_keywords(s.query))
+        ]
+        found = self._client.query_batch_points(self._name(key), requests=requests)
         return [
-            self._search_server(workspace_id, kind, q, limit, keyword_weight, record_ids)
-            for q in queries
+            {str(p.id) for p in found[2 * i].points} | {str(p.id) for p in found[2 * i + 1].points}
+            for i in range(len(searches))
         ]
 
-    def _search_server(
-        self,
-        workspace_id: int,
-        kind: Kind,
-        query: Query,
-        limit: int,
-        keyword_weight: float,
-        record_ids: set[int] | None,
-    ) -> list[Hit]:
-        # Two candidate lists from the server, fused here with the same formula as in memory.
-        query_filter = _filter(workspace_id, kind, record_ids)
-        depth = max(limit * 4, 50)
-        dense_hits = self._client.query_points(
-            self.collection,
-            query=query.dense.tolist(),
-            using=DENSE,
-            query_filter=query_filter,
-            limit=depth,
-            with_payload=True,
-        ).points
-        keyword_hits = self._client.query_points(
-            self.collection,
-            query=models.SparseVector(
-                indices=query.keywords.indices.tolist(), values=query.keywords.values.tolist()
+    def _score(
+        self, key: ShardKey, search: HybridSearch, candidates: set[str]
+    ) -> list[tuple[Payload, float]]:
+        only = models.Filter(must=[models.HasIdCondition(has_id=sorted(candidates))])
+        size = len(candidates)
+        dense, dense_using = _server_dense(search.query)
+        keywords, keywords_using = _server_keywords(search.query)
+        formula = models.FormulaQuery(
+            formula=models.SumExpression(
+                sum=[
+                    models.MultExpression(mult=[search.dense_weight, "$score[0]"]),
+                    models.MultExpression(mult=[search.keyword_scale, "$score[1]"]),
+                ]
             ),
-            using=KEYWORDS,
-            query_filter=query_filter,
-            limit=depth,
+            defaults={"$score[0]": 0.0, "$score[1]": 0.0},
+        )
+        found = self._client.query_points(
+            self._name(key),
+            prefetch=[
+                models.Prefetch(query=dense, using=dense_using, filter=only, limit=size),
+                models.Prefetch(query=keywords, using=keywords_using, filter=only, limit=size),
+            ],
+            query=formula,
+            limit=search.limit,
             with_payload=True,
-        ).points
-        top_keyword = max((p.score for p in keyword_hits), default=0.0) or 1.0
-        merged: dict[str, tuple[dict[str, Any], float, float]] = {}
-        for p in dense_hits:
-            merged[str(p.id)] = (dict(p.payload or {}), float(p.score), 0.0)
-        for p in keyword_hits:
-            payload, dense_score, _ = merged.get(str(p.id), (dict(p.payload or {}), 0.0, 0.0))
-            merged[str(p.id)] = (payload, dense_score, float(p.score) / top_keyword)
-        hits = [
-            _hit(payload, float(fuse(d, k, keyword_weight)), d, k)
-            for payload, d, k in merged.values()
-        ]
-        hits.sort(key=lambda h: h.score, reverse=True)
-        return hits[:limit]
-
-
-def _filter(
-    workspace_id: int | None, kind: Kind | None, record_ids: set[int] | None = None
-) -> models.Filter:
-    must: list[models.Condition] = []
-    if workspace_id is not None:
-        must.append(
-            models.FieldCondition(key="workspace_id", match=models.MatchValue(value=workspace_id))
         )
-    if kind is not None:
-        must.append(models.FieldCondition(key="kind", match=models.MatchValue(value=kind)))
-    if record_ids is not None:
-        must.append(
-            models.FieldCondition(key="record_id", match=models.MatchAny(any=sorted(record_ids)))
-        )
-    return models.Filter(must=must)
+        return [(dict(p.payload or {}), float(p.score)) for p in found.points]
+
+    def drop(self) -> None:
+        for key in self.shards():
+            self._client.delete_collection(self._name(key))
+        with self._lock:
+            self._known = None
 
 
-def _point(record: models.Record) -> IndexPoint:
-    """A stored Qdrant record back as the point that was written."""
-    vector, payload = record.vector, record.payload or {}
-    assert isinstance(vector, dict)
-    keywords = vector[KEYWORDS]
-    assert isinstance(keywords, models.SparseVector)
-    return IndexPoint(
-        workspace_id=int(payload["workspace_id"]),
-        kind=payload["kind"],
-        record_id=int(payload["record_id"]),
-        owner_id=int(payload["owner_id"]),
-        passage=int(payload["passage"]),
-        text=str(payload["text"]),
-        text_hash=str(payload["text_hash"]),
-        dense=np.asarray(vector[DENSE], dtype=np.float32),
-        keywords=SparseVector(
-            np.asarray(keywords.indices, np.int64), np.asarray(keywords.values, np.float32)
+def _server_dense(query: Query) -> tuple[list[float], str]:
+    return query.dense.tolist(), DENSE
+
+
+def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
+    return (
+        models.SparseVector(
+            indices=query.keywords.indices.tolist(), values=query.keywords.values.tolist()
         ),
+        KEYWORDS,
     )
 
 
-def _hit(payload: dict[str, Any], score: float, dense: float, keyword: float) -> Hit:
-    return Hit(
-        kind=payload["kind"],
-        record_id=int(payload["record_id"]),
-        owner_id=int(payload["owner_id"]),
-        passage=int(payload["passage"]),
-        text=str(payload["text"]),
-        score=score,
-        dense_score=dense,
-        keyword_score=keyword,
+def _server_records(record_ids: set[int] | None) -> models.Filter | None:
+    if record_ids is None:
+        return None
+    return models.Filter(
+        must=[models.FieldCondition(key="record_id", match=models.MatchAny(any=sorted(record_ids)))]
     )

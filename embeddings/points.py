@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,17 +38,6 @@ class IndexPoint:
     def id(self) -> str:
         return point_id(self.kind, self.record_id, self.passage)
 
-    def payload(self) -> dict[str, Any]:
-        return {
-            "workspace_id": self.workspace_id,
-            "kind": self.kind,
-            "record_id": self.record_id,
-            "owner_id": self.owner_id,
-            "passage": self.passage,
-            "text": self.text,
-            "text_hash": self.text_hash,
-        }
-
 
 @dataclass(frozen=True)
 class Query:
@@ -67,6 +56,4 @@ class Hit:
     owner_id: int
     passage: int
     text: str
-    score: float  # the fused score
-    dense_score: float
-    keyword_score: float
+    score: float  # the hybrid score (``embeddings.hybrid``)

@@ -12,9 +12,13 @@ Then it runs the real command, ``givefirst nightly --date …``, in a fresh proc
 
 * ``--runs`` full runs, each on a fresh copy of the data folder (median wall time; peak RSS of
   the process from ``wait4``), with the time from the first to the last log line (the batch's own
-  work: reading the records and the cache into memory, planning, storing, writing the digest);
-* baselines in the same run: the same command again for the same day (the list exists: start-up,
-  model load and a lookup) and ``givefirst --help`` (interpreter and imports).
+  work: reading the records and the cache, building its temporary Qdrant Edge index of the
+  workspace's articles and expertise in the system temp folder, ranking, storing, writing the
+  digest);
+* baselines in the same run: the same command again for the same day (the list exists: start-up
+  and a lookup; the model is not loaded) and ``givefirst --help`` (interpreter and imports).
+
+The data folder holds no vector index: the batch never opens the server's (``app.daily.nightly``).
 
     .venv/bin/python scripts/bench_nightly.py                       # full size, a few minutes
     .venv/bin/python scripts/bench_nightly.py --articles 1000 --contacts 500 --runs 1   # quick

@@ -2,7 +2,7 @@ r"""The relevance floor for a keyword weight, calibrated on the HR fixture (test
 
 The floor says when a match is too weak to send. Its scale is that of the hybrid score, so a new
 keyword weight needs a new floor. This script loads the fixture's 38 articles and 28 contacts into
-a temporary workspace (real model, SQLite, Qdrant local mode), scores every (pain point, article)
+a temporary workspace (real model, SQLite, Qdrant Edge), scores every (pain point, article)
 pair with ``SuggestionEngine.rank_articles`` under the old and the new weight, and prints the new
 floor that lets through the same share of pairs as the old floor did, how well the two agree, and
 the scores of the fixture's planted matches.

@@ -3,7 +3,7 @@ engine's defaults (``docs/benchmarks.md``, section 5).
 
 ``givefirst eval`` measures the engine as it is configured. This script asks what else the
 engine could do, on the same passages (``split_passages``), the same BM25 term weights
-(``sparse_document``, ``bm25_idf``, ``keyword_ceiling``) and the same vectors (the model behind the
+(``sparse_document``, ``idf_many``, ``keyword_ceiling``) and the same vectors (the model behind the
 embedding cache), but with every score held in memory as one matrix per query batch, so a variant
 costs seconds. Each article is scored by its best passage, as the engine does; the figures agree
 with ``givefirst eval`` to about 0.002 nDCG@10 (ties, and Qdrant's float rounding).
@@ -34,7 +34,7 @@ from app.runtime import EMBEDDING_CACHE_FILE
 from app.suggestions.evaluation import CUTOFF, Dataset, load_dataset, mean_scores, without_self
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model
-from embeddings.exact import bm25_idf, fuse, keyword_ceiling
+from embeddings.hybrid import fuse, idf_many, keyword_ceiling
 from embeddings.text import (
     PASSAGE_OVERLAP,
     PASSAGE_WORDS,
@@ -83,7 +83,7 @@ class Study:
                 values.append(weight)
         matrix = sp.csr_matrix((values, (rows, columns)), shape=(len(texts), len(vocabulary)))
         frequency = np.asarray((matrix > 0).sum(axis=0), np.float32).ravel()
-        idf = bm25_idf(len(texts), frequency)
+        idf = idf_many(len(texts), frequency)
         q_rows, q_columns, q_values, ceilings = [], [], [], []
         for row, text in enumerate(self.query_texts):
             query = sparse_query(text)
@@ -92,7 +92,7 @@ class Study:
             known = {
                 t: float(idf[vocabulary[t]]) for t in query.indices.tolist() if t in vocabulary
             }
-            ceilings.append(keyword_ceiling(query.as_dict(), known))
+            ceilings.append(keyword_ceiling(query, len(texts)))
             for term, weight in query.as_dict().items():
                 if term in vocabulary:
                     q_rows.append(row)

@@ -1,6 +1,7 @@
 """Crash safety: ``givefirst serve`` killed with SIGKILL in the middle of writes or of a large
 import loses no acknowledged write, and after a restart every record has its vectors."""
 
+import os
 import signal
 import subprocess
 import threading
@@ -101,7 +102,7 @@ def assert_index_matches_records(data_dir: Path) -> int:
         assert runtime.indexer is not None
         with session_scope(runtime.session_factory) as session:
             expected = {t.id: t.hash for t in record_texts(session)}
-            stored = runtime.indexer.index.stored_hashes(list(expected))
+            stored = runtime.indexer.index.all_hashes()
             assert stored == expected, f"{len(set(expected) - set(stored))} points missing"
             assert runtime.indexer.reconcile(session) == (0, 0)
         return len(expected)
@@ -176,15 +177,18 @@ def _feed(items: int) -> bytes:
     ).encode()
 
 
-def _index_size(data_dir: Path) -> int:
-    return sum(p.stat().st_size for p in (data_dir / "qdrant").rglob("storage.sqlite"))
+def _cpu_seconds(process: subprocess.Popen[str]) -> float:
+    """CPU time the process has used (user + system), from /proc."""
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def test_sigkill_while_an_import_is_indexed_keeps_the_import_and_no_stray_vectors(
+def test_sigkill_during_a_large_import_keeps_all_or_nothing_and_no_stray_vectors(
     tmp_path: Path,
 ) -> None:
-    """The index is written after the commit: a kill while it is written leaves the import
-    stored whole, no point of an uncommitted record, and missing points the restart repairs."""
+    """Killed while the import is under way: the import is stored whole or not at all, the
+    index holds no point of a record that was never committed, and after the restart the index
+    matches the records."""
     data_dir = tmp_path / "data"
     key, _ = create_key(data_dir, "acme")
     items = 400
@@ -196,7 +200,7 @@ def test_sigkill_while_an_import_is_indexed_keeps_the_import_and_no_stray_vector
             timeout=120,
         )
         assert before.status_code == 201, before.text
-        index_before = _index_size(data_dir)
+        busy = _cpu_seconds(server.process) + 2.0  # two CPU seconds into the import
         answer: list[httpx.Response | Exception] = []
 
         def upload() -> None:
@@ -214,13 +218,12 @@ def test_sigkill_while_an_import_is_indexed_keeps_the_import_and_no_stray_vector
 
         uploader = threading.Thread(target=upload)
         uploader.start()
-        # Halfway: the import is committed and half its vectors are in the index; no answer yet.
-        _kill_when(server.process, lambda: bool(answer) or _index_size(data_dir) > index_before)
+        # The import is under way (the server reads and embeds it for seconds): kill it.
+        _kill_when(server.process, lambda: bool(answer) or _cpu_seconds(server.process) > busy)
         uploader.join(timeout=WAIT_S)
     assert answer and isinstance(answer[0], Exception), f"the kill came too late: {answer}"
-    stray, missing = stray_and_missing_points(data_dir)
+    stray, _ = stray_and_missing_points(data_dir)
     assert stray == 0, "the index holds points of records that were never committed"
-    assert missing > 0, "the kill should land between the commit and the last index write"
 
     with serving(data_dir) as server:
         saved = httpx.get(
@@ -229,5 +232,5 @@ def test_sigkill_while_an_import_is_indexed_keeps_the_import_and_no_stray_vector
         assert saved.status_code == 200, saved.text
     with session_scope(open_database(make_settings(data_dir)).session_factory) as session:
         articles = session.scalar(select(func.count()).select_from(Article))
-    assert articles == 1 + items, f"{articles} articles: the committed import was not kept whole"
+    assert articles in (1, 1 + items), f"{articles} articles: the import was half applied"
     assert assert_index_matches_records(data_dir) > 0

@@ -1,19 +1,16 @@
-"""The embeddings library and the index, with the real packaged model and real Qdrant local mode."""
+"""The embeddings library and the index, with the real packaged model and real Qdrant Edge."""
 
 import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from qdrant_client import QdrantClient
 
+from app.db import session_scope
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model, packaged_model_path
-from embeddings.index import VectorIndex
-from embeddings.points import IndexPoint
+from embeddings.index import EdgeIndex
 from embeddings.text import (
-    sparse_document,
-    sparse_query,
     split_passages,
     tokenize,
     window_text,
@@ -98,45 +95,6 @@ def test_long_articles_are_split_into_overlapping_passages() -> None:
     assert passages[-1].text.split()[-1] == "w399", "the end of the text is covered"
 
 
-def _point(workspace_id: int, record_id: int, text: str, vector: np.ndarray) -> IndexPoint:
-    return IndexPoint(
-        workspace_id=workspace_id,
-        kind="article",
-        record_id=record_id,
-        owner_id=record_id,
-        passage=0,
-        text=text,
-        text_hash=text,
-        dense=vector,
-        keywords=sparse_document(text),
-    )
-
-
-@pytest.mark.parametrize("exact", [True, False], ids=["in-memory", "qdrant-query"])
-def test_search_stays_in_its_workspace_and_delete_removes(tmp_path: Path, exact: bool) -> None:
-    model = load_model()
-    client = QdrantClient(path=str(tmp_path / "qdrant"))
-    index = VectorIndex(client, model_id="m", dimension=384, exact_in_memory=exact)
-    index.ensure_collection()
-    texts = ["employee engagement survey vendors", "payroll tax filing deadlines"]
-    vectors = model.embed_documents(texts)
-    index.upsert([_point(1, 10, texts[0], vectors[0]), _point(2, 20, texts[0], vectors[0])])
-    index.upsert([_point(1, 11, texts[1], vectors[1])])
-    query = model.embed_queries(["survey vendor"])[0]
-
-    hits = index.search(1, "article", query, sparse_query("survey vendor"), limit=10)
-    assert [h.record_id for h in hits] == [10, 11]
-    assert hits[0].keyword_score > 0 and hits[1].keyword_score == 0
-    other = index.search(2, "article", query, sparse_query("survey vendor"), limit=10)
-    assert [h.record_id for h in other] == [20]
-
-    index.delete(1, "article", [hits[0].record_id and _point(1, 10, "", vectors[0]).id])
-    hits = index.search(1, "article", query, sparse_query("survey vendor"), limit=10)
-    assert [h.record_id for h in hits] == [11]
-    assert index.count(1) == 1 and index.count(2) == 1
-    client.close()
-
-
 def test_the_index_follows_the_records(data_dir: Path) -> None:
     """Create, edit, resolve and delete update the index in the same request."""
     with running_api(data_dir) as api:
@@ -190,15 +148,13 @@ def test_a_model_switch_rebuilds_instead_of_mixing(data_dir: Path) -> None:
         headers = api.headers()
         make_contact(api.client, headers, pain_points=["pay bands"])
         old = api.app.state.indexer.index
-        client = api.app.state.runtime.qdrant
-        new = VectorIndex(client, model_id="another-model", dimension=384)
-        assert new.collection != old.collection
-        assert new.ensure_collection() is True
-        names = {c.name for c in client.get_collections().collections}
-        assert old.collection not in names, "the old model's vectors are gone"
+        assert isinstance(old, EdgeIndex) and old.folder.is_dir()
+        new = EdgeIndex(old.root, model_id="another-model", dimension=384)
+        assert new.folder != old.folder
+        old.close()
+        new.open()
+        assert not old.folder.exists(), "the old model's vectors are gone"
         api.app.state.indexer.index = new
-        from app.db import session_scope
-
         with session_scope(api.app.state.session_factory) as session:
             written, _ = api.app.state.indexer.reconcile(session)
         assert written == 1 and new.count() == 1

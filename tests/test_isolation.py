@@ -61,7 +61,7 @@ def commits_fail() -> Iterator[None]:
 def index_points(api: Api) -> dict[str, str]:
     """Every point of the index, with the hash of the text it holds."""
     indexer: RecordIndexer = api.app.state.indexer
-    return indexer.index.stored_hashes([point for point, _, _ in indexer.index.all_points()])
+    return indexer.index.all_hashes()
 
 
 def suggestions(client: TestClient, headers: Headers, contact_id: int) -> list[Json]:

@@ -1,10 +1,11 @@
 """The nightly batch: for each workspace, build the day's list, write the digest, deliver it.
 
-Beside a running server. On the embedded default the server holds Qdrant's local store (its
-folder lock admits one process), so this job never opens it. It reads what it needs from the
-records and the embedding cache, two SQLite files in WAL mode that both processes share safely, and
-searches an ``ExactIndex`` of its own: the same points the server indexes (``record_texts`` +
-``embed_texts``, the code the server writes with) and the same ``SuggestionEngine``.
+Beside a running server. On the embedded default the server holds the Qdrant Edge shards (one
+process may open a shard), so this job never opens them. It reads what it needs from the records
+and the embedding cache, two SQLite files in WAL mode that both processes share safely, and ranks
+on a temporary Qdrant Edge index of its own: the same points the server indexes (``record_texts``
++ ``embed_texts``, the code the server writes with), the same scorer and the same
+``SuggestionEngine``. With a Qdrant server it ranks on the server.
 
 Idempotent and resumable. Each workspace's list is written in one transaction with its
 suggestions, so after a crash a list exists whole or not at all; a later run skips the lists that
@@ -14,6 +15,7 @@ deliveries are recorded on the list, so a re-run delivers only what was not deli
 
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,11 +38,11 @@ from app.indexing import embed_texts, record_texts
 from app.models import DailyList, Workspace, utcnow
 from app.network.schemas import NetworkHealth
 from app.network.service import workspace_health
-from app.runtime import Runtime, open_database, open_embedder
+from app.runtime import Runtime, open_database, open_embedder, open_index
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import cadences_for
 from embeddings.embedder import Embedder
-from embeddings.exact import ExactIndex
+from embeddings.index import EdgeIndex, VectorIndex
 
 log = logging.getLogger(__name__)
 _EMBED_BATCH = 2_000
@@ -157,7 +159,7 @@ def _build_with_retries(
                 )
                 if not embedders:  # the list and the health's fields both need it
                     embedders.append(open_embedder(runtime))
-                return _build(session, workspace, existing, embedders[0], settings, config, options)
+                return _build(runtime, session, workspace, existing, embedders[0], config, options)
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not is_busy(error):
                 raise
@@ -211,44 +213,61 @@ def _transaction(runtime: Runtime, *, rollback: bool) -> Iterator[Session]:
             raise
 
 
-def workspace_engine(
-    session: Session, embedder: Embedder, workspace_id: int, settings: Settings
-) -> SuggestionEngine:
-    """An engine over an in-memory index of the workspace's articles and expertise, built from
-    the records and the embedding cache (the model runs only for texts missing from the cache)."""
-    index = ExactIndex(embedder.dimension)
-    batch = []
-    for text in record_texts(session, workspace_id):
-        if text.kind == "pain_point":
-            continue  # pain points are the queries; the engine embeds them (a cache hit)
-        batch.append(text)
-        if len(batch) >= _EMBED_BATCH:
-            index.add(embed_texts(embedder, batch))
+@contextmanager
+def workspace_index(
+    runtime: Runtime, session: Session, embedder: Embedder, workspace_id: int
+) -> Iterator[VectorIndex]:
+    """The index the workspace's list is ranked on: the Qdrant server itself where there is
+    one; otherwise a temporary Qdrant Edge index of the workspace's articles and expertise, built
+    from the records and the embedding cache (the model runs only for texts missing from the
+    cache) with the code and the scorer the server uses."""
+    settings = runtime.settings
+    if settings.qdrant_url:
+        if runtime.index is None:
+            open_index(runtime, embedder)
+        assert runtime.index is not None
+        yield runtime.index
+        return
+    with tempfile.TemporaryDirectory(prefix="givefirst-nightly-") as folder:
+        index = EdgeIndex(Path(folder), model_id=embedder.model_id, dimension=embedder.dimension)
+        index.open()
+        try:
             batch = []
-    index.add(embed_texts(embedder, batch))
-    return SuggestionEngine(embedder, index, settings.engine_config())
+            for text in record_texts(session, workspace_id):
+                if text.kind == "pain_point":
+                    continue  # pain points are the queries; the engine embeds them (cache hits)
+                batch.append(text)
+                if len(batch) >= _EMBED_BATCH:
+                    index.upsert(embed_texts(embedder, batch))
+                    batch = []
+            index.upsert(embed_texts(embedder, batch))
+            yield index
+        finally:
+            index.close()
 
 
 def _build(
+    runtime: Runtime,
     session: Session,
     workspace: Workspace,
     existing: DailyList | None,
     embedder: Embedder,
-    settings: Settings,
     config: DailyConfig,
     options: NightlyOptions,
 ) -> WorkspaceOutcome:
+    settings = runtime.settings
     if existing is not None:
         daily_list, built = existing, False
     else:
-        daily_list, built = service.build_daily_list(
-            session=session,
-            engine=workspace_engine(session, embedder, workspace.id, settings),
-            workspace=workspace,
-            cadences=cadences_for(workspace, settings),
-            day=options.day,
-            config=config,
-        )
+        with workspace_index(runtime, session, embedder, workspace.id) as index:
+            daily_list, built = service.build_daily_list(
+                session=session,
+                engine=SuggestionEngine(embedder, index, settings.engine_config()),
+                workspace=workspace,
+                cadences=cadences_for(workspace, settings),
+                day=options.day,
+                config=config,
+            )
     daily = service.to_public(session, daily_list, workspace)
     health = workspace_health(
         session=session,

@@ -3,7 +3,7 @@
 A dataset in BEIR layout (``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``) is loaded
 into a fresh workspace in a temporary data folder: every document becomes an article (its title,
 its text as the body), every query a contact's pain point, in real SQLite and the real vector
-index (Qdrant local mode and its exact in-memory copy). Each pain point's articles are then ranked
+index (Qdrant Edge). Each pain point's articles are then ranked
 by ``SuggestionEngine.rank_articles``, the ranking ``suggest`` builds its article suggestions on
 (each article scored by its best passage), with three settings of the engine: BM25 alone
 (keyword weight 1), dense alone (keyword weight 0) and the configured default. The relevance
@@ -34,11 +34,10 @@ from app.config import Settings
 from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Article, Contact, PainPoint
-from app.runtime import open_database, open_embedder, open_qdrant
+from app.runtime import open_database, open_embedder, open_index
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import get_or_create_workspace
 from embeddings.embedder import Embedder
-from embeddings.index import VectorIndex
 
 CUTOFF = 10
 Qrels = dict[str, dict[str, int]]
@@ -227,7 +226,7 @@ def evaluate(
     """BM25 alone, dense alone and the engine's default, on ``dataset``, in a fresh workspace.
 
     ``settings`` gives the model and the engine's configuration; its storage settings are
-    replaced by a temporary data folder (SQLite and Qdrant local mode). ``reference`` adds the
+    replaced by a temporary data folder (SQLite and Qdrant Edge). ``reference`` adds the
     dense model's score under the BEIR / MTEB protocol (``reference_dense``).
     """
     say = progress or (lambda _: None)
@@ -242,12 +241,8 @@ def evaluate(
         runtime = open_database(local)
         try:
             started = time.perf_counter()
-            runtime.qdrant = open_qdrant(local)
             embedder = open_embedder(runtime, cache_dir=cache_dir)
-            index = VectorIndex(
-                runtime.qdrant, model_id=embedder.model_id, dimension=embedder.dimension
-            )
-            index.ensure_collection()
+            index = open_index(runtime, embedder)
             indexer = RecordIndexer(embedder, index)
             config = local.engine_config()
             report = Report(

@@ -1,0 +1,195 @@
+"""The vector index: one scorer on both backends, checked against an exact computation.
+
+``EdgeIndex`` runs Qdrant Edge, the embedded default. ``ServerIndex`` runs the same queries
+through qdrant-client; no Qdrant server can run on the machines these tests run on, so it is
+exercised against qdrant-client's local mode, which implements the same Query API (prefetch,
+formula): the only part of the server path these tests do not reach is the network.
+"""
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from qdrant_client import QdrantClient
+
+from embeddings.cache import text_hash
+from embeddings.embedder import Embedder, load_model
+from embeddings.hybrid import keyword_ceiling, reference_scores
+from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
+from embeddings.points import IndexPoint, Kind, Query, point_id
+from embeddings.text import BM25_K1, sparse_document, sparse_query
+from tests.fixtures.hr_network import ARTICLES, CONTACTS
+
+WEIGHT = 0.7
+
+
+@pytest.fixture(scope="module")
+def model() -> Embedder:
+    return load_model()
+
+
+def _points(
+    model: Embedder, workspace_id: int, texts: list[str], kind: Kind, first: int = 1
+) -> list[IndexPoint]:
+    """Points as the records give them: ids are unique across workspaces."""
+    vectors = model.embed_documents(texts)
+    return [
+        IndexPoint(
+            workspace_id=workspace_id,
+            kind=kind,
+            record_id=n,
+            owner_id=1000 + n,
+            passage=0,
+            text=text,
+            text_hash=text_hash(text),
+            dense=vector,
+            keywords=sparse_document(text),
+        )
+        for n, (text, vector) in enumerate(zip(texts, vectors, strict=True), start=first)
+    ]
+
+
+def _library() -> list[str]:
+    return [f"{a.title}. {a.summary} {a.text}" for a in ARTICLES]
+
+
+def _queries(model: Embedder) -> list[Query]:
+    texts = [p for c in CONTACTS for p in c.pain_points]
+    vectors = model.embed_queries(texts)
+    return [Query(v, sparse_query(t)) for v, t in zip(vectors, texts, strict=True)]
+
+
+@pytest.fixture(params=["edge", "server"])
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorIndex]:
+    built: VectorIndex
+    if request.param == "edge":
+        built = EdgeIndex(tmp_path / "vectors", model_id="test-model", dimension=384)
+    else:
+        built = ServerIndex(QdrantClient(":memory:"), model_id="test-model", dimension=384)
+    built.open()
+    yield built
+    built.close()
+
+
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
+def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: Embedder) -> None:
+    """Every query of the HR fixture ranks the library as the formula computed exactly does,
+    with the same scores, and another workspace's points never appear."""
+    mine = _points(model, 1, _library(), "article")
+    index.upsert(mine)
+    index.upsert(_points(model, 2, _library()[:10], "article", first=100))
+    queries = _queries(model)
+    found = index.search_many(1, "article", queries, limit=10, keyword_weight=WEIGHT)
+    dense = np.vstack([p.dense for p in mine])
+    for query, hits in zip(queries, found, strict=True):
+        exact = reference_scores(query, dense, [p.keywords for p in mine], keyword_weight=WEIGHT)
+        best = np.argsort(-exact, kind="stable")[:10]
+        assert [h.record_id for h in hits] == [mine[i].record_id for i in best]
+        assert [h.score for h in hits] == pytest.approx([exact[i] for i in best], abs=1e-5)
+        assert all(h.owner_id == 1000 + h.record_id for h in hits)
+
+
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
+def test_the_two_backends_agree(tmp_path: Path, model: Embedder) -> None:
+    """The contract: the same points and queries give the same hits and scores on Qdrant Edge and
+    through qdrant-client (what runs against a server)."""
+    edge = EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384)
+    server = ServerIndex(QdrantClient(":memory:"), model_id="m", dimension=384)
+    queries = _queries(model)
+    answers = []
+    for index in (edge, server):
+        index.open()
+        index.upsert(_points(model, 7, _library(), "article"))
+        index.upsert(_points(model, 7, [e for c in CONTACTS for e in c.expertise], "expertise"))
+        answers.append(
+            [
+                [(h.record_id, h.score) for h in hits]
+                for kind in ("article", "expertise")
+                for hits in index.search_many(7, kind, queries, limit=8, keyword_weight=WEIGHT)
+            ]
+            + [
+                [(h.record_id, h.score) for h in hits]
+                for hits in index.search_many(
+                    7, "article", queries[:5], limit=3, keyword_weight=0.0, record_ids={2, 5, 9}
+                )
+            ]
+        )
+    for on_edge, on_server in zip(*answers, strict=True):
+        assert [r for r, _ in on_edge] == [r for r, _ in on_server]
+        assert [s for _, s in on_edge] == pytest.approx([s for _, s in on_server], abs=1e-5)
+    edge.close()
+
+
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
+def test_writes_deletes_counts_and_record_filters(index: VectorIndex, model: Embedder) -> None:
+    points = _points(model, 1, _library()[:6], "article")
+    index.upsert(points)
+    index.upsert(_points(model, 2, _library()[:2], "article", first=100))
+    assert index.count() == 8 and index.count(1) == 6 and index.count(2, "article") == 2
+    assert index.count(kind="expertise") == 0
+    assert index.stored_hashes(1, "article", [points[0].id, point_id("article", 999)]) == {
+        points[0].id: points[0].text_hash
+    }
+    query = Query(points[3].dense, sparse_query(points[3].text))
+    assert index.search(1, "article", query, limit=1, keyword_weight=WEIGHT)[0].record_id == 4
+    index.delete(1, "article", [points[3].id])
+    assert index.count(1) == 5
+    assert 4 not in {
+        h.record_id for h in index.search(1, "article", query, limit=9, keyword_weight=WEIGHT)
+    }
+    only = index.search(1, "article", query, limit=9, keyword_weight=WEIGHT, record_ids={1, 2})
+    assert sorted(h.record_id for h in only) == [1, 2]
+    assert index.search(3, "article", query, limit=5, keyword_weight=WEIGHT) == []
+    assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids=set()) == []
+    assert (
+        sorted((w, k) for _, w, k in index.all_points())
+        == [(1, "article")] * 5 + [(2, "article")] * 2
+    )
+    assert len(index.all_hashes()) == 7
+
+
+def test_the_keyword_score_lies_between_0_and_1(model: Embedder, tmp_path: Path) -> None:
+    """The ceiling is reached by a point that holds every query term saturated, and that term
+    held by no other point; any other point stays below it."""
+    words = ["onboarding", "turnover", "retention"]
+    rng = random.Random(5)
+    filler = ["payroll", "benefits", "leave", "review", "hiring", "culture"]
+    texts = [" ".join(rng.choice(filler) for _ in range(12)) for _ in range(40)]
+    texts.append(" ".join(words * 30))  # every term, very often: close to saturation
+    index = EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384)
+    index.open()
+    points = _points(model, 1, texts, "article")
+    index.upsert(points)
+    query = Query(model.embed_queries([" ".join(words)])[0], sparse_query(" ".join(words)))
+    hits = index.search(1, "article", query, limit=41, keyword_weight=1.0)
+    assert hits[0].record_id == len(texts)
+    assert 0.9 < hits[0].score <= 1.0
+    assert all(0.0 <= h.score < 0.05 for h in hits[1:])
+    assert keyword_ceiling(query.keywords, 41) == pytest.approx(
+        3 * np.log(1 + (41 - 1 + 0.5) / 1.5) * (BM25_K1 + 1)
+    )
+    index.close()
+
+
+def test_a_shard_survives_a_reopen_and_refuses_a_second_process(
+    tmp_path: Path, model: Embedder
+) -> None:
+    root = tmp_path / "vectors"
+    index = EdgeIndex(root, model_id="m", dimension=384)
+    index.open()
+    points = _points(model, 1, _library()[:5], "article")
+    index.upsert(points)
+    query = Query(points[0].dense, sparse_query(points[0].text))
+    before = index.search(1, "article", query, limit=5, keyword_weight=WEIGHT)
+    with pytest.raises(StoreHeldError):
+        EdgeIndex.check_free(root)  # the store is held, as a server holds it
+    with pytest.raises(StoreHeldError):
+        EdgeIndex(root, model_id="m", dimension=384).open()
+    index.close()
+    EdgeIndex.check_free(root)
+    reopened = EdgeIndex(root, model_id="m", dimension=384)
+    reopened.open()
+    assert reopened.search(1, "article", query, limit=5, keyword_weight=WEIGHT) == before
+    reopened.close()
