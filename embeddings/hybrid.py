@@ -6,9 +6,11 @@ A point's score for a query is
 
 * ``cosine`` is the dense similarity (Qdrant's cosine distance).
 * ``BM25`` is the dot product of the query's term counts and the point's BM25 term weights
-  (``embeddings.text``), each term weighed by Qdrant's IDF modifier over the shard's points.
+  (``embeddings.text``), each term weighed by Qdrant's IDF modifier over the shard's points that
+  hold at least one term (a text of stopwords alone has no BM25 vector, and Qdrant's IDF leaves
+  such points out of its count).
 * ``ceiling`` is the best BM25 a point could reach: every query term saturated (k1 + 1) at the
-  IDF of a term that only one point holds. It depends only on the query and the number of points,
+  IDF of a term that only one point holds. It depends only on the query and that number of points,
   so the keyword part lies in [0, 1] and a score keeps an absolute meaning for the relevance floor.
 
 A search runs in two Qdrant queries:
@@ -96,7 +98,7 @@ def reference_scores(
 ) -> npt.NDArray[np.float64]:
     """The hybrid score of every point (rows of ``dense``, items of ``keywords``), computed
     exactly: what the two-step Qdrant search approximates only through its candidate depth."""
-    points = len(keywords)
+    points = sum(1 for vector in keywords if vector.values.size)  # as Qdrant's IDF counts
     frequency: dict[int, int] = {}
     for vector in keywords:
         for term in vector.indices.tolist():

@@ -80,7 +80,9 @@ class VectorIndex(ABC):
     ) -> Iterator[list[tuple[str, Payload]]]: ...
 
     @abstractmethod
-    def _count(self, key: ShardKey) -> int: ...
+    def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
+        """Points in the shard; ``with_keywords``: only those holding a BM25 vector (what
+        Qdrant's IDF counts)."""
 
     @abstractmethod
     def _candidates(
@@ -171,7 +173,7 @@ class VectorIndex(ABC):
         key = (workspace_id, kind)
         if not queries or key not in self.shards() or record_ids == set():
             return [[] for _ in queries]
-        points = self._count(key)
+        points = self._keyword_points(key)
         searches = [
             HybridSearch.plan(q, limit=limit, keyword_weight=keyword_weight, points=points)
             for q in queries
@@ -183,6 +185,10 @@ class VectorIndex(ABC):
             else []
             for search, ids in zip(searches, found, strict=True)
         ]
+
+    def _keyword_points(self, key: ShardKey) -> int:
+        """The N of BM25's IDF for the shard (cached where one process owns the shard)."""
+        return self._count(key, with_keywords=True)
 
     def search(
         self,
@@ -245,6 +251,7 @@ class EdgeIndex(VectorIndex):
         self._open_lock = threading.Lock()
         self._known: set[ShardKey] | None = None
         self._lock: TextIO | None = None
+        self._keyword_counts: dict[ShardKey, int] = {}
 
     @staticmethod
     def check_free(root: Path) -> None:
@@ -315,26 +322,16 @@ class EdgeIndex(VectorIndex):
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
         shard = self._shard(key, create=True)
+        self._keyword_counts.pop(key, None)
         for start in range(0, len(points), _PAGE):
             shard.update(
                 edge.UpdateOperation.upsert_points(
-                    [
-                        edge.Point(
-                            id=p.id,
-                            vector={
-                                DENSE: p.dense.tolist(),
-                                KEYWORDS: edge.SparseVector(
-                                    p.keywords.indices.tolist(), p.keywords.values.tolist()
-                                ),
-                            },
-                            payload=_payload(p),
-                        )
-                        for p in points[start : start + _PAGE]
-                    ]
+                    [_edge_point(p) for p in points[start : start + _PAGE]]
                 )
             )
 
     def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+        self._keyword_counts.pop(key, None)
         self._shard(key).update(edge.UpdateOperation.delete_points(list(ids)))
 
     def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
@@ -355,8 +352,16 @@ class EdgeIndex(VectorIndex):
             if offset is None:
                 return
 
-    def _count(self, key: ShardKey) -> int:
-        return int(self._shard(key).count(edge.CountRequest(exact=True)))
+    def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
+        where = edge.Filter(must=[edge.HasVectorCondition(KEYWORDS)]) if with_keywords else None
+        return int(self._shard(key).count(edge.CountRequest(exact=True, filter=where)))
+
+    def _keyword_points(self, key: ShardKey) -> int:
+        # This process owns the shards: the count changes only through its own writes.
+        cached = self._keyword_counts.get(key)
+        if cached is None:
+            cached = self._keyword_counts[key] = self._count(key, with_keywords=True)
+        return cached
 
     def _candidates(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
@@ -410,6 +415,7 @@ class EdgeIndex(VectorIndex):
 
     def drop(self) -> None:
         self.close()
+        self._keyword_counts.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
         with self._open_lock:
             self._known = None
@@ -444,6 +450,14 @@ def _lock(handle: TextIO) -> None:
 def is_held_elsewhere(error: Exception) -> bool:
     """Whether opening the store failed because another process has it (or a shard's log)."""
     return isinstance(error, StoreHeldError) or "WouldBlock" in str(error)
+
+
+def _edge_point(point: IndexPoint) -> edge.Point:
+    vectors: dict[str, Any] = {DENSE: point.dense.tolist()}
+    if point.keywords.values.size:  # a text with no keyword is no point of BM25's IDF
+        keywords = point.keywords
+        vectors[KEYWORDS] = edge.SparseVector(keywords.indices.tolist(), keywords.values.tolist())
+    return edge.Point(id=point.id, vector=vectors, payload=_payload(point))
 
 
 def _edge_dense(query: Query) -> edge.Query:
@@ -522,22 +536,7 @@ class ServerIndex(VectorIndex):
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
         self._ensure(key)
-        self._client.upsert(
-            self._name(key),
-            points=[
-                models.PointStruct(
-                    id=p.id,
-                    vector={
-                        DENSE: p.dense.tolist(),
-                        KEYWORDS: models.SparseVector(
-                            indices=p.keywords.indices.tolist(), values=p.keywords.values.tolist()
-                        ),
-                    },
-                    payload=_payload(p),
-                )
-                for p in points
-            ],
-        )
+        self._client.upsert(self._name(key), points=[_server_point(p) for p in points])
 
     def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
         self._client.delete(self._name(key), points_selector=models.PointIdsList(points=list(ids)))
@@ -559,8 +558,13 @@ class ServerIndex(VectorIndex):
             if offset is None:
                 return
 
-    def _count(self, key: ShardKey) -> int:
-        return int(self._client.count(self._name(key), exact=True).count)
+    def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
+        where = (
+            models.Filter(must=[models.HasVectorCondition(has_vector=KEYWORDS)])
+            if with_keywords
+            else None
+        )
+        return int(self._client.count(self._name(key), count_filter=where, exact=True).count)
 
     def _candidates(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
@@ -610,6 +614,16 @@ class ServerIndex(VectorIndex):
             self._client.delete_collection(self._name(key))
         with self._lock:
             self._known = None
+
+
+def _server_point(point: IndexPoint) -> models.PointStruct:
+    vectors: dict[str, Any] = {DENSE: point.dense.tolist()}
+    if point.keywords.values.size:  # as on Edge: a text with no keyword is no point of the IDF
+        keywords = point.keywords
+        vectors[KEYWORDS] = models.SparseVector(
+            indices=keywords.indices.tolist(), values=keywords.values.tolist()
+        )
+    return models.PointStruct(id=point.id, vector=vectors, payload=_payload(point))
 
 
 def _server_dense(query: Query) -> tuple[list[float], str]:

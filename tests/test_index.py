@@ -52,7 +52,12 @@ def _points(
 
 
 def _library() -> list[str]:
-    return [f"{a.title}. {a.summary} {a.text}" for a in ARTICLES]
+    """The HR fixture's articles, and texts with no keyword at all (stopwords, other scripts),
+    which hold no BM25 vector and are no part of BM25's IDF count."""
+    return [f"{a.title}. {a.summary} {a.text}" for a in ARTICLES] + [
+        "What about that?",
+        "Не то, что вы ищете",
+    ]
 
 
 def _queries(model: Embedder) -> list[Query]:
