@@ -56,7 +56,7 @@ def _library() -> list[str]:
     which hold no BM25 vector and are no part of BM25's IDF count."""
     return [f"{a.title}. {a.summary} {a.text}" for a in ARTICLES] + [
         "What about that?",
-        "Не то, что вы ищете",
+        "これは日本語の文です",
     ]
 
 
