@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.contacts.service import is_snoozed
 from app.daily.config import DailyConfig
+from app.daily.mail import MailContext
 from app.daily.planner import DayPlan, PlannedItem, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
 from app.models import ComingUp as ComingUpRow
@@ -152,3 +153,9 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
         ],
         created_at=daily_list.created_at,
     )
+
+
+def mail_context(*, session: Session, workspace: Workspace, daily: DailyListPublic) -> MailContext:
+    """What the digest e-mail adds to the list: the contacts' e-mail addresses."""
+    contacts = load_scoped(session, Contact, workspace.id, (i.contact.id for i in daily.items))
+    return MailContext(emails={cid: c.email for cid, c in contacts.items() if c.email})
