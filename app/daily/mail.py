@@ -6,7 +6,7 @@ Every value from the records is HTML-escaped in the HTML part (a contact may be 
 """
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -26,10 +26,24 @@ MAILTO_SUBJECT = {
 
 
 @dataclass(frozen=True)
+class ActionLink:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
 class MailContext:
-    """What the e-mail shows beside the list: the contacts' e-mail addresses."""
+    """What the e-mail shows beside the list: contacts' e-mail addresses and one-click links."""
 
     emails: Mapping[int, str] = field(default_factory=dict)  # contact id -> address
+    # suggestion id -> its links; None: no public URL is set, so no links can be made
+    actions: Mapping[int, Sequence[ActionLink]] | None = None
+
+
+NO_LINKS = (
+    "One-click links are unavailable (GIVEFIRST_PUBLIC_URL is not set): mark suggestions sent "
+    "or dismissed in the API."
+)
 
 
 def _when(item: DailyItemPublic) -> str:
@@ -82,6 +96,8 @@ def _health_lines(health: NetworkHealth | None) -> list[str]:
 def render_text(daily: DailyListPublic, health: NetworkHealth | None, context: MailContext) -> str:
     """The plain-text part: readable as it is, no Markdown."""
     lines = [_title(daily), "", _intro(daily), ""]
+    if context.actions is None:
+        lines += [NO_LINKS, ""]
     for item in daily.items:
         s = item.suggestion
         url = f" <{s.article.url}>" if s.article and s.article.url else ""
@@ -95,7 +111,8 @@ def render_text(daily: DailyListPublic, health: NetworkHealth | None, context: M
             lines += [f"Draft {label.replace('_', ' ')}:", "", *draft.splitlines(), ""]
         address = context.emails.get(item.contact.id)
         lines.append(f"Write to: {address}" if address else "No e-mail address known.")
-        lines.append(f"Suggestion {s.id}: mark it sent or dismissed in the API.")
+        for link in (context.actions or {}).get(s.id, ()):
+            lines.append(f"{link.label}: {link.url}")
         lines.append("")
     if daily.coming_up:
         lines += ["Coming up:"]
@@ -121,6 +138,8 @@ def render_html(daily: DailyListPublic, health: NetworkHealth | None, context: M
         f"<h1>{e(_title(daily))}</h1>",
         f"<p>{e(_intro(daily))}</p>",
     ]
+    if context.actions is None:
+        parts.append(f"<p><em>{e(NO_LINKS)}</em></p>")
     for item in daily.items:
         s = item.suggestion
         what = e(_what(item))
@@ -138,9 +157,10 @@ def render_html(daily: DailyListPublic, health: NetworkHealth | None, context: M
                 f"{e(draft)}</pre>",
             ]
         mailto = mailto_url(item, context.emails.get(item.contact.id))
-        if mailto:
-            parts.append(f"<p>{_a(mailto, f'Write to {item.contact.name}')}</p>")
-        parts.append(f"<p>Suggestion {s.id}: mark it sent or dismissed in the API.</p>")
+        links = [_a(mailto, f"Write to {item.contact.name}")] if mailto else []
+        links += [_a(link.url, link.label) for link in (context.actions or {}).get(s.id, ())]
+        if links:
+            parts.append(f"<p>{' | '.join(links)}</p>")
     if daily.coming_up:
         parts.append("<h2>Coming up</h2><ul>")
         for day in daily.coming_up:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -75,7 +75,7 @@ class WorkspaceOutcome:
     errors: list[str] = field(default_factory=list)
     not_built: str | None = None
     health: NetworkHealth | None = None  # the digest's "Network health" section
-    mail: MailContext = field(default_factory=MailContext)  # the contacts' addresses
+    mail: MailContext = field(default_factory=MailContext)  # addresses and one-click links
 
 
 Progress = Callable[[str], None]
@@ -278,7 +278,14 @@ def _build(
         settings=settings,
         today=options.day,
     )
-    mail = service.mail_context(session=session, workspace=workspace, daily=daily)
+    mail = service.mail_context(
+        session=session,
+        workspace=workspace,
+        daily=daily,
+        public_url=settings.public_url,
+        links_expire_at=datetime.now(UTC) + timedelta(settings.action_link_days),
+        snooze_days=settings.action_snooze_days,
+    )
     return WorkspaceOutcome(
         workspace=workspace.name,
         workspace_id=workspace.id,
