@@ -53,8 +53,8 @@ def confirm(token: str, session: SessionDep, settings: SettingsDep) -> HTMLRespo
     return _page(
         "Confirm",
         f"<p>{what}</p>"
-        f'<form method="post" action="/act/{html.escape(token)}">'
-        '<button type="submit">Do it</button></form>',
+        # No action: the form posts back to the page's own address, behind any path prefix.
+        '<form method="post"><button type="submit">Do it</button></form>',
     )
 
 
