@@ -116,6 +116,24 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(
         default=None, description="HMAC-SHA256 key signing the digest POSTed to --webhook."
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The address the service is reached at from a mail reader, e.g. "
+        "https://givefirst.example.org: the digest e-mail's one-click links start with it; "
+        "unset, the e-mail has no links.",
+    )
+    action_link_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="A digest's one-click links expire after this many days.",
+    )
+    action_snooze_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="The digest's one-click snooze keeps the contact off the lists this many days.",
+    )
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_tls: Literal["starttls", "ssl", "none"] = Field(

@@ -9,6 +9,7 @@ import anyio
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.actions.router import router as actions_router
 from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(daily_router)
     app.include_router(network_router)
     app.include_router(imports_router)
+    app.include_router(actions_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

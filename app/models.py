@@ -68,6 +68,8 @@ class Workspace(Base):
     cadence_c_days: Mapped[int | None] = mapped_column(Integer)
     # Appended to e-mail drafts (not to one-line notes); NULL means no signature.
     signature: Mapped[str | None] = mapped_column(String(500))
+    # The HMAC key of the digest's one-click links; made on first use, never shown or exported.
+    link_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -360,3 +362,18 @@ class ComingUp(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     contact: Mapped[Contact] = relationship()
+
+
+class UsedActionToken(Base):
+    """A one-click link of a digest that has been used: its SHA-256 and when, so that a link
+    acts once only, across restarts."""
+
+    __tablename__ = "used_action_tokens"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,8 +12,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.models import Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion
+from app.models import UsedActionToken as UsedToken
 
-Owned = TypeVar("Owned", Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion)
+Owned = TypeVar(
+    "Owned", Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion, UsedToken
+)
 
 
 def scoped(model: type[Owned], workspace_id: int) -> Select[Owned]:

@@ -74,20 +74,12 @@ def check_email_settings(settings: Settings) -> None:
         raise DeliveryError(f"--email needs {', '.join(missing)} to be set")
 
 
-def send_email(
-    settings: Settings, *, subject: str, markdown: str, json_text: str, filename: str
-) -> None:
-    """Send the digest: the Markdown as the body, the JSON attached."""
+def send_email(settings: Settings, message: EmailMessage) -> None:
+    """Send ``message`` (the digest) from GIVEFIRST_SMTP_FROM to GIVEFIRST_SMTP_TO."""
     check_email_settings(settings)
     assert settings.smtp_host is not None and settings.smtp_from is not None
-    message = EmailMessage()
-    message["Subject"] = subject
     message["From"] = settings.smtp_from
     message["To"] = ", ".join(settings.smtp_to)
-    message.set_content(markdown)
-    message.add_attachment(
-        json_text.encode(), maintype="application", subtype="json", filename=filename
-    )
     try:
         if settings.smtp_tls == "ssl":
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,7 +31,8 @@ from app.config import Settings
 from app.daily import service
 from app.daily.config import DailyConfig
 from app.daily.delivery import DeliveryError, check_email_settings, post_webhook, send_email
-from app.daily.digest import folder_name, render_json, render_markdown, write_digest
+from app.daily.digest import folder_name, render_json, write_digest
+from app.daily.mail import MailContext, digest_message
 from app.daily.schemas import DailyListPublic
 from app.db import is_busy
 from app.indexing import embed_texts, record_texts
@@ -74,6 +75,7 @@ class WorkspaceOutcome:
     errors: list[str] = field(default_factory=list)
     not_built: str | None = None
     health: NetworkHealth | None = None  # the digest's "Network health" section
+    mail: MailContext = field(default_factory=MailContext)  # addresses and one-click links
 
 
 Progress = Callable[[str], None]
@@ -276,12 +278,21 @@ def _build(
         settings=settings,
         today=options.day,
     )
+    mail = service.mail_context(
+        session=session,
+        workspace=workspace,
+        daily=daily,
+        public_url=settings.public_url,
+        links_expire_at=datetime.now(UTC) + timedelta(settings.action_link_days),
+        snooze_days=settings.action_snooze_days,
+    )
     return WorkspaceOutcome(
         workspace=workspace.name,
         workspace_id=workspace.id,
         built=built,
         daily=daily,
         health=health,
+        mail=mail,
     )
 
 
@@ -309,13 +320,15 @@ def _deliver(
     if options.email:
 
         def email() -> None:
-            send_email(
-                settings,
+            message = digest_message(
+                daily,
+                outcome.health,
+                outcome.mail,
                 subject=f"Give first today: {len(daily.items)} contact(s) ({daily.workspace})",
-                markdown=render_markdown(daily, outcome.health),
                 json_text=json_text,
                 filename=f"givefirst-{folder}-{daily.date.isoformat()}.json",
             )
+            send_email(settings, message)
 
         channels.append(("email", email))
     for channel, send in channels:

@@ -1,12 +1,15 @@
 """Daily lists: build (once per workspace and day), read, and show."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
+from app.actions.service import LABELS, action_tokens
+from app.actions.tokens import Action
 from app.contacts.service import is_snoozed
 from app.daily.config import DailyConfig
+from app.daily.mail import ActionLink, MailContext
 from app.daily.planner import DayPlan, PlannedItem, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
 from app.models import ComingUp as ComingUpRow
@@ -152,3 +155,35 @@ def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> 
         ],
         created_at=daily_list.created_at,
     )
+
+
+def mail_context(
+    *,
+    session: Session,
+    workspace: Workspace,
+    daily: DailyListPublic,
+    public_url: str | None,
+    links_expire_at: datetime,
+    snooze_days: int,
+) -> MailContext:
+    """What the digest e-mail adds to the list: the contacts' addresses, and for each
+    suggestion its one-click links (none without a public URL to make them with)."""
+    contacts = load_scoped(session, Contact, workspace.id, (i.contact.id for i in daily.items))
+    emails = {contact_id: c.email for contact_id, c in contacts.items() if c.email}
+    if not public_url:
+        return MailContext(emails=emails, actions=None)
+    base = public_url.rstrip("/")
+    tokens = action_tokens(
+        session=session,
+        workspace=workspace,
+        suggestion_ids=[i.suggestion.id for i in daily.items if i.suggestion.status == "open"],
+        expires_at=links_expire_at,
+    )
+    labels = {**LABELS, Action.SNOOZE: f"{LABELS[Action.SNOOZE]} ({snooze_days} days)"}
+    actions = {
+        suggestion_id: [
+            ActionLink(labels[action], f"{base}/act/{token}") for action, token in by_action.items()
+        ]
+        for suggestion_id, by_action in tokens.items()
+    }
+    return MailContext(emails=emails, actions=actions)

@@ -1,0 +1,1 @@
+"""One-click links of the digest e-mail: signed, single use, expiring."""
