@@ -11,11 +11,30 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion
-from app.models import UsedActionToken as UsedToken
+from app.models import (
+    Article,
+    Ask,
+    Contact,
+    DailyList,
+    Expertise,
+    Give,
+    PainPoint,
+    Suggestion,
+    UsedActionToken,
+)
 
+# Every record that belongs to a workspace (a ``workspace_id`` column).
 Owned = TypeVar(
-    "Owned", Article, Ask, Contact, DailyList, Expertise, Give, PainPoint, Suggestion, UsedToken
+    "Owned",
+    Article,
+    Ask,
+    Contact,
+    DailyList,
+    Expertise,
+    Give,
+    PainPoint,
+    Suggestion,
+    UsedActionToken,
 )
 
 
