@@ -588,3 +588,22 @@ def test_a_card_in_an_unknown_character_set_is_reported_and_the_others_kept(
     assert skipped(report) == [(2, 5)]
     assert f"line 8: the character set '{charset}'" in report["skipped_rows"][0]["reason"]
     assert set(contacts_by_name(client, headers)) == {"Grace Hopper"}
+
+
+def test_an_import_appends_new_notes_and_never_drops_one(
+    client: TestClient, headers: Headers
+) -> None:
+    stored = make_contact(
+        client, headers, name="Ana Ruiz", email="ana@example.com", notes="Met at the summit."
+    )
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Ruiz\r\nEMAIL:ana@example.com\r\n"
+        b"NOTE:Sails on weekends.\r\nEND:VCARD\r\n"
+    )
+
+    first = upload(client, "/imports/contacts", headers, card, "ana.vcf").json()
+    again = upload(client, "/imports/contacts", headers, card, "ana.vcf").json()
+
+    assert (first["updated"], again["unchanged"]) == (1, 1)
+    notes = get_json(client, f"/contacts/{stored['id']}", headers)["notes"]
+    assert notes == "Met at the summit.\n\nSails on weekends."

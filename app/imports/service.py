@@ -148,8 +148,9 @@ def _contact_fields(row: ContactRow) -> dict[str, Any]:
 def _contact_changes(contact: Contact, row: ContactRow) -> dict[str, Any]:
     """What the row adds to a stored contact.
 
-    Company and title follow the file (people change jobs); e-mail, LinkedIn URL and notes only
-    fill what is empty; the name is left as the user spelled it.
+    Company and title follow the file (people change jobs); e-mail and LinkedIn URL only fill
+    what is empty; the file's notes are added to the stored ones (``merged_notes``); the name is
+    left as the user spelled it.
     """
     changes: dict[str, Any] = {}
     for name in ("company", "title"):
@@ -159,12 +160,24 @@ def _contact_changes(contact: Contact, row: ContactRow) -> dict[str, Any]:
     fills = {
         "email": row.emails[0] if row.emails else None,
         "linkedin_url": row.linkedin_url,
-        "notes": row.notes,
     }
     for name, value in fills.items():
         if value is not None and not getattr(contact, name):
             changes[name] = value
+    notes = merged_notes(contact.notes, row.notes)
+    if notes != contact.notes:
+        changes["notes"] = notes
     return changes
+
+
+def merged_notes(stored: str | None, brought: str | None) -> str | None:
+    """The stored notes with the file's appended after a blank line, unless they hold them already:
+    an import never drops a note, the user's or the file's."""
+    if not brought or (stored and brought.strip() in stored):
+        return stored
+    if not stored:
+        return brought
+    return f"{stored.rstrip()}\n\n{brought.strip()}"
 
 
 def _first_note(row: ContactRow) -> str | None:
