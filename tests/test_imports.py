@@ -169,6 +169,7 @@ def test_google_contacts_current_export(client: TestClient, headers: Headers) ->
     assert hannah["linkedin_url"] == "https://www.linkedin.com/in/hannahschmidt"
     assert hannah["notes"] == 'Met at SHRM 2025.\nStruggles with "quiet quitting" in ops teams.'
     assert hannah["title"] == "Chief People Officer"
+    assert hannah["phones"] == ["+49 170 1234567"]
     assert people["payroll-help@example.net"]["email"] == "payroll-help@example.net"
     # Matched by e-mail whatever its case, and updated rather than duplicated.
     updated = get_json(client, f"/contacts/{ken['id']}", headers)
@@ -222,6 +223,7 @@ def test_vcard_3_into_an_empty_workspace(client: TestClient, headers: Headers) -
     )
     assert dana["linkedin_url"] == "https://www.linkedin.com/in/dana-reyes-4b1a2c3"
     assert dana["company"] == "Northwind Traders"
+    assert dana["phones"] == ["+1 (555) 010-4477"]
     ken = people["Ken Okafor, SPHR"]
     assert ken["company"] == "Contoso, Ltd."
     assert ken["linkedin_url"] == "http://www.linkedin.com/in/kenokafor"
@@ -236,6 +238,7 @@ def test_vcard_4(client: TestClient, headers: Headers) -> None:
     assert zoe["email"] == "zoe.angstrom@wingtip.example"  # the PREF=1 address
     assert zoe["linkedin_url"] == "https://www.linkedin.com/in/zoe-angstrom"
     assert zoe["title"] == "Independent HR consultant"
+    assert zoe["phones"] == ["+44-20-7946-0958"]  # the number of a tel: URI
     hiroshi = people["Hiroshi Nakamura"]  # no FN: built from N
     assert hiroshi["title"] == "Chief Data Scientist, People"
     assert hiroshi["company"] == "Fabrikam"

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from app.articles.schemas import TagList
-from app.contacts.schemas import ExpertiseList
+from app.contacts.schemas import ExpertiseList, PhoneList
 from app.ledger.schemas import Description
 from app.schemas import (
     ArticleText,
@@ -27,7 +27,7 @@ from app.schemas import (
 )
 from app.suggestions.schemas import DismissReason
 
-ContactFormat = Literal["linkedin", "google", "vcard"]
+ContactFormat = Literal["linkedin", "google", "vcard", "givefirst"]
 ArticleFormat = Literal["bookmarks", "opml", "feed"]
 Ref = Annotated[int, Field(ge=1, le=10_000_000)]
 LongText = Annotated[str, StringConstraints(max_length=20_000), NoNul]
@@ -101,6 +101,7 @@ class ExportedContact(InputModel):
     tier: Tier
     notes: Notes | None
     linkedin_url: StoredUrl | None
+    phones: PhoneList = Field(default_factory=list)
     last_contacted_on: PastIsoDate | None
     snoozed_until: IsoDate | None = None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
