@@ -30,6 +30,7 @@ from app.suggestions.schemas import DismissReason
 ContactFormat = Literal["linkedin", "google", "vcard", "givefirst"]
 ArticleFormat = Literal["bookmarks", "opml", "feed"]
 Ref = Annotated[int, Field(ge=1, le=10_000_000)]
+TextHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 LongText = Annotated[str, StringConstraints(max_length=20_000), NoNul]
 SuggestionKind = Literal["article", "introduction", "check_in"]
 GiveKind = Literal["article", "introduction", "check_in", "other"]
@@ -153,6 +154,12 @@ class ExportedGive(InputModel):
     kind: GiveKind
     description: Description
     article: Ref | None
+    article_url: StoredUrl | None = Field(
+        default=None, description="The URL of the article given, kept if it is deleted."
+    )
+    article_text_hash: TextHash | None = Field(
+        default=None, description="The SHA-256 of the article's text, kept if it is deleted."
+    )
     introduced_contact: Ref | None
     suggestion: Ref | None
     created_at: Timestamp
