@@ -509,6 +509,11 @@ def test_the_own_contact_exports_import_back_whole(api: Api, headers: Headers, p
     report = response.json()
     assert (report["created"], report["skipped"]) == (4, 0), report
     assert contact_view(api.client, empty) == contact_view(api.client, headers)
+    again = api.client.post(
+        "/imports/contacts", headers=empty, files={"file": (path, exported.content)}
+    ).json()
+    assert (again["created"], again["unchanged"]) == (0, 4), again  # matched, nothing doubled
+    assert contact_view(api.client, empty) == contact_view(api.client, headers)
 
 
 def test_the_longest_url_exports_and_restores(api: Api) -> None:

@@ -500,10 +500,10 @@ def _saved_again(session: Session, contact: Contact) -> Sequence[int]:
             or_(Give.article_url.is_not(None), Give.article_text_hash.is_not(None)),
         )
     ).all()
-    urls = {url for url, _ in given if url}
-    hashes = {text_hash for _, text_hash in given if text_hash}
     if not given:
         return []
+    urls = {url for url, _ in given if url}
+    hashes = {text_hash for _, text_hash in given if text_hash}
     return session.scalars(
         scoped(Article, contact.workspace_id)
         .with_only_columns(Article.id)
