@@ -610,3 +610,34 @@ def test_an_import_appends_new_notes_and_never_drops_one(
     assert (first["updated"], again["unchanged"]) == (1, 1)
     notes = get_json(client, f"/contacts/{stored['id']}", headers)["notes"]
     assert notes == "Met at the summit.\n\nSails on weekends."
+
+
+def test_a_matched_contact_gains_the_files_new_phones_expertise_and_pain_points(
+    client: TestClient, headers: Headers
+) -> None:
+    stored = make_contact(
+        client,
+        headers,
+        name="Ana Ruiz",
+        email="ana@example.com",
+        tier="C",
+        phones=["+1 555 0100"],
+        expertise=["Payroll"],
+        pain_points=["Hiring engineers"],
+    )
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Ruiz\r\nEMAIL:ana@example.com\r\n"
+        b"TEL:+1 555 0100\r\nTEL:+44 20 7946 0958\r\nX-GIVEFIRST-TIER:A\r\n"
+        b"X-GIVEFIRST-EXPERTISE:Payroll\r\nX-GIVEFIRST-EXPERTISE:Benefits\r\n"
+        b"X-GIVEFIRST-PAIN-POINT:Hiring engineers\r\nX-GIVEFIRST-PAIN-POINT:Onboarding\r\n"
+        b"END:VCARD\r\n"
+    )
+
+    report = upload(client, "/imports/contacts", headers, card, "ana.vcf").json()
+
+    assert report["updated"] == 1
+    ana = get_json(client, f"/contacts/{stored['id']}", headers)
+    assert ana["phones"] == ["+1 555 0100", "+44 20 7946 0958"]
+    assert ana["expertise"] == ["Payroll", "Benefits"]
+    assert [p["text"] for p in ana["pain_points"]] == ["Hiring engineers", "Onboarding"]
+    assert ana["tier"] == "C"  # the tier is the user's
