@@ -1,6 +1,7 @@
 """Database records. Every record belongs to one workspace; records are the source of truth
 (vectors can always be rebuilt from them)."""
 
+import hashlib
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
@@ -107,6 +108,7 @@ class Contact(Base):
     tier: Mapped[str] = mapped_column(String(1), default="B")
     notes: Mapped[str | None] = mapped_column(Text)
     linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    phones: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_contacted_on: Mapped[date | None] = mapped_column(Date)
     # Off every list (not due, not coming up) before this day; due again from it, if the cadence
     # says so. No give is logged: a snooze is "not now", not a touch.
@@ -185,8 +187,17 @@ class Article(Base):
     text: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     saved_on: Mapped[date] = mapped_column(Date)
+    # ``article_text_hash`` of the text (or summary): what names an article saved without a URL.
+    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def article_text_hash(text: str | None, summary: str | None) -> str | None:
+    """The SHA-256 of an article's text (its summary if it has no text), white space collapsed;
+    None when it has neither."""
+    words = " ".join((text or summary or "").split())
+    return hashlib.sha256(words.encode()).hexdigest() if words else None
 
 
 class Give(Base):
@@ -206,6 +217,10 @@ class Give(Base):
     kind: Mapped[str] = mapped_column(String(20))  # article, introduction, check_in, other
     description: Mapped[str] = mapped_column(Text)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    # What named the article when it was given, kept when the article is deleted: the same
+    # article saved again (a new id) is still one the contact has had.
+    article_url: Mapped[str | None] = mapped_column(String(2000))
+    article_text_hash: Mapped[str | None] = mapped_column(String(64))
     introduced_contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL")
     )

@@ -91,6 +91,7 @@ ExpertiseText = Annotated[
 ]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000), NoNul]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), NoNul]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000), NoNul]
 MAX_SIGNATURE_LINES = 8
 

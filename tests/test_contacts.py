@@ -285,7 +285,36 @@ def test_patch_replaces_expertise(client: TestClient, headers: Headers) -> None:
     assert get_json(client, f"/contacts/{contact['id']}", headers)["expertise"] == []
 
 
-@pytest.mark.parametrize("field", ["name", "tier", "expertise"])
+def test_phones_are_kept_on_create_and_replaced_by_patch(
+    client: TestClient, headers: Headers
+) -> None:
+    contact = make_contact(client, headers, phones=[" +1 555 0100 ", "+1 555 0100", "555-0199"])
+    assert contact["phones"] == ["+1 555 0100", "555-0199"]  # stripped, each once
+
+    patched = client.patch(
+        f"/contacts/{contact['id']}", json={"phones": ["+44 20 7946 0958"]}, headers=headers
+    )
+
+    assert patched.status_code == 200, patched.text
+    assert get_json(client, f"/contacts/{contact['id']}", headers)["phones"] == ["+44 20 7946 0958"]
+    assert make_contact(client, headers, name="No Phone")["phones"] == []
+
+
+@pytest.mark.parametrize(
+    ("phones", "says"),
+    [(["5"] * 11, "at most 10"), (["1" * 41], "at most 40 characters"), ([""], "at least 1")],
+)
+def test_too_many_or_too_long_phones_are_a_422(
+    client: TestClient, headers: Headers, phones: list[str], says: str
+) -> None:
+    response = client.post("/contacts", json={"name": "Ana", "phones": phones}, headers=headers)
+
+    assert response.status_code == 422
+    assert "phones" in error_text(response) and says in error_text(response)
+    assert get_json(client, "/contacts", headers)["total"] == 0
+
+
+@pytest.mark.parametrize("field", ["name", "tier", "expertise", "phones"])
 def test_patch_cannot_null_a_required_field(
     client: TestClient, headers: Headers, field: str
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.imports.export import inert_cell
+from app.imports.parsers.contact_csv import read_inert_cell
 from tests.conftest import (
     Api,
     Headers,
@@ -44,6 +45,7 @@ def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
         tier="B",
         notes="Met at SHRM.\nLikes data.",
         linkedin_url="https://www.linkedin.com/in/dana",
+        phones=["+1 555 0100", "(555) 0199 ext. 2"],
         pain_points=[
             "Finding the right firm to run our employee engagement survey",
             {"text": "Onboarding remote hires", "noted_on": "2024-02-01"},
@@ -446,12 +448,72 @@ def test_csv_cells_a_spreadsheet_would_run_are_made_inert(
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [("\tx", "'\tx"), ("\r=1", "'\r=1"), ("-", "'-"), ("x-1", "x-1"), ("", ""), ("'=1", "'=1")],
+    [
+        ("\tx", "'\tx"),
+        ("\r=1", "'\r=1"),
+        ("-", "'-"),
+        ("x-1", "x-1"),
+        ("", ""),
+        ("'x", "'x"),
+        ("'=1", "''=1"),  # quoted once more, so reading takes off only the quote added
+    ],
 )
 def test_a_cell_starting_with_tab_or_cr_is_made_inert_too(value: str, cell: str) -> None:
     """Stored text is stripped, so tab and CR never start a cell the API writes; the rule has
     them anyway, as OWASP lists them."""
     assert inert_cell(value) == cell
+    assert read_inert_cell(cell) == value
+
+
+AWKWARD = {
+    "name": "=Nadia, Ortiz; Jr.",
+    "email": "nadia@example.com",
+    "company": "+Plus; Minus, Inc.",
+    "title": "'=already quoted",
+    "field": "@Field, with; marks",
+    "tier": "A",
+    "pain_points": ["=Hiring, fast; cheaply", "-Keeping people: a, b; c", "Plain one"],
+    "expertise": ["+Scaling teams, remote; hybrid", "Payroll"],
+    "notes": "=SUM(A1)\nSecond line; with, commas\n\n-third after a blank line",
+    "phones": ["+1 555 0100", "=2 (work)", "555-0199"],
+    "linkedin_url": "https://www.linkedin.com/in/nadia-ortiz",
+}
+
+
+def contact_view(client: TestClient, headers: Headers) -> list[Json]:
+    """Every contact as the exports carry it (active pain points only), in name order."""
+    items = get_json(client, "/contacts", headers, limit=100)["items"]
+    fields = [f for f in AWKWARD if f != "pain_points"]
+    return [
+        {
+            **{f: c[f] for f in fields},
+            "pain_points": [p["text"] for p in c["pain_points"] if p["active"]],
+        }
+        for c in items
+    ]
+
+
+@pytest.mark.parametrize("path", ["/export/contacts.csv", "/export/contacts.vcf"])
+def test_the_own_contact_exports_import_back_whole(api: Api, headers: Headers, path: str) -> None:
+    build_workspace(api.client, headers)
+    make_contact(api.client, headers, **AWKWARD)
+    exported = api.client.get(path, headers=headers)
+    assert exported.status_code == 200
+    empty = api.headers("empty")
+
+    response = api.client.post(
+        "/imports/contacts", headers=empty, files={"file": (path, exported.content)}
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["skipped"]) == (4, 0), report
+    assert contact_view(api.client, empty) == contact_view(api.client, headers)
+    again = api.client.post(
+        "/imports/contacts", headers=empty, files={"file": (path, exported.content)}
+    ).json()
+    assert (again["created"], again["unchanged"]) == (0, 4), again  # matched, nothing doubled
+    assert contact_view(api.client, empty) == contact_view(api.client, headers)
 
 
 def test_the_longest_url_exports_and_restores(api: Api) -> None:

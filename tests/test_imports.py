@@ -169,6 +169,7 @@ def test_google_contacts_current_export(client: TestClient, headers: Headers) ->
     assert hannah["linkedin_url"] == "https://www.linkedin.com/in/hannahschmidt"
     assert hannah["notes"] == 'Met at SHRM 2025.\nStruggles with "quiet quitting" in ops teams.'
     assert hannah["title"] == "Chief People Officer"
+    assert hannah["phones"] == ["+49 170 1234567"]
     assert people["payroll-help@example.net"]["email"] == "payroll-help@example.net"
     # Matched by e-mail whatever its case, and updated rather than duplicated.
     updated = get_json(client, f"/contacts/{ken['id']}", headers)
@@ -222,6 +223,7 @@ def test_vcard_3_into_an_empty_workspace(client: TestClient, headers: Headers) -
     )
     assert dana["linkedin_url"] == "https://www.linkedin.com/in/dana-reyes-4b1a2c3"
     assert dana["company"] == "Northwind Traders"
+    assert dana["phones"] == ["+1 (555) 010-4477"]
     ken = people["Ken Okafor, SPHR"]
     assert ken["company"] == "Contoso, Ltd."
     assert ken["linkedin_url"] == "http://www.linkedin.com/in/kenokafor"
@@ -236,6 +238,7 @@ def test_vcard_4(client: TestClient, headers: Headers) -> None:
     assert zoe["email"] == "zoe.angstrom@wingtip.example"  # the PREF=1 address
     assert zoe["linkedin_url"] == "https://www.linkedin.com/in/zoe-angstrom"
     assert zoe["title"] == "Independent HR consultant"
+    assert zoe["phones"] == ["+44-20-7946-0958"]  # the number of a tel: URI
     hiroshi = people["Hiroshi Nakamura"]  # no FN: built from N
     assert hiroshi["title"] == "Chief Data Scientist, People"
     assert hiroshi["company"] == "Fabrikam"
@@ -588,3 +591,53 @@ def test_a_card_in_an_unknown_character_set_is_reported_and_the_others_kept(
     assert skipped(report) == [(2, 5)]
     assert f"line 8: the character set '{charset}'" in report["skipped_rows"][0]["reason"]
     assert set(contacts_by_name(client, headers)) == {"Grace Hopper"}
+
+
+def test_an_import_appends_new_notes_and_never_drops_one(
+    client: TestClient, headers: Headers
+) -> None:
+    stored = make_contact(
+        client, headers, name="Ana Ruiz", email="ana@example.com", notes="Met at the summit."
+    )
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Ruiz\r\nEMAIL:ana@example.com\r\n"
+        b"NOTE:Sails on weekends.\r\nEND:VCARD\r\n"
+    )
+
+    first = upload(client, "/imports/contacts", headers, card, "ana.vcf").json()
+    again = upload(client, "/imports/contacts", headers, card, "ana.vcf").json()
+
+    assert (first["updated"], again["unchanged"]) == (1, 1)
+    notes = get_json(client, f"/contacts/{stored['id']}", headers)["notes"]
+    assert notes == "Met at the summit.\n\nSails on weekends."
+
+
+def test_a_matched_contact_gains_the_files_new_phones_expertise_and_pain_points(
+    client: TestClient, headers: Headers
+) -> None:
+    stored = make_contact(
+        client,
+        headers,
+        name="Ana Ruiz",
+        email="ana@example.com",
+        tier="C",
+        phones=["+1 555 0100"],
+        expertise=["Payroll"],
+        pain_points=["Hiring engineers"],
+    )
+    card = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ana Ruiz\r\nEMAIL:ana@example.com\r\n"
+        b"TEL:+1 555 0100\r\nTEL:+44 20 7946 0958\r\nX-GIVEFIRST-TIER:A\r\n"
+        b"X-GIVEFIRST-EXPERTISE:Payroll\r\nX-GIVEFIRST-EXPERTISE:Benefits\r\n"
+        b"X-GIVEFIRST-PAIN-POINT:Hiring engineers\r\nX-GIVEFIRST-PAIN-POINT:Onboarding\r\n"
+        b"END:VCARD\r\n"
+    )
+
+    report = upload(client, "/imports/contacts", headers, card, "ana.vcf").json()
+
+    assert report["updated"] == 1
+    ana = get_json(client, f"/contacts/{stored['id']}", headers)
+    assert ana["phones"] == ["+1 555 0100", "+44 20 7946 0958"]
+    assert ana["expertise"] == ["Payroll", "Benefits"]
+    assert [p["text"] for p in ana["pain_points"]] == ["Hiring engineers", "Onboarding"]
+    assert ana["tier"] == "C"  # the tier is the user's

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, text
 
 from app.db import create_db_engine, migrate
-from app.models import Base
+from app.models import Base, article_text_hash
 
 
 def _engine(tmp_path: Path) -> Engine:
@@ -85,3 +85,40 @@ def test_the_migrated_schema_is_the_models_schema(tmp_path: Path) -> None:
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_articles_and_gives_stored_before_0007_get_what_names_the_article(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    migrate(engine, "0006")
+    stamp = "'2026-01-01 00:00:00'"
+    with engine.begin() as c:
+        _insert(
+            c,
+            "INSERT INTO workspaces (id, name, default_tier, created_at) "
+            f"VALUES (1, 'a', 'B', {stamp})",
+        )
+        _insert(
+            c,
+            "INSERT INTO contacts (id, workspace_id, name, tier, created_at, updated_at) "
+            f"VALUES (1, 1, 'c', 'A', {stamp}, {stamp})",
+        )
+        _insert(
+            c,
+            "INSERT INTO articles (id, workspace_id, title, url, text, tags, saved_on, created_at, "
+            f"updated_at) VALUES (1, 1, 't', 'https://x.example/a', ' Some  text ', '[]', "
+            f"'2026-01-01', {stamp}, {stamp})",
+        )
+        _insert(
+            c,
+            "INSERT INTO gives (workspace_id, contact_id, given_on, kind, description, article_id, "
+            f"created_at) VALUES (1, 1, '2026-01-02', 'article', 'Sent', 1, {stamp})",
+        )
+
+    migrate(engine)
+
+    expected = article_text_hash("Some text", None)
+    with engine.begin() as c:
+        assert c.execute(text("SELECT text_hash FROM articles")).scalar() == expected
+        given = c.execute(text("SELECT article_url, article_text_hash FROM gives")).one()
+        assert tuple(given) == ("https://x.example/a", expected)
+        assert c.execute(text("SELECT phones FROM contacts")).scalar() == "[]"

@@ -265,6 +265,40 @@ def test_sent_and_dismissed_never_come_back(small: tuple[Api, Headers, Json, Jso
     assert contact["next_due_on"] == (date.today() + timedelta(days=182)).isoformat()
 
 
+VENDOR_ARTICLE = {
+    "title": "How to choose an engagement survey vendor",
+    "text": "Choosing a firm to run your employee engagement survey: the questions to ask "
+    "survey vendors, benchmarks, anonymity and action planning.",
+}
+
+
+def suggested_articles(client: TestClient, headers: Headers, contact_id: int) -> list[int]:
+    items = suggestions(client, headers, contact_id)
+    return [i["article"]["id"] for i in items if i["article"]]
+
+
+@pytest.mark.parametrize(
+    "where", [{"url": "https://x.example/vendors"}, {}], ids=["same URL", "no URL, same text"]
+)
+def test_an_article_deleted_and_saved_again_is_never_sent_twice(
+    api: Api, headers: Headers, where: Json
+) -> None:
+    pain = "Choosing a vendor to run our employee engagement survey"
+    ann = make_contact(api.client, headers, name="Ann Park", pain_points=[pain])
+    bea = make_contact(api.client, headers, name="Bea Lund", pain_points=[pain])
+    first = make_article(api.client, headers, **VENDOR_ARTICLE, **where)
+    (offer,) = [i for i in suggestions(api.client, headers, ann["id"]) if i["kind"] == "article"]
+    assert offer["article"]["id"] == first["id"]
+    api.client.post(f"/suggestions/{offer['id']}/sent", headers=headers).raise_for_status()
+    api.client.delete(f"/articles/{first['id']}", headers=headers).raise_for_status()
+
+    again = make_article(api.client, headers, **{**VENDOR_ARTICLE, "title": "Saved again"}, **where)
+
+    assert again["id"] != first["id"]
+    assert again["id"] in suggested_articles(api.client, headers, bea["id"])  # still a match
+    assert again["id"] not in suggested_articles(api.client, headers, ann["id"])
+
+
 def test_bad_timing_sets_a_gift_aside_until_a_day_then_it_comes_back(
     small: tuple[Api, Headers, Json, Json],
 ) -> None:

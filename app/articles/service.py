@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.indexing import RecordIndexer
-from app.models import Article, Workspace
+from app.models import Article, Workspace, article_text_hash
 from app.schemas import like_pattern, normalize_url
 from app.scoped import get_scoped
 
@@ -86,6 +86,7 @@ def save_article(
     article.text = data.text
     article.tags = _unique_tags(data.tags)
     article.saved_on = data.saved_on or (article.saved_on if not created else today)
+    article.text_hash = article_text_hash(article.text, article.summary)
     session.flush()
     indexer.sync_article(article)
     return article, created
@@ -109,6 +110,7 @@ def update_article(
         changes["tags"] = _unique_tags(changes["tags"])
     for name, value in changes.items():
         setattr(article, name, value)
+    article.text_hash = article_text_hash(article.text, article.summary)
     session.flush()
     indexer.sync_article(article)
     return article

@@ -17,6 +17,7 @@ from app.schemas import (
     PainPointText,
     PastIsoDate,
     PatchModel,
+    Phone,
     ShortText,
     Tier,
 )
@@ -25,7 +26,12 @@ from app.schemas import (
 # (resolved ones are kept as history and do not count) and expertise lines.
 MAX_PAIN_POINTS = 50
 MAX_EXPERTISE = 50
+MAX_PHONES = 10
 ExpertiseList = Annotated[list[ExpertiseText], Field(max_length=MAX_EXPERTISE)]
+PhoneList = Annotated[
+    list[Phone],
+    Field(max_length=MAX_PHONES, description=f"Phone numbers as written, at most {MAX_PHONES}."),
+]
 
 
 class PainPointCreate(InputModel):
@@ -71,15 +77,17 @@ class ContactCreate(InputModel):
     )
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
+    phones: PhoneList = Field(default_factory=list)
     last_contacted_on: PastIsoDate | None = Field(
         default=None, description="The last time you were in touch: today at the latest."
     )
 
 
 class ContactUpdate(PatchModel):
-    """Fields to change; ``expertise`` replaces the list. Pain points have their own routes."""
+    """Fields to change; ``expertise`` and ``phones`` replace the list. Pain points have their
+    own routes."""
 
-    not_nullable: ClassVar[frozenset[str]] = frozenset({"name", "tier", "expertise"})
+    not_nullable: ClassVar[frozenset[str]] = frozenset({"name", "tier", "expertise", "phones"})
 
     name: Name | None = None
     email: EmailStr | None = None
@@ -90,6 +98,7 @@ class ContactUpdate(PatchModel):
     expertise: ExpertiseList | None = None
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None
+    phones: PhoneList | None = None
     last_contacted_on: PastIsoDate | None = Field(
         default=None, description="The last time you were in touch: today at the latest."
     )
@@ -107,6 +116,7 @@ class ContactPublic(BaseModel):
     expertise: list[str]
     notes: str | None
     linkedin_url: str | None
+    phones: list[str]
     last_contacted_on: date | None
     next_due_on: date = Field(
         description="When the contact is next due: the tier's cadence after the last touch, or "

@@ -105,6 +105,7 @@ def create_contact(
         tier=data.tier or workspace.default_tier,
         notes=data.notes,
         linkedin_url=data.linkedin_url,
+        phones=list(dict.fromkeys(data.phones)),
         last_contacted_on=data.last_contacted_on,
     )
     session.add(contact)
@@ -217,6 +218,7 @@ def to_public(contact: Contact, cadences: Cadences) -> ContactPublic:
         expertise=[e.text for e in contact.expertise],
         notes=contact.notes,
         linkedin_url=contact.linkedin_url,
+        phones=contact.phones,
         last_contacted_on=contact.last_contacted_on,
         next_due_on=next_due_on(contact, cadences),
         snoozed_until=contact.snoozed_until,

@@ -38,6 +38,7 @@ class ContactFormat(StrEnum):
     linkedin = "linkedin"
     google = "google"
     vcard = "vcard"
+    givefirst = "givefirst"
 
 
 class ArticleFormat(StrEnum):

@@ -20,6 +20,7 @@ from app.articles.schemas import ArticleCreate
 from app.contacts import service as contacts
 from app.contacts.schemas import MAX_PAIN_POINTS, ContactCreate, PainPointCreate
 from app.imports.parsers.common import FileRejected
+from app.imports.parsers.contact_csv import GIVEFIRST_COLUMNS, inert_cell
 from app.imports.parsers.vcard import CardFields, write_vcards
 from app.imports.schemas import (
     ActedStatus,
@@ -38,22 +39,6 @@ from app.imports.service import validation_reason
 from app.indexing import RecordIndexer
 from app.models import Article, Ask, Contact, Give, Suggestion, Workspace
 from app.schemas import normalize_url
-
-_CSV_COLUMNS = (
-    "Name",
-    "Email",
-    "Company",
-    "Title",
-    "Field",
-    "Tier",
-    "LinkedIn URL",
-    "Last Contacted On",
-    "Pain Points",
-    "Expertise",
-    "Notes",
-)
-# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _contacts(session: Session, workspace: Workspace) -> Sequence[Contact]:
@@ -130,6 +115,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
                 tier=c.tier,
                 notes=c.notes,
                 linkedin_url=c.linkedin_url,
+                phones=c.phones,
                 last_contacted_on=c.last_contacted_on,
                 snoozed_until=c.snoozed_until,
                 pain_points=[
@@ -190,6 +176,8 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
                 kind=cast(GiveKind, g.kind),
                 description=g.description,
                 article=article_ref(g.article_id),
+                article_url=g.article_url,
+                article_text_hash=g.article_text_hash,
                 introduced_contact=contact_ref(g.introduced_contact_id),
                 suggestion=suggestion_ref(g.suggestion_id),
                 created_at=g.created_at,
@@ -436,6 +424,8 @@ def restore_workspace(
                 kind=g.kind,
                 description=g.description,
                 article_id=mapped(article_ids, g.article),
+                article_url=g.article_url,
+                article_text_hash=g.article_text_hash,
                 introduced_contact_id=mapped(contact_ids, g.introduced_contact),
                 suggestion_id=mapped(suggestion_ids, g.suggestion),
                 created_at=g.created_at,
@@ -475,30 +465,22 @@ def contacts_vcard(*, session: Session, workspace: Workspace) -> str:
             linkedin_url=c.linkedin_url,
             notes=c.notes,
             categories=(f"Tier {c.tier}",),
+            phones=tuple(c.phones),
+            field=c.field,
+            tier=c.tier,
+            pain_points=tuple(p.text for p in c.pain_points if p.active),
+            expertise=tuple(e.text for e in c.expertise),
         )
         for c in _contacts(session, workspace)
     )
 
 
-def inert_cell(value: str) -> str:
-    """``value`` as a spreadsheet shows it and never runs it: a cell starting like a formula
-    (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading single quote, as OWASP advises.
-
-    A contact's name or notes come from imported files, so a cell such as
-    ``=HYPERLINK("https://evil.example", "Click")`` would otherwise run in the spreadsheet of
-    whoever opens the export. The quote stays in the file: a program reading the CSV sees
-    ``'+1 555 0100`` for ``+1 555 0100``. The CSV is for spreadsheets and is not an import
-    format; ``GET /export`` and the vCard export carry every value as it is.
-    """
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def contacts_csv(*, session: Session, workspace: Workspace) -> str:
     """Every contact of the workspace as CSV (a header row, then one row per contact), each cell
-    made inert for spreadsheets (``inert_cell``)."""
+    made inert for spreadsheets (``inert_cell``); ``POST /imports/contacts`` reads it back."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_CSV_COLUMNS)
+    writer.writerow(GIVEFIRST_COLUMNS)
     for c in _contacts(session, workspace):
         cells = [
             c.name,
@@ -508,6 +490,7 @@ def contacts_csv(*, session: Session, workspace: Workspace) -> str:
             c.field or "",
             c.tier,
             c.linkedin_url or "",
+            "\n".join(c.phones),
             c.last_contacted_on.isoformat() if c.last_contacted_on else "",
             "\n".join(p.text for p in c.pain_points if p.active),
             "\n".join(e.text for e in c.expertise),

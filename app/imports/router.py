@@ -102,11 +102,14 @@ def import_contacts(
     ] = None,
     format_form: Annotated[ContactFormat | None, Form(alias="format"), FORM_FORMAT] = None,
 ) -> ImportReport:
-    """Import a LinkedIn ``Connections.csv``, a Google Contacts CSV or a vCard file.
+    """Import a LinkedIn ``Connections.csv``, a Google Contacts CSV, a vCard file, or the
+    service's own contacts CSV or vCard export.
 
-    New contacts get the workspace's default tier. A contact already stored (same e-mail, else
-    same LinkedIn URL, else same name and company) is updated, so importing a file twice creates
-    no duplicates. Rows that cannot be read are skipped and listed in the report.
+    New contacts get the file's tier (the service's own exports) or the workspace's default
+    tier. A contact already stored (same e-mail, else same LinkedIn URL, else same name and
+    company) is updated, so importing a file twice creates no duplicates; the file's notes are
+    appended to the stored ones, never put in their place. Rows that cannot be read are skipped
+    and listed in the report.
     """
     return _import(
         service.import_contact_file,

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from app.articles.schemas import TagList
-from app.contacts.schemas import ExpertiseList
+from app.contacts.schemas import ExpertiseList, PhoneList
 from app.ledger.schemas import Description
 from app.schemas import (
     ArticleText,
@@ -27,9 +27,10 @@ from app.schemas import (
 )
 from app.suggestions.schemas import DismissReason
 
-ContactFormat = Literal["linkedin", "google", "vcard"]
+ContactFormat = Literal["linkedin", "google", "vcard", "givefirst"]
 ArticleFormat = Literal["bookmarks", "opml", "feed"]
 Ref = Annotated[int, Field(ge=1, le=10_000_000)]
+TextHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 LongText = Annotated[str, StringConstraints(max_length=20_000), NoNul]
 SuggestionKind = Literal["article", "introduction", "check_in"]
 GiveKind = Literal["article", "introduction", "check_in", "other"]
@@ -101,6 +102,7 @@ class ExportedContact(InputModel):
     tier: Tier
     notes: Notes | None
     linkedin_url: StoredUrl | None
+    phones: PhoneList = Field(default_factory=list)
     last_contacted_on: PastIsoDate | None
     snoozed_until: IsoDate | None = None
     pain_points: Annotated[list[ExportedPainPoint], Field(max_length=10_000)]
@@ -152,6 +154,12 @@ class ExportedGive(InputModel):
     kind: GiveKind
     description: Description
     article: Ref | None
+    article_url: StoredUrl | None = Field(
+        default=None, description="The URL of the article given, kept if it is deleted."
+    )
+    article_text_hash: TextHash | None = Field(
+        default=None, description="The SHA-256 of the article's text, kept if it is deleted."
+    )
     introduced_contact: Ref | None
     suggestion: Ref | None
     created_at: Timestamp

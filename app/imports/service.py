@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.articles import service as articles
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.contacts import service as contacts
-from app.contacts.schemas import ContactCreate, ContactUpdate
+from app.contacts.schemas import ContactCreate, ContactUpdate, PainPointCreate
 from app.imports.fetch import (
     ExtractedArticle,
     FetchError,
@@ -142,14 +142,21 @@ def _contact_fields(row: ContactRow) -> dict[str, Any]:
         "title": row.title,
         "linkedin_url": row.linkedin_url,
         "notes": row.notes,
+        "phones": list(row.phones),
+        "field": row.field,
+        "tier": row.tier,
+        "pain_points": list(row.pain_points),
+        "expertise": list(row.expertise),
+        "last_contacted_on": row.last_contacted_on,
     }
 
 
 def _contact_changes(contact: Contact, row: ContactRow) -> dict[str, Any]:
     """What the row adds to a stored contact.
 
-    Company and title follow the file (people change jobs); e-mail, LinkedIn URL and notes only
-    fill what is empty; the name is left as the user spelled it.
+    Company and title follow the file (people change jobs); e-mail, LinkedIn URL and field only
+    fill what is empty; phones and expertise gain the file's new ones; the file's notes are added
+    to the stored ones (``merged_notes``); the name and tier are left as the user set them.
     """
     changes: dict[str, Any] = {}
     for name in ("company", "title"):
@@ -159,12 +166,29 @@ def _contact_changes(contact: Contact, row: ContactRow) -> dict[str, Any]:
     fills = {
         "email": row.emails[0] if row.emails else None,
         "linkedin_url": row.linkedin_url,
-        "notes": row.notes,
+        "field": row.field,
     }
     for name, value in fills.items():
         if value is not None and not getattr(contact, name):
             changes[name] = value
+    for name, values in (("phones", row.phones), ("expertise", row.expertise)):
+        stored = contact.phones if name == "phones" else [e.text for e in contact.expertise]
+        if added := [v for v in values if v not in stored]:
+            changes[name] = [*stored, *added]
+    notes = merged_notes(contact.notes, row.notes)
+    if notes != contact.notes:
+        changes["notes"] = notes
     return changes
+
+
+def merged_notes(stored: str | None, brought: str | None) -> str | None:
+    """The stored notes with the file's appended after a blank line, unless they hold them already:
+    an import never drops a note, the user's or the file's."""
+    if not brought or (stored and brought.strip() in stored):
+        return stored
+    if not stored:
+        return brought
+    return f"{stored.rstrip()}\n\n{brought.strip()}"
 
 
 def _first_note(row: ContactRow) -> str | None:
@@ -172,6 +196,12 @@ def _first_note(row: ContactRow) -> str | None:
         return row.notes
     connected = f"Connected on LinkedIn on {row.connected_on.isoformat()}."
     return f"{row.notes}\n{connected}" if row.notes else connected
+
+
+def _new_pain_points(contact: Contact, row: ContactRow) -> list[PainPointCreate]:
+    """The row's pain points the contact does not have yet (active or resolved)."""
+    known = {p.text for p in contact.pain_points}
+    return [PainPointCreate(text=text) for text in row.pain_points if text not in known]
 
 
 def import_contact_file(
@@ -183,7 +213,8 @@ def import_contact_file(
     format_name: str | None,
     today: date,
 ) -> ImportReport:
-    """Create or update the contacts of a LinkedIn, Google Contacts or vCard file.
+    """Create or update the contacts of a LinkedIn, Google Contacts or vCard file, or of the
+    service's own contacts CSV.
 
     Raises ``FileRejected`` (before writing anything) when the file cannot be read.
     """
@@ -200,6 +231,7 @@ def import_contact_file(
                 create = ContactCreate.model_validate(fields)
             else:
                 update = ContactUpdate.model_validate(_contact_changes(contact, row.value))
+                pain_points = _new_pain_points(contact, row.value)
         except ValidationError as error:
             tally.skipped.append(Problem(row.record, row.line, validation_reason(error)))
             continue
@@ -208,8 +240,16 @@ def import_contact_file(
                 session=session, indexer=indexer, workspace=workspace, data=create, today=today
             )
             tally.created += 1
-        elif update.model_fields_set:
+        elif update.model_fields_set or pain_points:
             contacts.update_contact(session=session, indexer=indexer, contact=contact, data=update)
+            for spec in pain_points:
+                try:
+                    contacts.add_pain_point(
+                        session=session, indexer=indexer, contact=contact, data=spec, today=today
+                    )
+                except contacts.TooManyPainPointsError as error:
+                    parsed.warnings.append(Problem(row.record, row.line, str(error)))
+                    break
             tally.updated += 1
         else:
             tally.unchanged += 1

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.ledger.schemas import AskCreate, AskPublic, GiveCreate, GivePublic, Ledger
-from app.models import Ask, Contact, Give
+from app.models import Article, Ask, Contact, Give
 from app.scoped import scoped
 
 
@@ -28,7 +28,7 @@ def log_give(
     description: str,
     kind: str,
     given_on: date,
-    article_id: int | None = None,
+    article: Article | None = None,
     introduced_contact_id: int | None = None,
     suggestion_id: int | None = None,
 ) -> Give:
@@ -38,7 +38,9 @@ def log_give(
         given_on=given_on,
         kind=kind,
         description=description,
-        article_id=article_id,
+        article_id=article.id if article else None,
+        article_url=article.url if article else None,
+        article_text_hash=article.text_hash if article else None,
         introduced_contact_id=introduced_contact_id,
         suggestion_id=suggestion_id,
     )

@@ -490,11 +490,33 @@ def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:
     return best
 
 
+def _saved_again(session: Session, contact: Contact) -> Sequence[int]:
+    """The workspace's articles with the URL or text of one given to the contact: an article
+    deleted and saved again has a new id but is the same article."""
+    given = session.execute(
+        select(Give.article_url, Give.article_text_hash).where(
+            Give.workspace_id == contact.workspace_id,
+            Give.contact_id == contact.id,
+            or_(Give.article_url.is_not(None), Give.article_text_hash.is_not(None)),
+        )
+    ).all()
+    if not given:
+        return []
+    urls = {url for url, _ in given if url}
+    hashes = {text_hash for _, text_hash in given if text_hash}
+    return session.scalars(
+        scoped(Article, contact.workspace_id)
+        .with_only_columns(Article.id)
+        .where(or_(Article.url.in_(urls), Article.text_hash.in_(hashes)))
+    ).all()
+
+
 def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str]:
     """What must not be suggested to this contact on ``today``.
 
-    Articles already given, anything sent or dismissed before (a bad-timing dismissal only until
-    its day), and introductions whose pair was suggested in either direction and acted on.
+    Articles already given (or saved again after one given was deleted), anything sent or
+    dismissed before (a bad-timing dismissal only until its day), and introductions whose pair
+    was suggested in either direction and acted on.
     """
     blocked = {
         f"article:{article_id}"
@@ -506,6 +528,7 @@ def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str
             )
         )
     }
+    blocked |= {f"article:{article_id}" for article_id in _saved_again(session, contact)}
     acted = session.execute(
         select(Suggestion.contact_id, Suggestion.target_key, Suggestion.introduce_contact_id).where(
             Suggestion.workspace_id == contact.workspace_id,

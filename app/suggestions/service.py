@@ -129,7 +129,7 @@ def mark_sent(*, session: Session, suggestion: Suggestion, today: date) -> None:
         description=description,
         kind=suggestion.kind,
         given_on=today,
-        article_id=records.article.id if records.article else None,
+        article=records.article,
         introduced_contact_id=records.introduce.id if records.introduce else None,
         suggestion_id=suggestion.id,
     )

@@ -1,6 +1,7 @@
 """What every reader shares: decoding, rows with their place in the file, problems."""
 
 import codecs
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Generic, TypeVar
@@ -49,7 +50,8 @@ class Parsed(Generic[T]):
 
 @dataclass(frozen=True)
 class ContactRow:
-    """A contact as a file describes it; empty values are None."""
+    """A contact as a file describes it; empty values are None. Tier, field, pain points and
+    expertise come only from the service's own exports."""
 
     name: str
     emails: tuple[str, ...] = ()
@@ -58,6 +60,12 @@ class ContactRow:
     linkedin_url: str | None = None
     notes: str | None = None
     connected_on: date | None = None
+    phones: tuple[str, ...] = ()
+    field: str | None = None
+    tier: str | None = None
+    pain_points: tuple[str, ...] = ()
+    expertise: tuple[str, ...] = ()
+    last_contacted_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,11 @@ def with_tag(tags: tuple[str, ...], tag: str | None) -> tuple[str, ...]:
     if not tag or tag in tags or len(tags) >= MAX_TAGS:
         return tags
     return (*tags, tag)
+
+
+def distinct(values: Iterable[str | None]) -> tuple[str, ...]:
+    """The non-blank ``values``, stripped, each once, in order."""
+    return tuple(dict.fromkeys(v for value in values if (v := clean(value))))
 
 
 def linkedin_profile(value: str | None) -> str | None:

@@ -1,4 +1,5 @@
-"""LinkedIn ``Connections.csv`` and Google Contacts CSV (current and legacy)."""
+"""LinkedIn ``Connections.csv``, Google Contacts CSV (current and legacy) and the service's own
+contacts CSV (``GET /export/contacts.csv``)."""
 
 import csv
 import io
@@ -13,6 +14,7 @@ from app.imports.parsers.common import (
     Problem,
     Row,
     clean,
+    distinct,
     linkedin_profile,
 )
 
@@ -22,6 +24,46 @@ _GOOGLE_SEPARATOR = " ::: "  # several values in one cell
 _PREAMBLE_ROWS = 10  # LinkedIn puts a "Notes:" paragraph before the header
 _EMAIL_COLUMN = re.compile(r"^e-mail \d+ - value$")
 _WEBSITE_COLUMN = re.compile(r"^website \d+ - value$")
+_PHONE_COLUMN = re.compile(r"^phone \d+ - value$")
+
+# The service's own export: one row per contact; lists (phones, pain points, expertise) one item
+# a line within their cell.
+GIVEFIRST_COLUMNS = (
+    "Name",
+    "Email",
+    "Company",
+    "Title",
+    "Field",
+    "Tier",
+    "LinkedIn URL",
+    "Phones",
+    "Last Contacted On",
+    "Pain Points",
+    "Expertise",
+    "Notes",
+)
+# A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What ``inert_cell`` quoted: quotes, then a formula start. A value that itself starts so is
+# quoted once more, so reading takes exactly one quote off and gives back what was written.
+_QUOTED_FORMULA = re.compile(r"^'+[=+\-@\t\r]")
+
+
+def inert_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it and never runs it: a cell starting like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading single quote, as OWASP advises.
+
+    A contact's name or notes come from imported files, so a cell such as
+    ``=HYPERLINK("https://evil.example", "Click")`` would otherwise run in the spreadsheet of
+    whoever opens the export. ``read_inert_cell`` takes the quote off again on import.
+    """
+    quoted = value.startswith(_FORMULA_STARTS) or _QUOTED_FORMULA.match(value)
+    return "'" + value if quoted else value
+
+
+def read_inert_cell(cell: str) -> str:
+    """The value ``inert_cell`` made ``cell`` from: ``'+1 555 0100`` is ``+1 555 0100``."""
+    return cell[1:] if _QUOTED_FORMULA.match(cell) else cell
 
 
 def _key(cell: str) -> str:
@@ -54,11 +96,17 @@ def _is_google_header(keys: set[str]) -> bool:
     return legacy or current
 
 
+def _is_givefirst_header(keys: set[str]) -> bool:
+    return {"name", "tier", "pain points", "expertise"} <= keys
+
+
 def detect_csv(text: str) -> str | None:
-    """``linkedin``, ``google``, or None when the first rows hold neither header."""
+    """``givefirst``, ``linkedin``, ``google``, or None when the first rows hold no known header."""
     try:
         for count, (_, cells) in enumerate(_rows(text)):
             keys = {_key(c) for c in cells}
+            if _is_givefirst_header(keys):
+                return "givefirst"
             if _is_linkedin_header(keys):
                 return "linkedin"
             if _is_google_header(keys):
@@ -183,6 +231,41 @@ def _google_row(
         title=_first(values, "organization title", "organization 1 - title"),
         linkedin_url=next(filter(None, map(linkedin_profile, websites)), None),
         notes=clean(values.get("notes")),
+        phones=distinct(_multi(values, _PHONE_COLUMN)),
+    )
+
+
+def _lines(cell: str | None) -> tuple[str, ...]:
+    return distinct((cell or "").split("\n"))
+
+
+def _givefirst_row(
+    cells: dict[str, str], number: int, line: int, warnings: list[Problem]
+) -> ContactRow | str:
+    values = {column: read_inert_cell(cell) for column, cell in cells.items()}
+    name = clean(values.get("name"))
+    if name is None:
+        return "no name"
+    email = clean(values.get("email"))
+    contacted = clean(values.get("last contacted on"))
+    try:
+        last_contacted_on = date.fromisoformat(contacted) if contacted else None
+    except ValueError:
+        warnings.append(Problem(number, line, f"'Last Contacted On' {contacted!r} is not a date"))
+        last_contacted_on = None
+    return ContactRow(
+        name=name,
+        emails=(email,) if email else (),
+        company=clean(values.get("company")),
+        title=clean(values.get("title")),
+        linkedin_url=clean(values.get("linkedin url")),
+        notes=clean(values.get("notes")),
+        phones=_lines(values.get("phones")),
+        field=clean(values.get("field")),
+        tier=clean(values.get("tier")),
+        pain_points=_lines(values.get("pain points")),
+        expertise=_lines(values.get("expertise")),
+        last_contacted_on=last_contacted_on,
     )
 
 
@@ -194,3 +277,10 @@ def parse_linkedin(text: str) -> Parsed[ContactRow]:
 def parse_google(text: str) -> Parsed[ContactRow]:
     """A Google Contacts CSV, current (``First Name, …``) or legacy (``Name, Given Name, …``)."""
     return _read(text, _is_google_header, "a Google Contacts CSV", "google", _google_row)
+
+
+def parse_givefirst(text: str) -> Parsed[ContactRow]:
+    """The service's own contacts CSV, its cells read back as they were before ``inert_cell``."""
+    return _read(
+        text, _is_givefirst_header, "a Givefirst contacts CSV", "givefirst", _givefirst_row
+    )

@@ -1,13 +1,19 @@
 """Contact files: which format a file is, and its rows."""
 
 from app.imports.parsers.common import ContactRow, FileRejected, Parsed, decode_text
-from app.imports.parsers.contact_csv import detect_csv, parse_google, parse_linkedin
+from app.imports.parsers.contact_csv import (
+    detect_csv,
+    parse_givefirst,
+    parse_google,
+    parse_linkedin,
+)
 from app.imports.parsers.vcard import looks_like_vcard, parse_vcard
 
 CONTACT_FORMATS = {
     "linkedin": parse_linkedin,
     "google": parse_google,
     "vcard": parse_vcard,
+    "givefirst": parse_givefirst,
 }
 
 
@@ -18,7 +24,7 @@ def detect_contact_format(text: str) -> str:
     if found is None:
         raise FileRejected(
             "Could not tell the file's format: expected a LinkedIn Connections.csv, a Google "
-            "Contacts CSV or a vCard (.vcf) file."
+            "Contacts CSV, a vCard (.vcf) file or a Givefirst contacts CSV."
         )
     return found
 

@@ -1,7 +1,9 @@
 """vCard 3.0 and 4.0 (RFC 2426, RFC 6350): read contacts from a ``.vcf``, write them back.
 
 A small reader of our own rather than a library: it keeps the line every card starts on (for the
-import report) and reads 4.0 parameters (``PREF=1``, quoted values) as well as 3.0 ones.
+import report) and reads 4.0 parameters (``PREF=1``, quoted values) as well as 3.0 ones. What
+vCard has no property for (tier, field, pain points, expertise) is written as ``X-GIVEFIRST-``
+properties and read back from them.
 """
 
 import io
@@ -17,6 +19,7 @@ from app.imports.parsers.common import (
     Problem,
     Row,
     clean,
+    distinct,
     linkedin_profile,
 )
 
@@ -27,6 +30,10 @@ _PROPERTY = re.compile(r"^(?:(?P<group>[A-Za-z0-9-]+)\.)?(?P<name>[A-Za-z0-9-]+)
 _HEAD = re.compile(r'(?:"[^"]*"|[^":]+)*+')
 _QP = re.compile(r"QUOTED-PRINTABLE", re.IGNORECASE)
 _FOLD_OCTETS = 75
+_TIER = "X-GIVEFIRST-TIER"
+_FIELD = "X-GIVEFIRST-FIELD"
+_PAIN_POINT = "X-GIVEFIRST-PAIN-POINT"  # one property per pain point
+_EXPERTISE = "X-GIVEFIRST-EXPERTISE"  # one property per line
 
 
 @dataclass
@@ -54,6 +61,13 @@ class Card:
 
     def first(self, name: str) -> str | None:
         return next((clean(p.value) for p in self.all(name) if clean(p.value)), None)
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        """The text values of every ``name`` property, unescaped, each once."""
+        return distinct(_unescape(p.value) for p in self.all(name))
+
+    def text(self, name: str) -> str | None:
+        return clean(_unescape(value)) if (value := self.first(name)) else None
 
 
 def _unescape(value: str) -> str:
@@ -236,14 +250,18 @@ def card_to_contact(card: Card) -> ContactRow | str:
         name = company or (addresses[0] if addresses else None)
     if name is None:
         return "no name (FN or N), organisation or e-mail"
-    title, note = card.first("TITLE"), card.first("NOTE")
     return ContactRow(
         name=name,
         emails=addresses,
         company=company,
-        title=_unescape(title) if title else None,
+        title=card.text("TITLE"),
         linkedin_url=_linkedin(card),
-        notes=_unescape(note) if note else None,
+        notes=card.text("NOTE"),
+        phones=distinct(v.removeprefix("tel:") for v in card.texts("TEL")),  # 4.0: a tel: URI
+        field=card.text(_FIELD),
+        tier=card.text(_TIER),
+        pain_points=card.texts(_PAIN_POINT),
+        expertise=card.texts(_EXPERTISE),
     )
 
 
@@ -311,6 +329,11 @@ class CardFields:
     linkedin_url: str | None = None
     notes: str | None = None
     categories: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    field: str | None = None
+    tier: str | None = None
+    pain_points: tuple[str, ...] = ()
+    expertise: tuple[str, ...] = ()
 
 
 def write_vcards(contacts: Iterable[CardFields]) -> str:
@@ -338,6 +361,13 @@ def write_vcards(contacts: Iterable[CardFields]) -> str:
             card.append(f"NOTE:{_escape(c.notes)}")
         if c.categories:
             card.append("CATEGORIES:" + ",".join(_escape(t) for t in c.categories))
+        card += [f"TEL;TYPE=VOICE:{_escape(phone)}" for phone in c.phones]
+        if c.field:
+            card.append(f"{_FIELD}:{_escape(c.field)}")
+        if c.tier:
+            card.append(f"{_TIER}:{_escape(c.tier)}")
+        card += [f"{_PAIN_POINT}:{_escape(text)}" for text in c.pain_points]
+        card += [f"{_EXPERTISE}:{_escape(text)}" for text in c.expertise]
         card.append("END:VCARD")
         lines += [_fold(line) for line in card]
     return "".join(line + "\r\n" for line in lines)
