@@ -11,30 +11,20 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.models import (
-    Article,
-    Ask,
-    Contact,
-    DailyList,
-    Expertise,
-    Give,
-    PainPoint,
-    Suggestion,
-    UsedActionToken,
-)
+from app import models
 
 # Every record that belongs to a workspace (a ``workspace_id`` column).
 Owned = TypeVar(
     "Owned",
-    Article,
-    Ask,
-    Contact,
-    DailyList,
-    Expertise,
-    Give,
-    PainPoint,
-    Suggestion,
-    UsedActionToken,
+    models.Article,
+    models.Ask,
+    models.Contact,
+    models.DailyList,
+    models.Expertise,
+    models.Give,
+    models.PainPoint,
+    models.Suggestion,
+    models.UsedActionToken,
 )
 
 
