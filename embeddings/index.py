@@ -322,17 +322,18 @@ class EdgeIndex(VectorIndex):
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
         shard = self._shard(key, create=True)
-        self._keyword_counts.pop(key, None)
         for start in range(0, len(points), _PAGE):
             shard.update(
                 edge.UpdateOperation.upsert_points(
                     [_edge_point(p) for p in points[start : start + _PAGE]]
                 )
             )
+        # After the write: a search counting during it may have cached the count before it.
+        self._keyword_counts.pop(key, None)
 
     def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
-        self._keyword_counts.pop(key, None)
         self._shard(key).update(edge.UpdateOperation.delete_points(list(ids)))
+        self._keyword_counts.pop(key, None)
 
     def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
         records = self._shard(key).retrieve(list(ids), with_payload=True, with_vector=False)
