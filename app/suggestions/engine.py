@@ -46,7 +46,7 @@ from app.suggestions import drafts
 from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
 from embeddings.points import Hit, Query
-from embeddings.text import sparse_query, split_passages, window_text
+from embeddings.text import SparseVector, sparse_query, split_passages, window_text
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,16 @@ class _Match:
     relevance: float
     pain_point: PainPoint
     hit: Hit
+
+
+@dataclass(frozen=True)
+class RecipientMatch:
+    """A contact an article would help: their pain point, the article's best passage for it,
+    and the score (relevance x the pain point's age weight)."""
+
+    pain_point: PainPoint
+    hit: Hit
+    score: float
 
 
 @dataclass(frozen=True)
@@ -163,21 +173,52 @@ class SuggestionEngine:
             return []
         return self._rank_articles(workspace_id, self._queries(texts), limit)
 
-    def score_article_for(
-        self, *, pain_points: Sequence[PainPoint], article_id: int, workspace_id: int
-    ) -> dict[int, Hit]:
-        """Per pain point id, the best passage of one article, scored as ``suggest`` scores it."""
-        if not pain_points:
-            return {}
+    def recipient_candidates(self, *, article: Article, limit: int) -> set[int]:
+        """Ids of the workspace's pain points nearest to any passage of ``article`` (by meaning
+        alone): the pain points ``rank_recipients`` then scores exactly."""
+        passages = self.embedder.embed_documents(
+            [p.text for p in split_passages(article.title, article.summary, article.text)]
+        )
         found = self.index.search_many(
-            workspace_id,
+            article.workspace_id,
+            "pain_point",
+            [Query(vector, SparseVector.empty()) for vector in passages],
+            limit=max(limit * 5, 50),
+            keyword_weight=0.0,
+        )
+        return {hit.record_id for hits in found for hit in hits}
+
+    def rank_recipients(
+        self, *, article: Article, pain_points: Sequence[PainPoint], today: date, limit: int
+    ) -> list[RecipientMatch]:
+        """Who ``article`` would help most, best first: per contact, their best fresh pain point,
+        with the article's best passage scored exactly as ``suggest`` scores it (the same
+        relevance floor and age decay)."""
+        fresh = [
+            p
+            for p in pain_points
+            if p.active and (today - p.noted_on).days <= self.config.stale_after_days
+        ]
+        if not fresh:
+            return []
+        found = self.index.search_many(
+            article.workspace_id,
             "article",
-            self._queries([p.text for p in pain_points]),
+            self._queries([p.text for p in fresh]),
             limit=1,
             keyword_weight=self.config.keyword_weight,
-            record_ids={article_id},
+            record_ids={article.id},
         )
-        return {p.id: hits[0] for p, hits in zip(pain_points, found, strict=True) if hits}
+        best: dict[int, RecipientMatch] = {}
+        for pain_point, hits in zip(fresh, found, strict=True):
+            if not hits or hits[0].score < self.config.relevance_floor:
+                continue
+            weight = pain_point_weight(pain_point, today, self.config.half_life_days)
+            match = RecipientMatch(pain_point, hits[0], hits[0].score * weight)
+            current = best.get(pain_point.contact_id)
+            if current is None or match.score > current.score:
+                best[pain_point.contact_id] = match
+        return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
 
     # -- ranking ------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from app.suggestions.engine import (
     Candidate,
     SuggestionEngine,
     log_missing_records,
-    pain_point_weight,
 )
 from app.suggestions.schemas import (
     BAD_TIMING,
@@ -26,8 +25,7 @@ from app.suggestions.schemas import (
     SuggestionPublic,
 )
 from app.workspaces.service import Cadences
-from embeddings.points import Query
-from embeddings.text import SparseVector, split_passages, window_text
+from embeddings.text import window_text
 
 
 class SuggestionClosedError(ValueError):
@@ -165,20 +163,9 @@ def recipients_for_article(
     today: date,
     limit: int,
 ) -> list[Recipient]:
-    """The contacts this article would help most: each one's best pain point, scored exactly as
-    the engine scores the article for that pain point (so the same relevance floor applies)."""
-    config = engine.config
-    passages = engine.embedder.embed_documents(
-        [p.text for p in split_passages(article.title, article.summary, article.text)]
-    )
-    found = engine.index.search_many(
-        article.workspace_id,
-        "pain_point",
-        [Query(vector, SparseVector.empty()) for vector in passages],
-        limit=max(limit * 5, 50),
-        keyword_weight=0.0,
-    )
-    candidate_ids = {h.record_id for hits in found for h in hits}
+    """The contacts this article would help most (``SuggestionEngine.rank_recipients``), leaving
+    out those it was already sent to or dismissed for."""
+    candidate_ids = engine.recipient_candidates(article=article, limit=limit)
     if not candidate_ids:
         return []
     given_to = set(
@@ -192,34 +179,23 @@ def recipients_for_article(
     )
     loaded = load_scoped(session, PainPoint, article.workspace_id, candidate_ids)
     log_missing_records(article.workspace_id, "pain point", candidate_ids - loaded.keys())
-    pain_points = [
-        p
-        for p in loaded.values()
-        if p.active
-        and p.contact_id not in given_to
-        and (today - p.noted_on).days <= config.stale_after_days
-    ]
-    scored = engine.score_article_for(
-        pain_points=pain_points, article_id=article.id, workspace_id=article.workspace_id
+    matches = engine.rank_recipients(
+        article=article,
+        pain_points=[p for p in loaded.values() if p.contact_id not in given_to],
+        today=today,
+        limit=limit,
     )
-    best: dict[int, Recipient] = {}
-    for pain_point in pain_points:
-        hit = scored.get(pain_point.id)
-        if hit is None or hit.score < config.relevance_floor:
-            continue
-        score = hit.score * pain_point_weight(pain_point, today, config.half_life_days)
-        current = best.get(pain_point.contact_id)
-        if current is None or score > current.score:
-            best[pain_point.contact_id] = Recipient(
-                contact=contact_ref(pain_point.contact),
-                score=round(score, 4),
-                pain_point=PainPointRef(
-                    id=pain_point.id, text=pain_point.text, noted_on=pain_point.noted_on
-                ),
-                matched_text=window_text(article.title, hit.text),
-            )
-    ranked = sorted(best.values(), key=lambda r: r.score, reverse=True)
-    return ranked[:limit]
+    return [
+        Recipient(
+            contact=contact_ref(m.pain_point.contact),
+            score=round(m.score, 4),
+            pain_point=PainPointRef(
+                id=m.pain_point.id, text=m.pain_point.text, noted_on=m.pain_point.noted_on
+            ),
+            matched_text=window_text(article.title, m.hit.text),
+        )
+        for m in matches
+    ]
 
 
 @dataclass(frozen=True)
