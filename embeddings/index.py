@@ -58,12 +58,14 @@ class VectorIndex(ABC):
         self.dimension = dimension
         self.tag = model_tag(model_id)
         self._write_lock = threading.Lock()
+        self._known: set[ShardKey] | None = None  # read from the backend once, then kept
+        self._known_lock = threading.Lock()
 
     # -- what a backend provides -------------------------------------------------------------
 
     @abstractmethod
-    def shards(self) -> list[ShardKey]:
-        """Every (workspace, kind) that has a shard."""
+    def _discover_shards(self) -> set[ShardKey]:
+        """Every (workspace, kind) the backend holds a shard of (read once per life cycle)."""
 
     @abstractmethod
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None: ...
@@ -104,6 +106,30 @@ class VectorIndex(ABC):
     def open(self) -> None:
         """Get ready to serve, and drop other models' shards."""
 
+    # -- the shards there are ----------------------------------------------------------------
+
+    def _known_shards(self) -> set[ShardKey]:
+        with self._known_lock:
+            if self._known is None:
+                self._known = self._discover_shards()
+            return self._known
+
+    def shards(self) -> list[ShardKey]:
+        """Every (workspace, kind) that has a shard."""
+        return sorted(self._known_shards())
+
+    def has_shard(self, key: ShardKey) -> bool:
+        return key in self._known_shards()
+
+    def _shard_made(self, key: ShardKey) -> None:
+        with self._known_lock:
+            if self._known is not None:
+                self._known.add(key)
+
+    def _shards_dropped(self) -> None:
+        with self._known_lock:
+            self._known = None
+
     def flush(self) -> None:  # noqa: B027 (a server is durable on its own)
         """Make every acknowledged write durable."""
 
@@ -122,7 +148,7 @@ class VectorIndex(ABC):
 
     def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[str]) -> None:
         ids = list(point_ids)
-        if ids and (workspace_id, kind) in self.shards():
+        if ids and self.has_shard((workspace_id, kind)):
             with self._write_lock:
                 self._delete((workspace_id, kind), ids)
 
@@ -130,7 +156,7 @@ class VectorIndex(ABC):
 
     def stored_hashes(self, workspace_id: int, kind: Kind, ids: Sequence[str]) -> dict[str, str]:
         """The text hash stored with each of these point ids (missing ids are left out)."""
-        if not ids or (workspace_id, kind) not in self.shards():
+        if not ids or not self.has_shard((workspace_id, kind)):
             return {}
         payloads = self._payloads((workspace_id, kind), ids)
         return {pid: str(payload["text_hash"]) for pid, payload in payloads.items()}
@@ -171,7 +197,7 @@ class VectorIndex(ABC):
         """For each query, its ``limit`` best points of ``kind`` in the workspace, best first;
         ``record_ids`` limits the search to those records' points."""
         key = (workspace_id, kind)
-        if not queries or key not in self.shards() or record_ids == set():
+        if not queries or not self.has_shard(key) or record_ids == set():
             return [[] for _ in queries]
         points = self._keyword_points(key)
         searches = [
@@ -209,6 +235,16 @@ class VectorIndex(ABC):
             keyword_weight=keyword_weight,
             record_ids=record_ids,
         )[0]
+
+
+def _shard_keys(names: Iterable[str], *, separator: str) -> set[ShardKey]:
+    """The (workspace, kind) of each shard name ``<workspace><separator><kind>``."""
+    keys: set[ShardKey] = set()
+    for name in names:
+        workspace, _, kind = name.partition(separator)
+        if workspace.isdigit() and kind in KINDS:
+            keys.add((int(workspace), kind))
+    return keys
 
 
 def _ranked(hits: list[Hit]) -> list[Hit]:
@@ -249,7 +285,6 @@ class EdgeIndex(VectorIndex):
         self.folder = root / self.tag
         self._shards: dict[ShardKey, edge.EdgeShard] = {}
         self._open_lock = threading.Lock()
-        self._known: set[ShardKey] | None = None
         self._lock: TextIO | None = None
         self._keyword_counts: dict[ShardKey, int] = {}
 
@@ -279,16 +314,10 @@ class EdgeIndex(VectorIndex):
                 log.info("Dropping the vectors of another embedding model: %s", other.name)
                 shutil.rmtree(other)
 
-    def shards(self) -> list[ShardKey]:
-        with self._open_lock:
-            if self._known is None:
-                self._known = set()
-                if self.folder.is_dir():
-                    for path in self.folder.iterdir():
-                        workspace, _, kind = path.name.partition("-")
-                        if workspace.isdigit() and kind in KINDS:
-                            self._known.add((int(workspace), kind))
-            return sorted(self._known)
+    def _discover_shards(self) -> set[ShardKey]:
+        if not self.folder.is_dir():
+            return set()
+        return _shard_keys((path.name for path in self.folder.iterdir()), separator="-")
 
     def _shard(self, key: ShardKey, *, create: bool = False) -> edge.EdgeShard:
         with self._open_lock:
@@ -305,8 +334,7 @@ class EdgeIndex(VectorIndex):
                         "record_id", edge.PayloadSchemaType.Integer
                     )
                 )
-                if self._known is not None:
-                    self._known.add(key)
+                self._shard_made(key)
             else:
                 raise KeyError(key)
             self._shards[key] = shard
@@ -418,8 +446,7 @@ class EdgeIndex(VectorIndex):
         self.close()
         self._keyword_counts.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
-        with self._open_lock:
-            self._known = None
+        self._shards_dropped()
 
     def flush(self) -> None:
         with self._open_lock:
@@ -489,8 +516,6 @@ class ServerIndex(VectorIndex):
     def __init__(self, client: QdrantClient, *, model_id: str, dimension: int) -> None:
         super().__init__(model_id=model_id, dimension=dimension)
         self._client = client
-        self._known: set[ShardKey] | None = None
-        self._lock = threading.Lock()
 
     def _name(self, key: ShardKey) -> str:
         return f"{self.PREFIX}{self.tag}_{key[0]}_{key[1]}"
@@ -502,20 +527,15 @@ class ServerIndex(VectorIndex):
                 log.info("Dropping the vectors of another embedding model: %s", name)
                 self._client.delete_collection(name)
 
-    def shards(self) -> list[ShardKey]:
-        with self._lock:
-            if self._known is None:
-                self._known = set()
-                mine = f"{self.PREFIX}{self.tag}_"
-                for collection in self._client.get_collections().collections:
-                    if collection.name.startswith(mine):
-                        workspace, _, kind = collection.name.removeprefix(mine).partition("_")
-                        if workspace.isdigit() and kind in KINDS:
-                            self._known.add((int(workspace), kind))
-            return sorted(self._known)
+    def _discover_shards(self) -> set[ShardKey]:
+        mine = f"{self.PREFIX}{self.tag}_"
+        names = (c.name for c in self._client.get_collections().collections)
+        return _shard_keys(
+            (name.removeprefix(mine) for name in names if name.startswith(mine)), separator="_"
+        )
 
     def _ensure(self, key: ShardKey) -> None:
-        if key in self.shards():
+        if self.has_shard(key):
             return
         name = self._name(key)
         self._client.create_collection(
@@ -531,9 +551,7 @@ class ServerIndex(VectorIndex):
         self._client.create_payload_index(
             name, "record_id", field_schema=models.PayloadSchemaType.INTEGER
         )
-        with self._lock:
-            assert self._known is not None
-            self._known.add(key)
+        self._shard_made(key)
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
         self._ensure(key)
@@ -613,8 +631,7 @@ class ServerIndex(VectorIndex):
     def drop(self) -> None:
         for key in self.shards():
             self._client.delete_collection(self._name(key))
-        with self._lock:
-            self._known = None
+        self._shards_dropped()
 
 
 def _server_point(point: IndexPoint) -> models.PointStruct:
