@@ -35,6 +35,7 @@ from app.suggestions.evaluation import CUTOFF, Dataset, load_dataset, mean_score
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model
 from embeddings.hybrid import fuse, idf_many, keyword_ceiling
+from embeddings.lexicon import spell_out
 from embeddings.text import (
     PASSAGE_OVERLAP,
     PASSAGE_WORDS,
@@ -65,7 +66,7 @@ class Study:
         self.passages = texts
         self.owner = np.array(owners)
         self.query_ids = list(dataset.queries)
-        self.query_texts = [dataset.queries[q] for q in self.query_ids]
+        self.query_texts = [spell_out(dataset.queries[q]) for q in self.query_ids]
         self.passage_vectors = embedder.embed_documents(texts)
         self.query_vectors = embedder.embed_queries(self.query_texts)
         self.dense = self.query_vectors @ self.passage_vectors.T

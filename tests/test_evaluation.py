@@ -62,6 +62,25 @@ def test_metrics_by_hand() -> None:
     assert (mean.ndcg, mean.recall, mean.mrr) == (0.5, 0.5, 0.5)
 
 
+def test_queries_are_cut_by_the_split_they_came_from(tmp_path: Path) -> None:
+    """CounselChat's queries carry their upstream split: train,val is for tuning, test for the
+    report, and a query asked in both never counts for the report."""
+    folder = write_dataset(tmp_path / "splits")
+    rows = [
+        {**QUERIES[0], "source_split": ["train"]},
+        {**QUERIES[1], "source_split": ["val"]},
+        {**QUERIES[2], "source_split": ["test", "train"]},
+        {"_id": "q-knee", "text": "Knee ligament recovery", "source_split": ["test"]},
+    ]
+    (folder / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with (folder / "qrels" / "test.tsv").open("a") as qrels:
+        qrels.write("q-knee\tknee\t1\n")
+    assert set(load_dataset(folder, "test").queries) == {"q-knee"}
+    assert set(load_dataset(folder, "train,val").queries) == {"q-bees", "q-tax"}
+    assert set(load_dataset(folder, "train").queries) == {"q-bees"}
+    assert load_dataset(folder, "train,val").qrels["q-tax"] == {"tax": 2, "gone": 1}
+
+
 def test_eval_on_a_tiny_dataset(tmp_path: Path) -> None:
     folder = write_dataset(tmp_path / "tiny")
     dataset = load_dataset(folder)

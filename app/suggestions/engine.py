@@ -47,6 +47,7 @@ from app.scoped import load_scoped, scoped
 from app.suggestions import drafts
 from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
+from embeddings.lexicon import spell_out
 from embeddings.points import Hit, Query
 from embeddings.text import SparseVector, sparse_query, split_passages, window_text
 
@@ -256,8 +257,11 @@ class SuggestionEngine:
         return hits
 
     def _queries(self, texts: Sequence[str]) -> list[Query]:
-        vectors = self.embedder.embed_queries(texts)
-        return [Query(v, sparse_query(t)) for v, t in zip(vectors, texts, strict=True)]
+        """Pain points as searches: shorthand spelled out ("RIF" -> reduction in force) for
+        both the model and the keywords (``embeddings.lexicon``)."""
+        searched = [spell_out(t) for t in texts]
+        vectors = self.embedder.embed_queries(searched)
+        return [Query(v, sparse_query(t)) for v, t in zip(vectors, searched, strict=True)]
 
     def _rank_articles(
         self, workspace_id: int, queries: Sequence[Query], limit: int

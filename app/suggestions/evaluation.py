@@ -115,30 +115,56 @@ class Report:
 
 
 def load_dataset(folder: Path, split: str = "test", limit_queries: int | None = None) -> Dataset:
-    """A BEIR-layout folder; queries come from ``queries_<split>.jsonl`` if it exists."""
+    """A BEIR-layout folder, cut to ``split`` (one name, or several joined by commas).
+
+    Judgements come from ``qrels/<name>.tsv`` for each name that has one (else ``qrels/test.tsv``);
+    queries from ``queries_<name>.jsonl`` if it exists, else ``queries.jsonl``. Queries that carry
+    their own ``source_split`` (CounselChat: train, val, test; the HR set: tune, test) are cut by
+    it: a query belongs to the split when every split it came from is one of the names asked
+    for, so a query asked in both a tuning and a test split is in neither (it would leak what
+    was tuned into the report).
+    """
+    names = [name.strip() for name in split.split(",") if name.strip()]
+    if not names:
+        raise ValueError("no split named")
     corpus = {
         str(row["_id"]): Document(str(row.get("title") or ""), str(row.get("text") or ""))
         for row in _jsonl(folder / "corpus.jsonl")
     }
+    qrel_files = [folder / "qrels" / f"{name}.tsv" for name in names]
+    qrel_files = [path for path in qrel_files if path.is_file()] or [folder / "qrels" / "test.tsv"]
     qrels: Qrels = {}
-    with (folder / "qrels" / f"{split}.tsv").open(encoding="utf-8") as handle:
+    for path in qrel_files:
+        qrels.update(_qrels(path))
+    rows: list[dict[str, object]] = []
+    for name in names:
+        named = folder / f"queries_{name}.jsonl"
+        rows.extend(_jsonl(named if named.is_file() else folder / "queries.jsonl"))
+    queries: dict[str, str] = {}
+    for row in rows:
+        query_id = str(row["_id"])
+        came_from = row.get("source_split")
+        if isinstance(came_from, list) and not set(map(str, came_from)) <= set(names):
+            continue
+        if query_id in qrels:
+            queries[query_id] = str(row["text"])
+    if limit_queries is not None:
+        queries = dict(list(queries.items())[:limit_queries])
+    qrels = {q: qrels[q] for q in queries}
+    return Dataset(folder.name, corpus, queries, qrels)
+
+
+def _qrels(path: Path) -> Qrels:
+    """``query-id, corpus-id, score`` lines (a header line is skipped)."""
+    qrels: Qrels = {}
+    with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle):
             cells = line.rstrip("\n").split("\t")
             if number == 0 and not cells[-1].lstrip("-").isdigit():
                 continue  # the header
             if len(cells) >= 3:
                 qrels.setdefault(cells[0], {})[cells[1]] = int(cells[2])
-    split_queries = folder / f"queries_{split}.jsonl"
-    queries_file = split_queries if split_queries.is_file() else folder / "queries.jsonl"
-    queries = {
-        str(row["_id"]): str(row["text"])
-        for row in _jsonl(queries_file)
-        if str(row["_id"]) in qrels
-    }
-    if limit_queries is not None:
-        queries = dict(list(queries.items())[:limit_queries])
-    qrels = {q: qrels[q] for q in queries}
-    return Dataset(folder.name, corpus, queries, qrels)
+    return qrels
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:
