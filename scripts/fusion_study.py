@@ -46,7 +46,7 @@ from embeddings.text import (
 )
 
 Matrix = npt.NDArray[np.float32]
-WEIGHTS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
 
 
 class Study:
