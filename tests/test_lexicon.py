@@ -1,9 +1,15 @@
-"""Shorthand spelled out for the search: the table's rules, and what it changes through the API."""
+"""Colloquial pain points through the API: shorthand spelled out for the search, and a very long
+report that must not crowd out the article that answers."""
+
+import json
+from pathlib import Path
 
 import pytest
 
 from embeddings.lexicon import SHORTHAND, spell_out
 from tests.conftest import Api, get_json, make_article, make_contact
+
+HR_SET = Path(__file__).parent / "fixtures" / "hr_eval"
 
 
 @pytest.mark.parametrize(
@@ -71,3 +77,34 @@ def test_a_rif_finds_the_reduction_in_force_article(api: Api) -> None:
     articles = [item for item in items if item["kind"] == "article"]
     assert articles, items
     assert articles[0]["article"]["id"] == wanted["id"]
+
+
+def test_a_very_long_report_neither_empties_nor_takes_over_the_suggestions(api: Api) -> None:
+    """A 190,000-character report that mentions everything (the HR set's six "state of" reports
+    end to end) beside the one article that answers: the article comes first, and the report's
+    many passages do not use up the contact's candidates."""
+    corpus = {
+        row["_id"]: row
+        for row in map(json.loads, (HR_SET / "corpus.jsonl").read_text().splitlines())
+    }
+    reports = [row for row in corpus.values() if len(row["text"]) > 30_000]
+    headers = api.headers("acme")
+    report_text = "\n\n".join(r["text"] for r in reports)[:190_000]
+    report = make_article(
+        api.client, headers, title="The state of HR: six reports in one", text=report_text
+    )
+    layoff = corpus["hr6-a001"]
+    wanted = make_article(api.client, headers, title=layoff["title"], text=layoff["text"])
+    for key in ("hr2-a004", "hr2-a007", "hr4-a005"):  # onboarding and PIP guides
+        make_article(api.client, headers, title=corpus[key]["title"], text=corpus[key]["text"])
+    contact = make_contact(
+        api.client,
+        headers,
+        name="Lee",
+        pain_points=["We have to lay off 40 people and want to do it decently"],
+    )
+    items = get_json(api.client, f"/contacts/{contact['id']}/suggestions", headers, limit=5)
+    articles = [i["article"]["id"] for i in items["items"] if i["kind"] == "article"]
+    assert len(report_text) == 190_000
+    assert articles and articles[0] == wanted["id"]
+    assert report["id"] != articles[0]
