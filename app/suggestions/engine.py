@@ -9,8 +9,8 @@ How a suggestion is scored
   line (introduction) for one of the contact's active pain points: ``(1 - w) * cosine + w *
   keyword``, keyword being BM25 normalised to [0, 1] (``embeddings.index``).
 * **The relevance floor.** A candidate whose relevance is below ``relevance_floor`` is never
-  shown: a weak gift is worse than a check-in. The floor is calibrated on hand-labelled HR pairs
-  (the HR fixture in ``tests/fixtures/hr_network.py``).
+  shown: a weak gift is worse than a check-in. The floor is calibrated on the graded pairs of the
+  HR evaluation set (``tests/fixtures/hr_eval``, ``scripts/calibrate_floor.py``).
 * **Age decay.** A pain point weighs ``0.5 ** (age_days / half_life_days)`` (default half-life
   365 days): what someone struggled with last month matters more than what they said two years
   ago. Pain points older than ``stale_after_days`` (default 365) do not drive gifts at all; a
