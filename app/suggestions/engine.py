@@ -45,7 +45,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Contact, Give, PainPoint, Suggestion, still_closed
+from app.models import Article, Contact, Give, PainPoint, Suggestion, still_closed, target_key
 from app.scoped import load_scoped, scoped
 from app.suggestions import drafts
 from embeddings.embedder import Embedder
@@ -92,9 +92,9 @@ class Candidate:
     @property
     def target_key(self) -> str:
         if self.kind == "article" and self.article is not None:
-            return f"article:{self.article.id}"
+            return target_key("article", self.article.id)
         if self.kind == "introduction" and self.introduce is not None:
-            return f"introduction:{self.introduce.id}"
+            return target_key("introduction", self.introduce.id)
         return "check_in"
 
 
@@ -329,7 +329,7 @@ class SuggestionEngine:
         contact = request.contact
         blocked = _blocked_targets(session, contact, today)
         # Today's check-in, once sent or dismissed, is not offered again the same day.
-        check_in_done = f"check_in:{today.isoformat()}" in blocked
+        check_in_done = target_key("check_in", today) in blocked
         if not fresh:
             active = [p for p in contact.pain_points if p.active]
             stale = max(active, key=lambda p: p.noted_on) if active else None
@@ -598,7 +598,7 @@ def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str
     was suggested in either direction and acted on.
     """
     blocked = {
-        f"article:{article_id}"
+        target_key("article", article_id)
         for article_id in session.scalars(
             select(Give.article_id).where(
                 Give.workspace_id == contact.workspace_id,
@@ -607,7 +607,7 @@ def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str
             )
         )
     }
-    blocked |= {f"article:{article_id}" for article_id in _saved_again(session, contact)}
+    blocked |= {target_key("article", article_id) for article_id in _saved_again(session, contact)}
     acted = session.execute(
         select(Suggestion.contact_id, Suggestion.target_key, Suggestion.introduce_contact_id).where(
             Suggestion.workspace_id == contact.workspace_id,
@@ -618,9 +618,9 @@ def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str
             ),
         )
     )
-    for owner_id, target_key, introduce_id in acted:
+    for owner_id, key, introduce_id in acted:
         if owner_id == contact.id:
-            blocked.add(target_key)
+            blocked.add(key)
         elif introduce_id == contact.id:  # the same pair, suggested from the other side
-            blocked.add(f"introduction:{owner_id}")
+            blocked.add(target_key("introduction", owner_id))
     return blocked
