@@ -287,8 +287,8 @@ def evaluate(
     """
     import time
 
-    from app.suggestions.evaluation import evaluate as run_evaluation
-    from app.suggestions.evaluation import load_dataset
+    from app.evaluation import evaluate as run_evaluation
+    from app.evaluation import load_dataset
 
     started = time.perf_counter()
     try:

@@ -26,9 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config import Settings
+from app.evaluation import LoadedSet, load_dataset, loaded_set, score_query
 from app.models import Contact
 from app.suggestions.engine import SuggestionEngine
-from app.suggestions.evaluation import LoadedSet, load_dataset, loaded_set, score_query
 from app.suggestions.service import dismiss, mark_sent, store_candidate
 
 HR_SET = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "hr_eval"

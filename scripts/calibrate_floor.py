@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config import Settings
-from app.suggestions.evaluation import load_dataset, loaded_set, ranked_documents
+from app.evaluation import load_dataset, loaded_set, ranked_documents
 
 HR_SET = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "hr_eval"
 KEEP_GRADE_2 = 0.95  # the share of grade-2 pairs the floor must let through, at least

@@ -30,8 +30,8 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.evaluation import CUTOFF, Dataset, load_dataset, mean_scores, without_self
 from app.runtime import EMBEDDING_CACHE_FILE
-from app.suggestions.evaluation import CUTOFF, Dataset, load_dataset, mean_scores, without_self
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model
 from embeddings.hybrid import fuse, idf_many, keyword_ceiling

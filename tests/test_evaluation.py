@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.suggestions.evaluation import load_dataset, mean_scores, score_query, without_self
+from app.evaluation import load_dataset, mean_scores, score_query, without_self
 
 # Four documents on four unrelated subjects; each query is about one of them.
 CORPUS = [

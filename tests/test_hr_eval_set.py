@@ -4,7 +4,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from app.suggestions.evaluation import load_dataset
+from app.evaluation import load_dataset
 
 FOLDER = Path(__file__).parent / "fixtures" / "hr_eval"
 

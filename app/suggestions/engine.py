@@ -29,7 +29,7 @@ All the searches for a batch of contacts go to the index together (``VectorIndex
 batch of queries per kind), so the nightly batch ranks thousands of contacts in one pass and the API
 ranks one contact with the same code. A pain point's articles are ranked by ``rank_articles``
 (each article by its best passage), the ranking ``givefirst eval`` measures on public datasets
-(``app.suggestions.evaluation``). Candidates are ranked on their scores first; only the few that
+(``app.evaluation``). Candidates are ranked on their scores first; only the few that
 can make the list are then read from the database and given vectors and drafts. The other way
 round, "who needs this article?" is ranked here too (``rank_recipients``), with the same score,
 floor and age decay.
