@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
 from app.deps import reject_unknown_query_parameters
+from app.docs import install_docs
 from app.errors import document_errors, install_error_handlers
 from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
@@ -64,10 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by ``install_docs`` from files shipped in a package: FastAPI's use a CDN.
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit) if settings.rate_limit else None
     install_error_handlers(app)
+    install_docs(app)
     app.add_middleware(
         BodySizeLimit,
         limit_for=partial(
