@@ -49,12 +49,19 @@ REQUEST_EXAMPLES: dict[str, tuple[str, Callable[[date], Json]]] = {
     ),
     "ContactUpdate": (
         "A new title and tier, and the last time you were in touch",
-        lambda today: {"title": "Chief People Officer", "tier": "A", "last_contacted_on": _PAST_DAY},
+        lambda today: {
+            "title": "Chief People Officer",
+            "tier": "A",
+            "last_contacted_on": _PAST_DAY,
+        },
     ),
     "SnoozeRequest": ("Back in a month", lambda today: {"until": _month_ahead(today)}),
     "PainPointCreate": (
         "A pain point heard on a day",
-        lambda today: {"text": "Rolling out a new performance review process", "noted_on": _PAST_DAY},
+        lambda today: {
+            "text": "Rolling out a new performance review process",
+            "noted_on": _PAST_DAY,
+        },
     ),
     "PainPointUpdate": (
         "Reword a pain point",
@@ -90,7 +97,10 @@ REQUEST_EXAMPLES: dict[str, tuple[str, Callable[[date], Json]]] = {
     ),
     "AskCreate": (
         "An introduction you asked for",
-        lambda today: {"description": "Asked for an introduction to their CFO", "asked_on": _PAST_DAY},
+        lambda today: {
+            "description": "Asked for an introduction to their CFO",
+            "asked_on": _PAST_DAY,
+        },
     ),
     "DismissRequest": (
         "Not now: may come back in a month",
