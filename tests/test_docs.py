@@ -111,3 +111,76 @@ def test_every_request_body_example_succeeds_when_sent_unchanged(api: Api) -> No
             assert 200 <= response.status_code < 300, f"{method.upper()} {path}: {response.text}"
         sent += 1
     assert sent == 13  # and the three uploads, which are files (multipart)
+
+
+# A regular expression, or a name only pydantic uses, in a message meant for a person.
+_MACHINE_WORDS = re.compile(r"\^|\$|\[A|\\s|string_|Input should|Value error|PainPointCreate")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "says"),
+    [
+        ("post", "/contacts", {"name": "Ana", "tier": "D"}, "tier: must be A, B or C"),
+        ("post", "/contacts", {"tier": "A"}, "name: is required"),
+        ("post", "/contacts", {"name": "x" * 201}, "name: must be at most 200 characters"),
+        ("post", "/contacts", {"name": "  "}, "name: must not be empty"),
+        ("post", "/contacts", {"name": "Ana", "tier": 5}, "tier: must be text"),
+        ("post", "/contacts", {"name": "Ana", "phones": "555"}, "phones: must be a list"),
+        ("post", "/contacts", {"name": "Ana", "nmae": "x"}, "nmae: is not a field"),
+        (
+            "post",
+            "/contacts",
+            {"name": "Ana", "last_contacted_on": "1912-53-46"},
+            "last_contacted_on: must be a real date like 2026-11-22",
+        ),
+        (
+            "post",
+            "/contacts",
+            {"name": "Ana", "linkedin_url": "ftp://example.org/ana"},
+            "linkedin_url: must be a web address starting with http:// or https://",
+        ),
+        (
+            "post",
+            "/contacts",
+            {"name": "Ana", "pain_points": [{"text": ""}]},
+            "pain_points[0].text: must not be empty",
+        ),
+        (
+            "post",
+            "/articles",
+            {"title": "T", "tags": ["t"] * 51},
+            "tags: must have at most 50 items",
+        ),
+        (
+            "post",
+            "/articles",
+            {"title": "T", "saved_on": "22/11/2026"},
+            "saved_on: use a date like",
+        ),
+        ("patch", "/workspace", {"cadence_a_days": 0}, "cadence_a_days: must be at least 1"),
+        ("patch", "/workspace", {"default_tier": "Z"}, "default_tier: must be A, B or C"),
+        ("get", "/contacts?tier=Z", None, "query.tier: must be A, B or C"),
+        ("get", "/contacts?limit=many", None, "query.limit: must be a whole number"),
+        ("get", "/contacts/many", None, "path.contact_id: must be a whole number"),
+    ],
+)
+def test_validation_messages_speak_to_a_person(
+    client: TestClient, headers: Headers, method: str, path: str, body: Json | None, says: str
+) -> None:
+    response = client.request(method, path, json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    message = error_text(response)
+    assert says in message
+    assert not _MACHINE_WORDS.search(message), message
+    # The machine-readable list is still there, one entry per field, with its location.
+    assert all(entry["loc"] for entry in response.json()["detail"])
+
+
+def test_validation_messages_name_the_choices_of_a_literal(
+    client: TestClient, headers: Headers
+) -> None:
+    contact = make_contact(client, headers)
+    gives = f"/contacts/{contact['id']}/gives"
+    response = client.post(gives, json={"description": "A book", "kind": "money"}, headers=headers)
+    assert response.status_code == 422
+    assert error_text(response) == "kind: must be article, introduction, check_in or other"
