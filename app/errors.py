@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from app.db import is_busy
+from app.schemas import FIRST_YEAR, ISO_DATE_PATTERN, LAST_YEAR, URL_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,107 @@ class ErrorBody(BaseModel):
     )
 
 
+# Patterns the service's inputs use, said in words (a regular expression speaks to no one).
+_PATTERNS = {
+    "^[ABC]$": "must be A, B or C",
+    "^[a-z_]+$": "must be one word in lower case, words joined by _ (like not_relevant)",
+    "^[0-9a-f]{64}$": "must be a SHA-256 hash: 64 characters 0-9 and a-f",
+    URL_PATTERN: "must be a web address starting with http:// or https://",
+    ISO_DATE_PATTERN: f"must be a date like 2026-11-22, in the years {FIRST_YEAR} to {LAST_YEAR}",
+}
+_DATE = "must be a real date like 2026-11-22 (YYYY-MM-DD)"
+# Pydantic's error types that name a JSON type (or its own internal ones), said in words.
+_TYPES = {
+    "missing": "is required",
+    "string_type": "must be text (a JSON string)",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list (a JSON array)",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": _DATE,
+    "datetime_type": "must be a time like 2026-11-22T08:30:00Z",
+    "datetime_parsing": "must be a time like 2026-11-22T08:30:00Z",
+    "datetime_from_date_parsing": "must be a time like 2026-11-22T08:30:00Z",
+    "extra_forbidden": "is not a field of this request (a typo?)",
+    "finite_number": "must be a finite number",
+}
+
+
+def _choices(expected: str) -> str:
+    """Pydantic's ``"'a', 'b' or 'c'"`` without the quotes."""
+    return expected.replace("'", "")
+
+
+def _plural(count: Any, one: str) -> str:
+    return f"{count} {one}" if count == 1 else f"{count} {one}s"
+
+
+def _human(error: dict[str, Any]) -> str:
+    """What is wrong with one input, in words: no regular expression, no internal type name."""
+    kind, ctx = error.get("type", ""), error.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return _PATTERNS.get(str(ctx.get("pattern")), "is not in the expected form")
+    if kind in ("literal_error", "enum"):
+        return f"must be {_choices(str(ctx.get('expected', '')))}"
+    if kind == "string_too_long":
+        return f"must be at most {_plural(ctx.get('max_length'), 'character')}"
+    if kind == "string_too_short":
+        if ctx.get("min_length") == 1:
+            return "must not be empty (at least 1 character)"
+        return f"must be at least {_plural(ctx.get('min_length'), 'character')}"
+    if kind == "too_long":
+        return f"must have at most {_plural(ctx.get('max_length'), 'item')}"
+    if kind == "too_short":
+        return f"must have at least {_plural(ctx.get('min_length'), 'item')}"
+    bounds = {
+        "greater_than_equal": ("at least", "ge"),
+        "greater_than": ("more than", "gt"),
+        "less_than_equal": ("at most", "le"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"must be {words} {ctx.get(key)}"
+    if kind in _TYPES and not (kind == "extra_forbidden" and "query" in error.get("loc", ())):
+        return _TYPES[kind]
+    message = str(error.get("msg", "is not valid"))
+    # A validator's own words (ValueError): pydantic puts "Value error, " before them.
+    return message.removeprefix("Value error, ")
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``body.pain_points.0.text`` as ``pain_points[0].text``; a query or path parameter keeps
+    its ``query.`` or ``path.`` (a body field may have the same name)."""
+    location = ""
+    for part in loc:
+        if part == "body" and not location:
+            continue
+        if isinstance(part, int):
+            location += f"[{part}]"
+        elif not str(part).isidentifier() or str(part)[:1].isupper():
+            # A union member's tag ("function-after[...]", "PainPointCreate"), not a place in
+            # the input: every field name is in lower case.
+            continue
+        else:
+            location += f".{part}" if location else str(part)
+    return location
+
+
 def _describe(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         return f"the body is not valid JSON (error at character {error['loc'][-1]})"
-    location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-    return f"{location}: {error.get('msg', 'invalid')}" if location else error.get("msg", "invalid")
+    location = _location(error.get("loc", ()))
+    return f"{location}: {_human(error)}" if location else _human(error)
 
 
 class _AsciiJSONResponse(JSONResponse):

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -15,7 +16,9 @@ from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
 from app.deps import reject_unknown_query_parameters
+from app.docs import install_docs
 from app.errors import document_errors, install_error_handlers
+from app.examples import document_examples
 from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
@@ -64,10 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by ``install_docs`` from files shipped in a package: FastAPI's use a CDN.
+        docs_url=None,
+        redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.rate_limiter = KeyRateLimiter(settings.rate_limit) if settings.rate_limit else None
     install_error_handlers(app)
+    install_docs(app)
     app.add_middleware(
         BodySizeLimit,
         limit_for=partial(
@@ -95,13 +102,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
-                )
+            app.openapi_schema = document_examples(
+                document_errors(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    )
+                ),
+                date.today(),
             )
         return app.openapi_schema
 

@@ -59,20 +59,20 @@ def _parseable_url(url: str) -> str:
     return url
 
 
-_URL_PATTERN = r"(?i)^https?://[^\s/$.?#][^\s]*$"
+URL_PATTERN = r"(?i)^https?://[^\s/$.?#][^\s]*$"
 HttpUrlStr = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True,
         max_length=MAX_URL_LENGTH - 1,  # room for the "/" normalizing may add
-        pattern=_URL_PATTERN,
+        pattern=URL_PATTERN,
     ),
     NoNul,
     AfterValidator(_parseable_url),
 ]
 StoredUrl = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=MAX_URL_LENGTH, pattern=_URL_PATTERN),
+    StringConstraints(strip_whitespace=True, max_length=MAX_URL_LENGTH, pattern=URL_PATTERN),
     NoNul,
     AfterValidator(_parseable_url),
 ]
@@ -118,14 +118,14 @@ ArticleText = Annotated[str, StringConstraints(strip_whitespace=True, max_length
 # with an offset, converted to UTC.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 _YEARS = f"in the years {FIRST_YEAR} to {LAST_YEAR}"
-_ISO_DATE = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD, FIRST_YEAR to LAST_YEAR
+ISO_DATE_PATTERN = r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"  # YYYY-MM-DD, FIRST_YEAR to LAST_YEAR
 
 
 def _iso_date(value: Any) -> Any:
     # Pydantic would also take 0 or "0" (a Unix time: 1970-01-01) and "2026-01-01T00:00".
     if type(value) is date and FIRST_YEAR <= value.year <= LAST_YEAR:
         return value
-    if isinstance(value, str) and re.fullmatch(_ISO_DATE, value):
+    if isinstance(value, str) and re.fullmatch(ISO_DATE_PATTERN, value):
         return value
     raise ValueError(f"use a date like 2026-11-22, {_YEARS}")
 
@@ -143,7 +143,7 @@ def _in_years(value: datetime) -> datetime:
 IsoDate = Annotated[
     date,
     BeforeValidator(_iso_date),
-    WithJsonSchema({"type": "string", "format": "date", "pattern": _ISO_DATE}),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": ISO_DATE_PATTERN}),
 ]
 """A day given as YYYY-MM-DD (what the document says), nothing else."""
 

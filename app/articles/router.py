@@ -53,6 +53,8 @@ def list_articles(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ArticlePublic]:
+    """The articles you saved, a page at a time, the latest saved first: search the title,
+    summary and URL, or filter by tag."""
     articles, total = service.list_articles(
         session=session, workspace=workspace, search=q, tag=tag, limit=limit, offset=offset
     )
@@ -68,6 +70,7 @@ def list_articles(
 def get_article(
     article_id: RecordId, session: SessionDep, workspace: WorkspaceDep
 ) -> ArticlePublic:
+    """One saved article, with its text."""
     return ArticlePublic.model_validate(_article_or_404(session, workspace, article_id))
 
 
@@ -79,6 +82,8 @@ def update_article(
     indexer: IndexerDep,
     workspace: WorkspaceDep,
 ) -> ArticlePublic:
+    """Change an article: only the fields sent change. A new title, summary or text is
+    what suggestions match from then on."""
     article = _article_or_404(session, workspace, article_id)
     try:
         service.update_article(
@@ -93,5 +98,7 @@ def update_article(
 def delete_article(
     article_id: RecordId, session: SessionDep, indexer: IndexerDep, workspace: WorkspaceDep
 ) -> None:
+    """Delete an article; gives already logged keep its URL and a hash of its text, so it is
+    never suggested again to whoever received it."""
     article = _article_or_404(session, workspace, article_id)
     service.delete_article(session=session, indexer=indexer, article=article)

@@ -45,6 +45,8 @@ def create_contact(
     workspace: WorkspaceDep,
     settings: SettingsDep,
 ) -> ContactPublic:
+    """Add a contact, with their pain points (what they struggle with) and expertise (what they
+    can help others with); they are matched against your articles and other contacts at once."""
     contact = service.create_contact(
         session=session, indexer=indexer, workspace=workspace, data=data, today=date.today()
     )
@@ -63,6 +65,8 @@ def list_contacts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ContactPublic]:
+    """The workspace's contacts, a page at a time: search by name, company or e-mail, filter by
+    tier."""
     contacts, total = service.list_contacts(
         session=session, workspace=workspace, tier=tier, search=q, limit=limit, offset=offset
     )
@@ -79,6 +83,7 @@ def list_contacts(
 def get_contact(
     contact: ContactDep, workspace: WorkspaceDep, settings: SettingsDep
 ) -> ContactPublic:
+    """One contact, with their pain points, expertise and when they are next due."""
     return service.to_public(contact, cadences_for(workspace, settings))
 
 
@@ -91,12 +96,16 @@ def update_contact(
     workspace: WorkspaceDep,
     settings: SettingsDep,
 ) -> ContactPublic:
+    """Change a contact: only the fields sent change; ``expertise`` and ``phones`` replace the
+    list. Pain points have their own routes."""
     service.update_contact(session=session, indexer=indexer, contact=contact, data=data)
     return service.to_public(contact, cadences_for(workspace, settings))
 
 
 @router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_contact(contact: ContactDep, session: SessionDep, indexer: IndexerDep) -> None:
+    """Delete a contact and what is recorded about them (pain points, expertise); this cannot be
+    undone."""
     service.delete_contact(session=session, indexer=indexer, contact=contact)
 
 
@@ -130,6 +139,8 @@ def add_pain_point(
     session: SessionDep,
     indexer: IndexerDep,
 ) -> PainPointPublic:
+    """Add a pain point to a contact: what they struggle with, in their words. Suggestions for
+    it are made from your articles and other contacts' expertise."""
     try:
         pain_point = service.add_pain_point(
             session=session, indexer=indexer, contact=contact, data=data, today=date.today()
@@ -147,6 +158,7 @@ def update_pain_point(
     session: SessionDep,
     indexer: IndexerDep,
 ) -> PainPointPublic:
+    """Reword a pain point, change the day it was heard, or mark it active again or resolved."""
     pain_point = _pain_point_or_404(contact, pain_point_id)
     try:
         service.update_pain_point(

@@ -135,5 +135,4 @@ class SnoozeRequest(InputModel):
         description=f"The day the contact comes back: after today, at most {MAX_DAYS_AHEAD} days "
         "ahead. Before it the contact is on no list, due or coming up; no give is logged. "
         "DELETE /contacts/{id}/snooze ends a snooze.",
-        examples=["2027-01-15"],
     )

@@ -21,6 +21,8 @@ def _public(workspace: Workspace, cadences: Cadences) -> WorkspacePublic:
 
 @router.get("")
 def get_workspace(workspace: WorkspaceDep, settings: SettingsDep) -> WorkspacePublic:
+    """The workspace's preferences: its default tier, the cadence of each tier (its own or the
+    service's default) and the signature that ends e-mail drafts."""
     return _public(workspace, cadences_for(workspace, settings))
 
 
@@ -28,6 +30,8 @@ def get_workspace(workspace: WorkspaceDep, settings: SettingsDep) -> WorkspacePu
 def update_workspace(
     data: WorkspaceUpdate, session: SessionDep, workspace: WorkspaceDep, settings: SettingsDep
 ) -> WorkspacePublic:
+    """Change the workspace's preferences: only the fields sent change. A cadence set to null goes
+    back to the service's default; a signature set to null or "" is removed."""
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(workspace, name, value)
     session.flush()
