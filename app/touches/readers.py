@@ -197,7 +197,7 @@ def _address(value: Any, role: Role) -> Person | None:
     params = getattr(value, "params", {})
     if str(params.get("PARTSTAT", "")).upper() == "DECLINED":
         return None
-    name = str(params.get("CN", "")).strip().strip('"') or None
+    name = " ".join(str(params.get("CN", "")).strip('"').split()) or None
     email_address = address.strip().lower() if "@" in address else None
     if email_address is None and name is None:
         return None
@@ -338,7 +338,7 @@ def _message_people(message: EmailMessage) -> tuple[Person, ...]:
                 spec = address.addr_spec
                 person = Person(
                     email=spec.lower() if "@" in spec else None,
-                    name=address.display_name.strip() or None,
+                    name=" ".join(address.display_name.split()) or None,
                     role=role,
                 )
                 if person.email or person.name:
