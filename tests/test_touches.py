@@ -1,12 +1,23 @@
 """Touches through the API: logged by hand, read from a Google Calendar export, a Gmail Takeout
 mbox and a single .eml (real files, real SQLite), the cadence they restart and the daily list."""
 
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Api, Headers, Json, error_text, get_json, make_contact
+from tests.conftest import (
+    Api,
+    Headers,
+    Json,
+    auth,
+    error_text,
+    get_json,
+    make_contact,
+    running_api,
+)
+from tests.test_cli import create_key, givefirst
 
 FIXTURES = Path(__file__).parent / "fixtures" / "touches"
 TODAY = date.today()
@@ -250,3 +261,49 @@ def test_a_file_that_is_not_the_format_named_is_refused(api: Api, headers: Heade
         assert response.status_code == 422, (name, fmt)
         assert expected in error_text(response), error_text(response)
     assert touches(client, headers, contact["id"]) == []
+
+
+def test_givefirst_import_touches_reads_a_calendar_and_a_folder_of_eml(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    key, _ = create_key(data_dir, "acme")
+    with running_api(data_dir) as api:
+        priya = make_contact(
+            api.client, auth(key), name="Priya Shah", email="priya.shah@example.org"
+        )
+    folder = tmp_path / "Sent"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "priya_reply.eml", folder / "reply.eml")
+
+    first = givefirst(
+        data_dir,
+        "import",
+        "touches",
+        str(FIXTURES / "google_calendar.ics"),
+        str(folder),
+        "-w",
+        "acme",
+    )
+    again = givefirst(data_dir, "import", "touches", str(folder), "-w", "acme")
+    wrong = givefirst(
+        data_dir,
+        "import",
+        "touches",
+        str(FIXTURES / "google_calendar.ics"),
+        "--format",
+        "mbox",
+        "-w",
+        "acme",
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert "Read as ics: 5 read, 4 touches logged for 1 contacts" in first.stdout
+    assert "skipped: line 92: malformed event: DTSTART" in first.stdout
+    assert "Dana Whitfield <dana@elsewhere.example>: 1" in first.stdout
+    assert "Read as eml: 1 read, 1 touches logged" in first.stdout
+    assert "0 touches logged for 0 contacts, 1 already logged" in again.stdout
+    assert wrong.returncode == 1
+    assert "Not an mbox" in wrong.stderr
+    with running_api(data_dir) as api:
+        contact = get_json(api.client, f"/contacts/{priya['id']}", auth(key))
+        assert contact["last_contacted_on"] == "2026-11-03"
+        assert len(touches(api.client, auth(key), priya["id"])) == 5
