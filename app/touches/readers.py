@@ -161,7 +161,7 @@ def _split_calendar(text: str, parsed: Parsed[Encounter]) -> tuple[str, list[_Bl
 def _read_event(block: _Block, parsed: Parsed[Encounter]) -> icalendar.Event | None:
     try:
         event = icalendar.Event.from_ical("\r\n".join(block.lines) + "\r\n")
-    except ValueError as error:
+    except Exception as error:  # icalendar raises more than ValueError on some broken input
         parsed.skipped.append(Problem(block.record, block.line, f"unreadable event: {error}"))
         return None
     if not isinstance(event, icalendar.Event):
@@ -226,7 +226,7 @@ def read_ics(data: bytes, today: date) -> Parsed[Encounter]:
     shell_text, blocks = _split_calendar(text, parsed)
     try:
         shell = icalendar.Calendar.from_ical(shell_text)
-    except ValueError as error:
+    except Exception as error:  # icalendar raises more than ValueError on some broken input
         raise FileRejected(f"The calendar cannot be read: {error}") from error
     if not isinstance(shell, icalendar.Calendar):
         raise FileRejected("Not an iCalendar (.ics) file: it holds no VCALENDAR.")
