@@ -26,6 +26,7 @@ from app.network.router import router as network_router
 from app.ratelimit import KeyRateLimiter
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
+from app.touches.router import router as touches_router
 from app.workspaces.router import router as workspace_router
 
 DESCRIPTION = """
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(network_router)
     app.include_router(imports_router)
     app.include_router(actions_router)
+    app.include_router(touches_router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

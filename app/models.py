@@ -3,6 +3,7 @@
 
 import hashlib
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -254,6 +255,59 @@ def target_key(kind: str, target: int | date | None = None) -> str:
     if target is None:
         return kind
     return f"{kind}:{target.isoformat() if isinstance(target, date) else target}"
+
+
+class TouchKind(StrEnum):
+    """What kind of interaction a touch was."""
+
+    email_sent = "email_sent"
+    email_received = "email_received"
+    meeting = "meeting"
+    call = "call"
+    message = "message"
+    note = "note"
+
+
+class TouchSource(StrEnum):
+    """Where a touch came from: typed in, or read from a calendar or mail file, or mail received."""
+
+    manual = "manual"
+    ics = "ics"
+    mbox = "mbox"
+    eml = "eml"
+    smtp = "smtp"
+
+
+class Touch(Base):
+    """An interaction with a contact (a meeting held, an e-mail sent or received, a call).
+
+    A touch restarts the contact's cadence as a give does, but it is not a give: the give/ask
+    balance does not count it. Only what happened is kept, never the body of a message.
+    ``dedupe_key`` names what the touch was read from (a calendar event's occurrence, a message):
+    the same one read again for the same contact is not logged twice. Touches typed in have none.
+    """
+
+    __tablename__ = "touches"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "contact_id", "dedupe_key", name="uq_touches_contact_key"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # a TouchKind
+    happened_on: Mapped[date] = mapped_column(Date)
+    # The time, when the source says it (a meeting's start, a message's Date header).
+    happened_at: Mapped[datetime | None] = mapped_column()
+    source: Mapped[str] = mapped_column(String(10))  # a TouchSource
+    subject: Mapped[str | None] = mapped_column(String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Suggestion(Base):

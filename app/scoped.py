@@ -24,6 +24,7 @@ Owned = TypeVar(
     models.Give,
     models.PainPoint,
     models.Suggestion,
+    models.Touch,
     models.UsedActionToken,
 )
 

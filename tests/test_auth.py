@@ -290,6 +290,7 @@ VALID_BODIES: dict[str, Json] = {
     "ContactUpdate": {"name": "Taken over", "company": "Intruder Inc"},
     "PainPointCreate": {"text": "Injected pain point"},
     "PainPointUpdate": {"text": "Rewritten pain point", "active": True},
+    "TouchCreate": {"kind": "meeting", "subject": "Injected touch"},
     "ArticleUpdate": {"title": "Rewritten title", "text": "Rewritten text"},
     "GiveCreate": {"description": "Injected give"},
     "AskCreate": {"description": "Injected ask"},

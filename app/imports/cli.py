@@ -18,6 +18,7 @@ from app.imports.schemas import ImportReport
 from app.indexing import RecordIndexer
 from app.models import Workspace
 from app.runtime import VectorStoreLockedError, open_database, runtime_scope
+from app.touches import service as touches
 from app.workspaces.service import DEFAULT_WORKSPACE, get_workspace_by_name
 
 import_cli = typer.Typer(
@@ -45,6 +46,12 @@ class ArticleFormat(StrEnum):
     bookmarks = "bookmarks"
     opml = "opml"
     feed = "feed"
+
+
+class TouchFormat(StrEnum):
+    ics = "ics"
+    mbox = "mbox"
+    eml = "eml"
 
 
 class ExportFormat(StrEnum):
@@ -132,6 +139,53 @@ def import_articles(
 ) -> None:
     """Import browser bookmarks (HTML), an OPML feed list or an RSS/Atom feed."""
     _file_import(service.import_article_file, file, workspace, format_name)
+
+
+@import_cli.command("touches")
+def import_touches(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            exists=True,
+            readable=True,
+            help="Calendar (.ics), mbox or .eml files, or folders of .eml files.",
+        ),
+    ],
+    workspace: WorkspaceOption = DEFAULT_WORKSPACE,
+    format_name: Annotated[
+        TouchFormat | None, typer.Option("--format", help="Default: detected.")
+    ] = None,
+) -> None:
+    """Log meetings and e-mails with your contacts from a calendar export or from mail (Gmail
+    Takeout's .mbox, a folder of .eml files). Importing a file again logs nothing twice. Needs
+    the database only: works while the server runs."""
+    settings = get_settings()
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.eml")) if path.is_dir() else [path])
+    if not files:
+        _fail("No file to import: the folders hold no .eml file.")
+    runtime = open_database(settings)
+    lines: list[str] = []
+    try:
+        with session_scope(runtime.session_factory) as session:
+            ws = _workspace(session, workspace)
+            for path in files:
+                report = touches.import_touch_file(
+                    session=session,
+                    workspace=ws,
+                    data=_read(path, settings.import_max_bytes),
+                    format_name=format_name.value if format_name else None,
+                    today=date.today(),
+                )
+                lines.append(f"{path}:")
+                lines.extend(report.summary_lines())
+    except FileRejected as error:
+        _fail(f"{path}: {error}")
+    finally:
+        runtime.close()
+    for line in lines:
+        typer.echo(line)
 
 
 @import_cli.command("workspace")

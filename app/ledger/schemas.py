@@ -47,10 +47,26 @@ class AskPublic(BaseModel):
     description: str
 
 
+class TouchEntry(BaseModel):
+    """A touch in the ledger view: it restarted the cadence, but it is not a give."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    happened_on: date
+    source: str
+    subject: str | None
+
+
 class Ledger(BaseModel):
     contact_id: int
     gives: list[GivePublic]
     asks: list[AskPublic]
+    touches: list[TouchEntry] = Field(
+        description="Meetings, calls and e-mails logged (at most the latest 100): they restart "
+        "the cadence, but they are not gives and leave the balance as it is."
+    )
     given: int
     asked: int
     balance: int = Field(description="Gives minus asks.")

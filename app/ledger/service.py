@@ -10,8 +10,15 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.ledger.schemas import AskCreate, AskPublic, GiveCreate, GivePublic, Ledger
-from app.models import Article, Ask, Contact, Give
+from app.ledger.schemas import (
+    AskCreate,
+    AskPublic,
+    GiveCreate,
+    GivePublic,
+    Ledger,
+    TouchEntry,
+)
+from app.models import Article, Ask, Contact, Give, Touch
 from app.scoped import scoped
 
 
@@ -88,6 +95,12 @@ def ledger(*, session: Session, contact: Contact) -> Ledger:
             .order_by(Ask.asked_on, Ask.id)
         )
     )
+    touches = session.scalars(
+        scoped(Touch, contact.workspace_id)
+        .where(Touch.contact_id == contact.id)
+        .order_by(Touch.happened_on.desc(), Touch.id.desc())
+        .limit(100)
+    )
     over = len(asks) > len(gives)
     if over:
         message = (
@@ -103,6 +116,7 @@ def ledger(*, session: Session, contact: Contact) -> Ledger:
         contact_id=contact.id,
         gives=[GivePublic.model_validate(g) for g in gives],
         asks=[AskPublic.model_validate(a) for a in asks],
+        touches=[TouchEntry.model_validate(t) for t in touches],
         given=len(gives),
         asked=len(asks),
         balance=len(gives) - len(asks),

@@ -1,0 +1,79 @@
+"""HTTP routes of touches: log one, list a contact's, import a calendar or mail file."""
+
+from datetime import date
+from typing import Annotated, cast
+
+from fastapi import APIRouter, Form, HTTPException, Query, status
+
+from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep
+from app.imports.parsers.common import FileRejected
+from app.imports.router import _REJECTED, FORM_FORMAT, UploadedFile, _format, _read_upload
+from app.schemas import Page
+from app.touches import service
+from app.touches.schemas import TouchCreate, TouchFormat, TouchImportReport, TouchPublic
+
+router = APIRouter(tags=["touches"])
+
+
+@router.post("/contacts/{contact_id}/touches", status_code=status.HTTP_201_CREATED)
+def log_touch(contact: ContactDep, data: TouchCreate, session: SessionDep) -> TouchPublic:
+    """Log a meeting, a call, an e-mail or a message: the contact's cadence restarts from it.
+
+    A touch is not a give: the give/ask balance is unchanged. A day or time to come is refused.
+    """
+    record = service.add_touch(session=session, contact=contact, data=data, today=date.today())
+    return TouchPublic.model_validate(record)
+
+
+@router.get("/contacts/{contact_id}/touches")
+def list_touches(
+    contact: ContactDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Page[TouchPublic]:
+    """The contact's touches, latest first."""
+    touches, total = service.list_touches(
+        session=session, contact=contact, limit=limit, offset=offset
+    )
+    return Page(
+        items=[TouchPublic.model_validate(t) for t in touches],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/imports/touches", tags=["import and export"], responses=_REJECTED)
+def import_touches(
+    file: UploadedFile,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    settings: SettingsDep,
+    format_query: Annotated[
+        TouchFormat | None,
+        Query(alias="format", description="Default: detected from the file."),
+    ] = None,
+    format_form: Annotated[TouchFormat | None, Form(alias="format"), FORM_FORMAT] = None,
+) -> TouchImportReport:
+    """Log touches from a calendar (.ics: Google, Outlook, Apple exports) or from mail (an
+    .mbox such as Gmail Takeout's, or one .eml message).
+
+    Every event that has happened (each occurrence of a recurring one, cancelled ones and
+    declined invitations left out) is a meeting with its organizer and attendees; every message
+    a touch with its From, To and Cc, on the day of its Date header. People are matched to
+    contacts by e-mail, then by name when one contact only has it; the others are listed, never
+    created. Importing the same file again logs nothing twice. An event or message that cannot
+    be read is skipped and listed; message bodies are never read.
+    """
+    data = _read_upload(file, settings.import_max_bytes)
+    try:
+        return service.import_touch_file(
+            session=session,
+            workspace=workspace,
+            data=data,
+            format_name=cast(TouchFormat | None, _format(format_query, format_form)),
+            today=date.today(),
+        )
+    except FileRejected as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
