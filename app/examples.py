@@ -56,6 +56,14 @@ REQUEST_EXAMPLES: dict[str, tuple[str, Callable[[date], Json]]] = {
         },
     ),
     "SnoozeRequest": ("Back in a month", lambda today: {"until": _month_ahead(today)}),
+    "TouchCreate": (
+        "A call on a past day",
+        lambda today: {
+            "kind": "call",
+            "happened_on": _PAST_DAY,
+            "subject": "Catch-up on their engagement survey",
+        },
+    ),
     "PainPointCreate": (
         "A pain point heard on a day",
         lambda today: {
