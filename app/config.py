@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.daily.config import DailyConfig
@@ -175,6 +175,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Hosts fetched even though they resolve to a loopback or private address "
         "(comma-separated).",
+    )
+
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="The key signing the web page's session cookies; default: a random key "
+        "made once and kept in <data_dir>/session_secret. Changing it signs everyone out.",
     )
 
     rate_limit: str | None = Field(

@@ -23,6 +23,7 @@ from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
 from app.network.router import router as network_router
+from app.pages import install as install_pages
 from app.ratelimit import KeyRateLimiter
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(imports_router)
     app.include_router(actions_router)
     app.include_router(touches_router)
+    install_pages(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

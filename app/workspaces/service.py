@@ -43,11 +43,16 @@ def create_api_key(*, session: Session, workspace: Workspace) -> str:
     return key
 
 
-def workspace_for_key(*, session: Session, key: str) -> Workspace | None:
-    """The workspace a live (not revoked) key belongs to, or None."""
-    api_key = session.scalar(
+def live_api_key(*, session: Session, key: str) -> ApiKey | None:
+    """The stored key ``key`` is, if it is live (not revoked); None otherwise."""
+    return session.scalar(
         select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at.is_(None))
     )
+
+
+def workspace_for_key(*, session: Session, key: str) -> Workspace | None:
+    """The workspace a live (not revoked) key belongs to, or None."""
+    api_key = live_api_key(session=session, key=key)
     return api_key.workspace if api_key is not None else None
 
 

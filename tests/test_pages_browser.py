@@ -1,0 +1,352 @@
+"""The web page in a real browser: Debian's Chromium, headless, driven by Selenium against the
+app served by uvicorn on a free port (in a thread of the test process).
+
+Sign in by keyboard, Today shows a due contact's suggestion, Copy puts the draft on the
+clipboard, Sent / Dismiss / Snooze swap the card without reloading the page (and the API sees
+the change), a POST without the session's CSRF token is refused, and the page fits 360 px and
+1400 px without horizontal scrolling. With ``GIVEFIRST_SCREENSHOT_DIR`` set, screenshots of
+Today at both widths are written there (``docs/`` holds the README's).
+
+Skipped only where no Chromium and chromedriver are installed (``.ci/run`` installs them).
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from app.db import session_scope
+from app.main import create_app
+from app.workspaces.service import create_api_key, get_or_create_workspace
+from tests.conftest import auth, make_settings
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="no Chromium here: apt-get install chromium chromium-driver (.ci/run does)",
+)
+
+READY_TIMEOUT_S = 180  # a loaded 2-core machine can take a minute to load the model
+WAIT_S = 30
+
+if CHROMIUM is not None and CHROMEDRIVER is not None:
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.wait import WebDriverWait
+
+
+@dataclass
+class Served:
+    base_url: str
+    app: Any
+
+    def key(self, workspace: str) -> str:
+        with session_scope(self.app.state.session_factory) as session:
+            ws, _ = get_or_create_workspace(session=session, name=workspace)
+            return create_api_key(session=session, workspace=ws)
+
+    def api(self, method: str, path: str, key: str, **kwargs: Any) -> Any:
+        response = httpx.request(
+            method, f"{self.base_url}{path}", headers=auth(key), timeout=60, **kwargs
+        )
+        assert response.status_code < 300, response.text
+        return response.json()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The real app (daily budget 3, so that Coming up has names) served by uvicorn."""
+    app = create_app(make_settings(tmp_path_factory.mktemp("browser") / "data", daily_budget=3))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not server.started:
+            assert thread.is_alive(), "uvicorn stopped before it started"
+            assert time.monotonic() < deadline, "uvicorn not ready"
+            time.sleep(0.1)  # poll interval of a bounded readiness loop
+        yield Served(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser(served: Served) -> Iterator["WebDriver"]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=1400,1000")
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {
+            "origin": served.base_url,
+            "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+        },
+    )
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+PAIN = "Choosing a vendor to run our employee engagement survey"
+
+
+def seed(served: Served, workspace: str) -> tuple[str, list[dict[str, Any]]]:
+    """A workspace: four contacts due today (never contacted; three fit the list), an expert
+    for an introduction, and articles for their pain points."""
+    key = served.key(workspace)
+    people = [
+        ("Ann Park", "VP People", "Northwind", PAIN),
+        ("Bo Lind", "Head of HR", "Contoso", "Our onboarding of new engineers takes months"),
+        ("Cy Ruiz", "Founder", "Fabrikam", "Hiring our first sales leader"),
+        ("Di Chen", "COO", "Tailspin", "Planning our first employee engagement survey"),
+    ]
+    contacts = [
+        served.api(
+            "POST",
+            "/contacts",
+            key,
+            json={
+                "name": name,
+                "title": title,
+                "company": company,
+                "email": f"{name.split()[0].lower()}@{company.lower()}.example",
+                "tier": "A",
+                "pain_points": [pain],
+            },
+        )
+        for name, title, company, pain in people
+    ]
+    served.api(
+        "POST",
+        "/contacts",
+        key,
+        json={
+            "name": "Eli Stone",
+            "tier": "C",
+            "last_contacted_on": date.today().isoformat(),
+            "expertise": ["Builds onboarding programs for engineering teams"],
+        },
+    )
+    for n, (title, text) in enumerate(
+        [
+            (
+                "How to choose an engagement survey vendor",
+                "Choosing a firm to run your employee engagement survey: the questions to ask "
+                "survey vendors, benchmarks, anonymity and action planning.",
+            ),
+            (
+                "Onboarding engineers in weeks, not months",
+                "A structured first month for new engineers: buddies, starter tasks, and a "
+                "30-day check-in that cuts onboarding time.",
+            ),
+            (
+                "Hiring your first VP of Sales",
+                "When to hire the first sales leader, what to look for, and the mistakes founders "
+                "make hiring their first head of sales.",
+            ),
+        ]
+    ):
+        served.api(
+            "POST",
+            "/articles",
+            key,
+            json={"title": title, "text": text, "url": f"https://example.org/{n}"},
+        )
+    return key, contacts
+
+
+def sign_in(driver: "WebDriver", served: Served, key: str) -> None:
+    """Signs in with the keyboard only: type the key, press Enter."""
+    driver.delete_all_cookies()
+    driver.get(f"{served.base_url}/")
+    assert driver.current_url.endswith("/sign-in")
+    field = driver.find_element(By.ID, "api_key")
+    label = driver.find_element(By.CSS_SELECTOR, "label[for=api_key]")
+    assert label.text == "API key"
+    field.send_keys(key, Keys.ENTER)
+    wait(driver).until(lambda d: d.current_url == f"{served.base_url}/")
+
+
+def wait(driver: "WebDriver") -> "WebDriverWait[WebDriver]":
+    """A wait that reads again an element replaced by a swap while it was being read."""
+    return WebDriverWait(driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException])
+
+
+def card_of(driver: "WebDriver", name: str) -> "WebElement":
+    for card in driver.find_elements(By.CSS_SELECTOR, "article.card"):
+        if card.find_element(By.TAG_NAME, "h2").text.startswith(name):
+            return card
+    raise AssertionError(f"no card for {name}")
+
+
+def wait_status(driver: "WebDriver", card_id: str, status: str) -> "WebElement":
+    def swapped(d: "WebDriver") -> Any:
+        cards = d.find_elements(By.ID, card_id)
+        return cards and cards[0].get_attribute("data-status") == status and cards[0]
+
+    card: WebElement = wait(driver).until(swapped)
+    return card
+
+
+def mark_page(driver: "WebDriver") -> None:
+    """A flag that a page load would wipe out."""
+    driver.execute_script("window.notReloaded = true;")
+
+
+def not_reloaded(driver: "WebDriver") -> bool:
+    return bool(driver.execute_script("return window.notReloaded === true;"))
+
+
+def test_sign_in_see_the_suggestion_copy_the_draft_and_mark_it_sent(
+    served: Served, browser: "WebDriver"
+) -> None:
+    key, contacts = seed(served, "copy-and-sent")
+    sign_in(browser, served, key)
+    ann = card_of(browser, "Ann Park")
+    assert "How to choose an engagement survey vendor" in ann.text
+    assert "Why:" in ann.text and f"They said: {PAIN}" in ann.text
+    assert ann.find_element(By.CSS_SELECTOR, "blockquote.passage").text.strip()
+    assert "Tier A" in ann.text and "due today" in ann.text
+    mailto = ann.find_element(By.LINK_TEXT, "Open in your mail app").get_attribute("href")
+    assert mailto is not None and mailto.startswith("mailto:ann@northwind.example?subject=")
+    assert "Coming up" in browser.find_element(By.CSS_SELECTOR, ".coming-up").text
+
+    draft = ann.find_element(By.CSS_SELECTOR, "textarea[id$='-email']")
+    expected = draft.get_attribute("value")
+    assert expected and expected.startswith("Hi Ann")
+    draft_id = draft.get_attribute("id")
+    mark_page(browser)
+    ann.find_element(By.CSS_SELECTOR, f"button[data-copy='{draft_id}']").click()
+    wait(browser).until(lambda d: d.find_element(By.ID, f"{draft_id}-status").text == "Copied.")
+    clipboard = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "navigator.clipboard.readText().then(done, (e) => done('error: ' + e));"
+    )
+    assert clipboard == expected
+
+    card_id = ann.get_attribute("id")
+    assert card_id is not None
+    suggestion_id = int(card_id.removeprefix("card-"))
+    sent = ann.find_element(By.XPATH, ".//button[normalize-space()='Mark sent']")
+    sent.send_keys(Keys.ENTER)  # keyboard: the focused button, Enter
+    card = wait_status(browser, card_id, "sent")
+    assert "Marked sent." in card.text and "ledger" in card.text
+    assert not_reloaded(browser)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("data-focus") is not None  # focus follows the swap
+
+    ledger = served.api("GET", f"/contacts/{contacts[0]['id']}/ledger", key)
+    assert [g["suggestion_id"] for g in ledger["gives"]] == [suggestion_id]
+
+
+def test_dismiss_with_a_reason_and_snooze_without_a_reload(
+    served: Served, browser: "WebDriver"
+) -> None:
+    key, contacts = seed(served, "dismiss-and-snooze")
+    sign_in(browser, served, key)
+    mark_page(browser)
+
+    bo = card_of(browser, "Bo Lind")
+    bo_id = bo.get_attribute("id")
+    assert bo_id is not None
+    Select(bo.find_element(By.CSS_SELECTOR, "select[name=reason]")).select_by_visible_text(
+        "They already have it"
+    )
+    bo.find_element(By.XPATH, ".//button[normalize-space()='Dismiss']").click()
+    card = wait_status(browser, bo_id, "dismissed")
+    assert "Dismissed: they already have it." in card.text
+
+    cy = card_of(browser, "Cy Ruiz")
+    cy_id = cy.get_attribute("id")
+    until = (date.today() + timedelta(21)).isoformat()
+    field = cy.find_element(By.CSS_SELECTOR, "input[name=until]")
+    browser.execute_script("arguments[0].value = arguments[1];", field, until)
+    cy.find_element(By.XPATH, ".//button[normalize-space()='Snooze']").click()
+    wait(browser).until(lambda d: "Snoozed until" in d.find_element(By.ID, str(cy_id)).text)
+    assert not_reloaded(browser)
+
+    daily = served.api("GET", "/daily", key)
+    statuses = {i["contact"]["name"]: i["suggestion"]["status"] for i in daily["items"]}
+    assert statuses["Bo Lind"] == "dismissed"
+    assert "Cy Ruiz" not in statuses  # snoozed: off the list while its suggestion is open
+    cy_record = served.api("GET", f"/contacts/{contacts[2]['id']}", key)
+    assert cy_record["snoozed_until"] == until
+
+
+def test_a_post_without_the_csrf_token_is_refused(served: Served, browser: "WebDriver") -> None:
+    key, contacts = seed(served, "csrf")
+    sign_in(browser, served, key)
+    ann = card_of(browser, "Ann Park")
+    card_id = ann.get_attribute("id")
+    assert card_id is not None
+    path = f"/today/suggestions/{card_id.removeprefix('card-')}/sent"
+    status = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {method: 'POST', headers: {'HX-Request': 'true'}})"
+        ".then((r) => done(r.status), (e) => done(String(e)));",
+        path,
+    )
+    assert status == 403  # same origin, the session cookie sent, but no token
+    ledger = served.api("GET", f"/contacts/{contacts[0]['id']}/ledger", key)
+    assert ledger["given"] == 0
+
+
+@pytest.mark.parametrize("width", [1400, 360])
+def test_today_fits_the_width_without_horizontal_scrolling(
+    served: Served, browser: "WebDriver", width: int
+) -> None:
+    key, _ = seed(served, f"width-{width}")
+    sign_in(browser, served, key)
+    try:
+        browser.set_window_size(width, 900)
+        inner = browser.execute_script("return window.innerWidth;")
+        assert abs(inner - width) <= 20, inner  # the window is the width asked for
+        scroll = browser.execute_script("return document.documentElement.scrollWidth;")
+        wide = browser.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter((e) => e.getBoundingClientRect().right > window.innerWidth)"
+            ".map((e) => e.tagName + '#' + e.id + '.' + e.className);"
+        )
+        assert scroll <= inner, f"{scroll} px of content in a {inner} px window: {wide}"
+        for control in browser.find_elements(By.CSS_SELECTOR, "select, input:not([type=hidden])"):
+            control_id = control.get_attribute("id")
+            assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{control_id}']")
+        shots = os.environ.get("GIVEFIRST_SCREENSHOT_DIR")
+        if shots:
+            height = browser.execute_script("return document.documentElement.scrollHeight;")
+            browser.set_window_size(width, min(int(height) + 140, 6000))
+            browser.save_screenshot(str(Path(shots) / f"web-today-{width}.png"))
+    finally:
+        browser.set_window_size(1400, 1000)
