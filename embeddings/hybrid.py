@@ -13,10 +13,14 @@ A point's score for a query is
   IDF of a term that only one point holds. It depends only on the query and that number of points,
   so the keyword part lies in [0, 1] and a score keeps an absolute meaning for the relevance floor.
 
-A search runs in two Qdrant queries:
-1. **candidates**: the ``depth`` best points by cosine and the ``depth`` best by BM25;
-2. **score**: the formula above over those candidates, each scored by *both* vectors (a point found
-   by one list alone is scored by the other too, never counted as a zero), best ``limit`` first.
+A search is one Qdrant query, nested (every search of a batch goes in one request):
+1. **candidates** (inner prefetches): the ``depth`` best points by cosine and the ``depth`` best
+   by BM25;
+2. **both scores** (outer prefetches): the union of the two lists re-scored by cosine
+   (``$score[0]``) and by BM25 (``$score[1]``), so a point found by one list alone is scored by
+   the other too, never counted as a zero (a point sharing no term with the query has no BM25
+   match and takes the default, 0, which is its BM25);
+3. **score**: the formula above over those two scores, best ``limit`` first.
 
 ``reference_scores`` computes the same formula exactly with numpy, for tests and benchmarks.
 """
@@ -35,6 +39,9 @@ from embeddings.text import BM25_K1, SparseVector
 DENSE = "dense"
 KEYWORDS = "bm25"
 MIN_DEPTH = 100  # candidates per list, at least: recall@limit against exact scoring
+DENSE_SCORE = "$score[0]"  # the formula's variables: the outer prefetches' scores, in order
+KEYWORD_SCORE = "$score[1]"
+SCORE_DEFAULTS = {DENSE_SCORE: 0.0, KEYWORD_SCORE: 0.0}  # a point missing from a rescoring
 
 
 def candidate_depth(limit: int) -> int:
@@ -68,13 +75,19 @@ def keyword_ceiling(keywords: SparseVector, points: int) -> float:
 
 @dataclass(frozen=True)
 class HybridSearch:
-    """One search, as both backends run it: the two candidate lists, then the formula."""
+    """One search, as both backends run it: the two candidate lists, their union scored by
+    both vectors, then the formula."""
 
     query: Query
     limit: int
     depth: int
     dense_weight: float  # 1 - w
     keyword_scale: float  # w / ceiling
+
+    @property
+    def union_size(self) -> int:
+        """The most candidates the two lists can bring together."""
+        return 2 * self.depth
 
     @classmethod
     def plan(
@@ -97,7 +110,7 @@ def reference_scores(
     keyword_weight: float,
 ) -> npt.NDArray[np.float64]:
     """The hybrid score of every point (rows of ``dense``, items of ``keywords``), computed
-    exactly: what the two-step Qdrant search approximates only through its candidate depth."""
+    exactly: what the Qdrant search approximates only through its candidate depth."""
     points = sum(1 for vector in keywords if vector.values.size)  # as Qdrant's IDF counts
     frequency: dict[int, int] = {}
     for vector in keywords:

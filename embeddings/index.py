@@ -9,8 +9,9 @@ shard folder, or a server collection) of their own: a search reads only the call
 construction, BM25's IDF counts that workspace's texts only, and a large workspace never slows or
 starves a small one's filtered search.
 
-**One scorer.** A search is the two-step hybrid query of ``embeddings.hybrid``; both backends
-translate the same ``HybridSearch`` into their client's types and nothing else.
+**One scorer.** A search is the nested hybrid query of ``embeddings.hybrid``, one request per
+``search_many``; both backends translate the same ``HybridSearch`` into their client's types and
+nothing else.
 
 * ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``). Each update is
   written to the shard's write-ahead log before it returns; ``flush`` (at close) makes it survive
@@ -34,7 +35,14 @@ from typing import Any, TextIO
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
-from embeddings.hybrid import DENSE, KEYWORDS, HybridSearch
+from embeddings.hybrid import (
+    DENSE,
+    DENSE_SCORE,
+    KEYWORD_SCORE,
+    KEYWORDS,
+    SCORE_DEFAULTS,
+    HybridSearch,
+)
 from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query
 
 log = logging.getLogger(__name__)
@@ -87,16 +95,11 @@ class VectorIndex(ABC):
         Qdrant's IDF counts)."""
 
     @abstractmethod
-    def _candidates(
+    def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[set[str]]:
-        """Step 1: per search, the ids of its ``depth`` best points by each vector."""
-
-    @abstractmethod
-    def _score(
-        self, key: ShardKey, search: HybridSearch, candidates: set[str]
-    ) -> list[tuple[Payload, float]]:
-        """Step 2: the candidates scored by the hybrid formula, best ``limit`` first."""
+    ) -> list[list[tuple[Payload, float]]]:
+        """Per search, its candidates scored by the hybrid formula, best ``limit`` first: every
+        search of the batch in one request (``HybridSearch``'s nested query)."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -204,12 +207,9 @@ class VectorIndex(ABC):
             HybridSearch.plan(q, limit=limit, keyword_weight=keyword_weight, points=points)
             for q in queries
         ]
-        found = self._candidates(key, searches, record_ids)
         return [
-            _ranked([_hit(kind, p, score) for p, score in self._score(key, search, ids)])
-            if ids
-            else []
-            for search, ids in zip(searches, found, strict=True)
+            _ranked([_hit(kind, payload, score) for payload, score in scored])
+            for scored in self._search(key, searches, record_ids)
         ]
 
     def _keyword_points(self, key: ShardKey) -> int:
@@ -392,55 +392,13 @@ class EdgeIndex(VectorIndex):
             cached = self._keyword_counts[key] = self._count(key, with_keywords=True)
         return cached
 
-    def _candidates(
+    def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[set[str]]:
+    ) -> list[list[tuple[Payload, float]]]:
         where = _edge_records(record_ids)
-        requests = [
-            edge.QueryRequest(limit=s.depth, query=q, filter=where)
-            for s in searches
-            for q in (_edge_dense(s.query), _edge_keywords(s.query))
-        ]
+        requests = [_edge_request(s, where) for s in searches]
         found = self._shard(key).query_batch(edge.QueryBatchRequest(requests))
-        return [
-            {str(p.id) for p in found[2 * i]} | {str(p.id) for p in found[2 * i + 1]}
-            for i in range(len(searches))
-        ]
-
-    def _score(
-        self, key: ShardKey, search: HybridSearch, candidates: set[str]
-    ) -> list[tuple[Payload, float]]:
-        only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
-        size = len(candidates)
-        formula = edge.Formula(
-            edge.Expression.Sum(
-                [
-                    edge.Expression.Mult(
-                        [
-                            edge.Expression.Constant(search.dense_weight),
-                            edge.Expression.Variable("$score[0]"),
-                        ]
-                    ),
-                    edge.Expression.Mult(
-                        [
-                            edge.Expression.Constant(search.keyword_scale),
-                            edge.Expression.Variable("$score[1]"),
-                        ]
-                    ),
-                ]
-            ),
-            defaults={"$score[0]": 0.0, "$score[1]": 0.0},
-        )
-        request = edge.QueryRequest(
-            limit=search.limit,
-            prefetches=[
-                edge.Prefetch(limit=size, query=_edge_dense(search.query), filter=only),
-                edge.Prefetch(limit=size, query=_edge_keywords(search.query), filter=only),
-            ],
-            query=formula,
-            with_payload=True,
-        )
-        return [(dict(p.payload or {}), float(p.score)) for p in self._shard(key).query(request)]
+        return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
 
     def drop(self) -> None:
         self.close()
@@ -495,6 +453,45 @@ def _edge_dense(query: Query) -> edge.Query:
 def _edge_keywords(query: Query) -> edge.Query:
     sparse = edge.SparseVector(query.keywords.indices.tolist(), query.keywords.values.tolist())
     return edge.Query.Nearest(sparse, using=KEYWORDS)
+
+
+def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.QueryRequest:
+    """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
+    union re-scored by each vector, the formula over the two scores."""
+    dense, keywords = _edge_dense(search.query), _edge_keywords(search.query)
+    lists = [
+        edge.Prefetch(limit=search.depth, query=dense, filter=where),
+        edge.Prefetch(limit=search.depth, query=keywords, filter=where),
+    ]
+    union = search.union_size
+    formula = edge.Formula(
+        edge.Expression.Sum(
+            [
+                edge.Expression.Mult(
+                    [
+                        edge.Expression.Constant(search.dense_weight),
+                        edge.Expression.Variable(DENSE_SCORE),
+                    ]
+                ),
+                edge.Expression.Mult(
+                    [
+                        edge.Expression.Constant(search.keyword_scale),
+                        edge.Expression.Variable(KEYWORD_SCORE),
+                    ]
+                ),
+            ]
+        ),
+        defaults=dict(SCORE_DEFAULTS),
+    )
+    return edge.QueryRequest(
+        limit=search.limit,
+        prefetches=[
+            edge.Prefetch(limit=union, query=dense, prefetches=lists),
+            edge.Prefetch(limit=union, query=keywords, prefetches=lists),
+        ],
+        query=formula,
+        with_payload=True,
+    )
 
 
 def _edge_records(record_ids: set[int] | None) -> edge.Filter | None:
@@ -585,48 +582,14 @@ class ServerIndex(VectorIndex):
         )
         return int(self._client.count(self._name(key), count_filter=where, exact=True).count)
 
-    def _candidates(
+    def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[set[str]]:
+    ) -> list[list[tuple[Payload, float]]]:
         where = _server_records(record_ids)
-        requests = [
-            models.QueryRequest(query=q, using=using, filter=where, limit=s.depth)
-            for s in searches
-            for q, using in (_server_dense(s.query), _server_keywords(s.query))
-        ]
-        found = self._client.query_batch_points(self._name(key), requests=requests)
-        return [
-            {str(p.id) for p in found[2 * i].points} | {str(p.id) for p in found[2 * i + 1].points}
-            for i in range(len(searches))
-        ]
-
-    def _score(
-        self, key: ShardKey, search: HybridSearch, candidates: set[str]
-    ) -> list[tuple[Payload, float]]:
-        only = models.Filter(must=[models.HasIdCondition(has_id=sorted(candidates))])
-        size = len(candidates)
-        dense, dense_using = _server_dense(search.query)
-        keywords, keywords_using = _server_keywords(search.query)
-        formula = models.FormulaQuery(
-            formula=models.SumExpression(
-                sum=[
-                    models.MultExpression(mult=[search.dense_weight, "$score[0]"]),
-                    models.MultExpression(mult=[search.keyword_scale, "$score[1]"]),
-                ]
-            ),
-            defaults={"$score[0]": 0.0, "$score[1]": 0.0},
+        found = self._client.query_batch_points(
+            self._name(key), requests=[_server_request(s, where) for s in searches]
         )
-        found = self._client.query_points(
-            self._name(key),
-            prefetch=[
-                models.Prefetch(query=dense, using=dense_using, filter=only, limit=size),
-                models.Prefetch(query=keywords, using=keywords_using, filter=only, limit=size),
-            ],
-            query=formula,
-            limit=search.limit,
-            with_payload=True,
-        )
-        return [(dict(p.payload or {}), float(p.score)) for p in found.points]
+        return [[(dict(p.payload or {}), float(p.score)) for p in r.points] for r in found]
 
     def drop(self) -> None:
         for key in self.shards():
@@ -654,6 +617,35 @@ def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
             indices=query.keywords.indices.tolist(), values=query.keywords.values.tolist()
         ),
         KEYWORDS,
+    )
+
+
+def _server_request(search: HybridSearch, where: models.Filter | None) -> models.QueryRequest:
+    """``search`` as one query through qdrant-client: the same nested query as on Edge."""
+    dense, dense_using = _server_dense(search.query)
+    keywords, keywords_using = _server_keywords(search.query)
+    lists = [
+        models.Prefetch(query=dense, using=dense_using, filter=where, limit=search.depth),
+        models.Prefetch(query=keywords, using=keywords_using, filter=where, limit=search.depth),
+    ]
+    union = search.union_size
+    formula = models.FormulaQuery(
+        formula=models.SumExpression(
+            sum=[
+                models.MultExpression(mult=[search.dense_weight, DENSE_SCORE]),
+                models.MultExpression(mult=[search.keyword_scale, KEYWORD_SCORE]),
+            ]
+        ),
+        defaults=dict(SCORE_DEFAULTS),
+    )
+    return models.QueryRequest(
+        prefetch=[
+            models.Prefetch(query=dense, using=dense_using, prefetch=lists, limit=union),
+            models.Prefetch(query=keywords, using=keywords_using, prefetch=lists, limit=union),
+        ],
+        query=formula,
+        limit=search.limit,
+        with_payload=True,
     )
 
 
