@@ -39,6 +39,7 @@ from embeddings.text import BM25_K1, SparseVector
 DENSE = "dense"
 KEYWORDS = "bm25"
 MIN_DEPTH = 100  # candidates per list, at least: recall@limit against exact scoring
+HNSW_EF_FACTOR = 2  # beam = factor x depth (docs/benchmarks.md §8: recall with HNSW)
 DENSE_SCORE = "$score[0]"  # the formula's variables: the outer prefetches' scores, in order
 KEYWORD_SCORE = "$score[1]"
 SCORE_DEFAULTS = {DENSE_SCORE: 0.0, KEYWORD_SCORE: 0.0}  # a point missing from a rescoring
@@ -47,6 +48,12 @@ SCORE_DEFAULTS = {DENSE_SCORE: 0.0, KEYWORD_SCORE: 0.0}  # a point missing from 
 def candidate_depth(limit: int) -> int:
     """How many candidates each list brings for ``limit`` results."""
     return max(4 * limit, MIN_DEPTH)
+
+
+def hnsw_ef(depth: int) -> int:
+    """The HNSW beam for a dense list of ``depth`` points, on a shard that has HNSW (a full scan
+    ignores it): wide enough that the approximate list is nearly the exact one."""
+    return HNSW_EF_FACTOR * depth
 
 
 def idf(points: int, document_frequency: float) -> float:
@@ -81,6 +88,7 @@ class HybridSearch:
     query: Query
     limit: int
     depth: int
+    ef: int  # HNSW beam of the dense list
     dense_weight: float  # 1 - w
     keyword_scale: float  # w / ceiling
 
@@ -97,6 +105,7 @@ class HybridSearch:
             query=query,
             limit=limit,
             depth=candidate_depth(limit),
+            ef=hnsw_ef(candidate_depth(limit)),
             dense_weight=1.0 - keyword_weight,
             keyword_scale=keyword_weight / keyword_ceiling(query.keywords, points),
         )
