@@ -39,7 +39,7 @@ from embeddings.text import BM25_K1, SparseVector
 DENSE = "dense"
 KEYWORDS = "bm25"
 MIN_DEPTH = 100  # candidates per list, at least: recall@limit against exact scoring
-HNSW_EF_FACTOR = 2  # beam = factor x depth (docs/benchmarks.md §8: recall with HNSW)
+MIN_HNSW_EF = 200  # HNSW beam, at least (docs/benchmarks.md §8: recall with HNSW)
 DENSE_SCORE = "$score[0]"  # the formula's variables: the outer prefetches' scores, in order
 KEYWORD_SCORE = "$score[1]"
 SCORE_DEFAULTS = {DENSE_SCORE: 0.0, KEYWORD_SCORE: 0.0}  # a point missing from a rescoring
@@ -53,7 +53,7 @@ def candidate_depth(limit: int) -> int:
 def hnsw_ef(depth: int) -> int:
     """The HNSW beam for a dense list of ``depth`` points, on a shard that has HNSW (a full scan
     ignores it): wide enough that the approximate list is nearly the exact one."""
-    return HNSW_EF_FACTOR * depth
+    return max(depth, MIN_HNSW_EF)
 
 
 def idf(points: int, document_frequency: float) -> float:

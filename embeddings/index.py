@@ -51,6 +51,9 @@ ShardKey = tuple[int, Kind]
 LOCK_FILE = ".lock"  # held (flock) by the process that has the embedded store open
 Payload = dict[str, Any]
 _PAGE = 1_000
+# Below this many points HNSW is not worth it: at 15,000 passages it cut recall@20 (0.981
+# against 0.985 by ids) for little speed, at 35,000 it kept recall (docs/benchmarks.md §8).
+HNSW_MIN_POINTS = 30_000
 
 
 def model_tag(model_id: str) -> str:
@@ -288,6 +291,10 @@ class EdgeIndex(VectorIndex):
         self._lock: TextIO | None = None
         self._keyword_counts: dict[ShardKey, int] = {}
 
+    #: Shards up to this many (keyword-holding) points are searched with one nested request;
+    #: larger ones in two (see ``_search``). Measured: docs/benchmarks.md §8.
+    nested_max_points = 5_000
+
     @staticmethod
     def check_free(root: Path) -> None:
         """Raise ``StoreHeldError`` if a process (this one too) has the store under ``root``."""
@@ -395,9 +402,23 @@ class EdgeIndex(VectorIndex):
     def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
     ) -> list[list[tuple[Payload, float]]]:
+        """The nested query (one request) on a small shard; on a large one the same candidates
+        and scores in two requests, since the nested query runs each candidate list twice (once
+        per rescoring) and a second full scan costs more there than sending the candidate ids
+        back (docs/benchmarks.md §8)."""
+        shard = self._shard(key)
         where = _edge_records(record_ids)
-        requests = [_edge_request(s, where) for s in searches]
-        found = self._shard(key).query_batch(edge.QueryBatchRequest(requests))
+        if self._keyword_points(key) <= self.nested_max_points:
+            requests = [_edge_request(s, where) for s in searches]
+        else:
+            lists = shard.query_batch(
+                edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
+            )
+            requests = [
+                _edge_formula_request(s, {str(p.id) for p in lists[2 * i] + lists[2 * i + 1]})
+                for i, s in enumerate(searches)
+            ]
+        found = shard.query_batch(edge.QueryBatchRequest(requests))
         return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
 
     def drop(self) -> None:
@@ -406,18 +427,22 @@ class EdgeIndex(VectorIndex):
         shutil.rmtree(self.folder, ignore_errors=True)
         self._shards_dropped()
 
-    def optimize(self, workspace_id: int, kind: Kind) -> bool:
-        """Build the shard's HNSW index (Qdrant's optimizers, run to the end in this thread);
-        whether anything changed. A shard below Qdrant's indexing threshold stays as it is.
+    def optimize(self, workspace_id: int, kind: Kind, *, min_points: int = HNSW_MIN_POINTS) -> bool:
+        """Build the shard's HNSW index (Qdrant's optimizers, run to the end in this thread) if
+        it holds at least ``min_points`` points; whether anything changed.
 
-        It blocks for as long as the build takes (38 s for 35,000 passages on 2 busy cores) and
-        holds the GIL: never from a request. It is for a process that has the store to itself
-        (``scripts/bench_engine.py --optimize``); writes after it go to a new appendable segment,
-        scanned in full until the next optimisation.
+        It blocks for as long as the build takes (10-40 s for 35,000 passages on 2 busy cores)
+        and holds the GIL: never from a request. It is for a process that has the store to
+        itself (``givefirst optimize``, ``scripts/bench_engine.py --optimize``); writes after it
+        go to a new appendable segment, scanned in full until the next optimisation.
         """
+        key = (workspace_id, kind)
         with self._write_lock:
-            changed = bool(self._shard((workspace_id, kind)).optimize())
-            self._shard((workspace_id, kind)).flush()
+            if self._count(key) < min_points:
+                return False
+            shard = self._shard(key)
+            changed = bool(shard.optimize())
+            shard.flush()
         return changed
 
     def flush(self) -> None:
@@ -469,21 +494,30 @@ def _edge_keywords(query: Query) -> edge.Query:
     return edge.Query.Nearest(sparse, using=KEYWORDS)
 
 
-def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.QueryRequest:
-    """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
-    union re-scored by each vector, the formula over the two scores."""
-    dense, keywords = _edge_dense(search.query), _edge_keywords(search.query)
-    lists = [
-        edge.Prefetch(
+def _edge_lists(search: HybridSearch) -> tuple[edge.Query, edge.Query]:
+    """The two candidate lists' queries: dense, BM25."""
+    return _edge_dense(search.query), _edge_keywords(search.query)
+
+
+def _edge_list_requests(
+    search: HybridSearch, where: edge.Filter | None
+) -> tuple[edge.QueryRequest, edge.QueryRequest]:
+    """The first of two requests: the candidate lists alone."""
+    dense, keywords = _edge_lists(search)
+    return (
+        edge.QueryRequest(
             limit=search.depth,
             query=dense,
             filter=where,
             params=edge.SearchParams(hnsw_ef=search.ef),
         ),
-        edge.Prefetch(limit=search.depth, query=keywords, filter=where),
-    ]
-    union = search.union_size
-    formula = edge.Formula(
+        edge.QueryRequest(limit=search.depth, query=keywords, filter=where),
+    )
+
+
+def _edge_formula(search: HybridSearch) -> edge.Formula:
+    """The hybrid formula over the two prefetches' scores."""
+    return edge.Formula(
         edge.Expression.Sum(
             [
                 edge.Expression.Mult(
@@ -502,13 +536,40 @@ def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.Query
         ),
         defaults=dict(SCORE_DEFAULTS),
     )
+
+
+def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.QueryRequest:
+    """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
+    union re-scored by each vector, the formula over the two scores."""
+    dense, keywords = _edge_lists(search)
+    params = edge.SearchParams(hnsw_ef=search.ef)
+    lists = [
+        edge.Prefetch(limit=search.depth, query=dense, filter=where, params=params),
+        edge.Prefetch(limit=search.depth, query=keywords, filter=where),
+    ]
     return edge.QueryRequest(
         limit=search.limit,
         prefetches=[
-            edge.Prefetch(limit=union, query=dense, prefetches=lists),
-            edge.Prefetch(limit=union, query=keywords, prefetches=lists),
+            edge.Prefetch(limit=search.union_size, query=dense, prefetches=lists),
+            edge.Prefetch(limit=search.union_size, query=keywords, prefetches=lists),
         ],
-        query=formula,
+        query=_edge_formula(search),
+        with_payload=True,
+    )
+
+
+def _edge_formula_request(search: HybridSearch, candidates: set[str]) -> edge.QueryRequest:
+    """The second of two requests: the candidates (already found) scored by each vector, the
+    formula over the two scores; the same scores as ``_edge_request`` gives them."""
+    only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
+    dense, keywords = _edge_lists(search)
+    return edge.QueryRequest(
+        limit=search.limit,
+        prefetches=[
+            edge.Prefetch(limit=len(candidates), query=dense, filter=only),
+            edge.Prefetch(limit=len(candidates), query=keywords, filter=only),
+        ],
+        query=_edge_formula(search),
         with_payload=True,
     )
 

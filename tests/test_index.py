@@ -66,11 +66,19 @@ def _queries(model: Embedder) -> list[Query]:
     return [Query(v, sparse_query(t)) for v, t in zip(vectors, texts, strict=True)]
 
 
-@pytest.fixture(params=["edge", "server"])
+def _edge(root: Path, *, model_id: str, nested: bool = True) -> EdgeIndex:
+    """An Edge index that searches with the nested query (as a small shard is searched) or in
+    two requests (as a large one is), whatever the shard's size."""
+    index = EdgeIndex(root, model_id=model_id, dimension=384)
+    index.nested_max_points = 10**9 if nested else 0
+    return index
+
+
+@pytest.fixture(params=["edge", "edge-two-requests", "server"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorIndex]:
     built: VectorIndex
-    if request.param == "edge":
-        built = EdgeIndex(tmp_path / "vectors", model_id="test-model", dimension=384)
+    if request.param.startswith("edge"):
+        built = _edge(tmp_path / "vectors", model_id="test-model", nested=request.param == "edge")
     else:
         built = ServerIndex(QdrantClient(":memory:"), model_id="test-model", dimension=384)
     built.open()
@@ -97,10 +105,11 @@ def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: E
 
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
-def test_the_two_backends_agree(tmp_path: Path, model: Embedder) -> None:
-    """The contract: the same points and queries give the same hits and scores on Qdrant Edge and
-    through qdrant-client (what runs against a server)."""
-    edge = EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384)
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "two-requests"])
+def test_the_two_backends_agree(tmp_path: Path, model: Embedder, nested: bool) -> None:
+    """The contract: the same points and queries give the same hits and scores on Qdrant Edge
+    (either way it searches) and through qdrant-client (what runs against a server)."""
+    edge = _edge(tmp_path / "vectors", model_id="m", nested=nested)
     server = ServerIndex(QdrantClient(":memory:"), model_id="m", dimension=384)
     queries = _queries(model)
     answers = []
@@ -237,8 +246,9 @@ def test_an_optimised_shard_gives_the_same_answers(tmp_path: Path) -> None:
         return [[(h.record_id, h.score) for h in hits] for hits in found]
 
     before = answers(index)
-    assert index.optimize(1, "article")
-    assert not index.optimize(1, "article")  # nothing left to do
+    assert not index.optimize(1, "article")  # below the default minimum: left as it is
+    assert index.optimize(1, "article", min_points=5_000)
+    assert not index.optimize(1, "article", min_points=5_000)  # nothing left to do
     after = [answers(index)]
     index.close()
     reopened = EdgeIndex(root, model_id="m", dimension=384)
