@@ -115,9 +115,9 @@ def reindex() -> None:
 
 @cli.command()
 def optimize() -> None:
-    """Build HNSW for every shard of the embedded vector store, so a search no longer scans every
-    point (a shard below Qdrant's indexing threshold stays as it is; writes after this go to a
-    new segment, scanned in full until the next run).
+    """Build HNSW for every large shard of the embedded vector store, so a search no longer scans
+    every point (a shard under 30,000 points stays as it is; writes after this go to a new
+    segment, scanned in full until the next run).
 
     Needs the vector store to itself: stop `givefirst serve` first on the embedded default. A Qdrant
     server builds its own indexes.
@@ -130,12 +130,15 @@ def optimize() -> None:
             if not isinstance(index, EdgeIndex):
                 typer.echo("A Qdrant server builds its own indexes: nothing to do.")
                 return
-            for workspace_id, kind in index.shards():
+            shards, indexed = index.shards(), 0
+            for workspace_id, kind in shards:
                 started = time.perf_counter()
                 changed = index.optimize(workspace_id, kind)
                 seconds = time.perf_counter() - started
+                indexed += changed
                 state = "indexed" if changed else "unchanged"
                 typer.echo(f"{workspace_id}-{kind}\t{state}\t{seconds:.1f} s")
+            typer.echo(f"HNSW built for {indexed} of {len(shards)} shards.")
     except VectorStoreLockedError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
