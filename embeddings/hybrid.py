@@ -13,7 +13,7 @@ A point's score for a query is
   IDF of a term that only one point holds. It depends only on the query and that number of points,
   so the keyword part lies in [0, 1] and a score keeps an absolute meaning for the relevance floor.
 
-A search is one Qdrant query, nested (every search of a batch goes in one request):
+A search is one nested Qdrant query (every search of a batch in one request):
 1. **candidates** (inner prefetches): the ``depth`` best points by cosine and the ``depth`` best
    by BM25;
 2. **both scores** (outer prefetches): the union of the two lists re-scored by cosine
@@ -21,6 +21,10 @@ A search is one Qdrant query, nested (every search of a batch goes in one reques
    the other too, never counted as a zero (a point sharing no term with the query has no BM25
    match and takes the default, 0, which is its BM25);
 3. **score**: the formula above over those two scores, best ``limit`` first.
+
+Qdrant runs each candidate list once per outer prefetch, so on a large shard scanned in full
+``EdgeIndex`` sends the same search as two requests instead (the lists, then the formula over
+their ids): the same candidates and the same scores.
 
 ``reference_scores`` computes the same formula exactly with numpy, for tests and benchmarks.
 """

@@ -9,9 +9,9 @@ shard folder, or a server collection) of their own: a search reads only the call
 construction, BM25's IDF counts that workspace's texts only, and a large workspace never slows or
 starves a small one's filtered search.
 
-**One scorer.** A search is the nested hybrid query of ``embeddings.hybrid``, one request per
-``search_many``; both backends translate the same ``HybridSearch`` into their client's types and
-nothing else.
+**One scorer.** A search is the hybrid query of ``embeddings.hybrid`` (nested, one request per
+``search_many``; on a large Edge shard the same in two); both backends translate the same
+``HybridSearch`` into their client's types and nothing else.
 
 * ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``). Each update is
   written to the shard's write-ahead log before it returns; ``flush`` (at close) makes it survive
