@@ -280,7 +280,12 @@ def evaluate(
         ),
     ],
     split: Annotated[
-        str, typer.Option(help="The qrels to use (queries_<split>.jsonl if it exists).")
+        str,
+        typer.Option(
+            help="The split to score, or several joined by commas (train,val): qrels/<split>.tsv "
+            "and queries_<split>.jsonl where they exist; queries that carry a source_split "
+            "are cut by it."
+        ),
     ] = "test",
     limit_queries: Annotated[
         int | None,
@@ -314,8 +319,8 @@ def evaluate(
     """
     import time
 
-    from app.suggestions.evaluation import evaluate as run_evaluation
-    from app.suggestions.evaluation import load_dataset
+    from app.evaluation import evaluate as run_evaluation
+    from app.evaluation import load_dataset
 
     started = time.perf_counter()
     try:

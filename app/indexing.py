@@ -6,8 +6,30 @@ fails the request before anything is stored), but the index is written only **af
 transaction commits**, and not at all if it rolls back: the index never holds a point of a record
 the database does not. ``reconcile`` repairs whatever a crash between the commit and the index
 write left behind (it runs at start-up), and ``rebuild`` makes the index anew.
+
+**The start-up reconcile reads only the shards that may be out of step.** Reading every shard
+opens every shard (on Qdrant Edge: tens of MiB and tens of milliseconds each, seconds and GiB at a
+million points), so the embedded index keeps a journal (``embeddings.index.ShardJournal``):
+
+* before a transaction that changes a shard's records can commit, the shard is marked pending, on
+  disk and fsynced (once per shard and process: the first write pays an fsync);
+* a clean close flushes the shards and clears the marks of shards whose every write landed; a
+  write that failed after its commit, or never ran, keeps its mark;
+* after a whole-index reconcile or a rebuild, the journal records that the index is in step with
+  this database (a fingerprint of its URL).
+
+At start-up, a store in step with this database reconciles only its marked shards (each: its
+records of that workspace and kind against its points), then clears their marks; any other
+store (new, erased, another model's, another database, or from before the journal) gets the
+whole reconcile. The shards a reconcile opened are closed again: a shard is opened on first use.
+A SIGKILL between a commit and its index write leaves the mark, so nothing acknowledged is lost
+and no point of an unacknowledged record stays. What the journal cannot see is a change of the
+records behind the service's back (a database file copied over by hand, SQL run directly):
+``givefirst reindex`` (``rebuild``) repairs that, as does deleting the ``in-step`` file in the
+vector folder. A Qdrant server keeps no journal: every start reconciles every shard.
 """
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +41,7 @@ from sqlalchemy.orm import Session, SessionTransaction, object_session
 from app.models import Article, Contact, Expertise, PainPoint
 from embeddings.cache import text_hash
 from embeddings.embedder import Embedder
-from embeddings.index import VectorIndex
+from embeddings.index import ShardKey, VectorIndex
 from embeddings.points import IndexPoint, Kind, point_id
 from embeddings.text import MAX_PASSAGES, sparse_document, split_passages
 
@@ -27,15 +49,42 @@ log = logging.getLogger(__name__)
 _BATCH = 256
 _PENDING = "givefirst.pending_index_writes"  # key in Session.info
 
-IndexWrite = Callable[[], None]
+
+@dataclass(frozen=True)
+class _IndexWrite:
+    """A write to some shards of the index, owed once the records' transaction commits."""
+
+    index: VectorIndex
+    keys: frozenset[ShardKey]
+    write: Callable[[], None]
+
+    def apply(self) -> None:
+        try:
+            self.write()
+        except BaseException:
+            self.index.writes_settled(self.keys, applied=False)
+            raise
+        self.index.writes_settled(self.keys, applied=True)
+
+    def drop(self) -> None:
+        """The transaction did not commit: nothing is owed."""
+        self.index.writes_settled(self.keys, applied=True)
 
 
-def _defer(session: Session | None, write: IndexWrite) -> None:
-    """Run ``write`` when ``session`` commits; at once for a record in no session."""
+def _defer(
+    session: Session | None,
+    index: VectorIndex,
+    keys: Iterable[ShardKey],
+    write: Callable[[], None],
+) -> None:
+    """Run ``write`` when ``session`` commits; at once for a record in no session. The shards are
+    journalled first, before the commit can happen."""
+    job = _IndexWrite(index, frozenset(keys), write)
+    index.writes_coming(job.keys)
     if session is None:
-        write()
+        job.apply()
         return
-    session.info.setdefault(_PENDING, []).append(write)
+    session.info.setdefault(_PENDING, []).append(job)
 
 
 @event.listens_for(Session, "after_commit")
@@ -43,11 +92,12 @@ def _apply_pending_writes(session: Session) -> None:
     """The transaction is stored: bring the index in step, in the order the writes were made.
 
     A failure here is logged, not raised: the records are committed and the caller must hear so;
-    ``reconcile`` writes the missing points at the next start.
+    the shard stays marked in the journal and ``reconcile`` writes the missing points at the next
+    start.
     """
-    for write in session.info.pop(_PENDING, []):
+    for job in session.info.pop(_PENDING, []):
         try:
-            write()
+            job.apply()
         except Exception:
             log.exception("Index write after commit failed; the next start repairs the index")
 
@@ -56,7 +106,8 @@ def _apply_pending_writes(session: Session) -> None:
 def _drop_pending_writes(session: Session, transaction: SessionTransaction) -> None:
     """A transaction that ended without committing (rollback, close) leaves nothing behind."""
     if transaction.parent is None:
-        session.info.pop(_PENDING, None)
+        for job in session.info.pop(_PENDING, []):
+            job.drop()
 
 
 @dataclass(frozen=True)
@@ -130,8 +181,11 @@ def embed_texts(embedder: Embedder, texts: Sequence[_Text]) -> list[IndexPoint]:
     ]
 
 
-def record_texts(session: Session, workspace_id: int | None = None) -> Iterator[_Text]:
-    """Every text the records put in the index (of one workspace, or of all)."""
+def record_texts(
+    session: Session, workspace_id: int | None = None, kind: Kind | None = None
+) -> Iterator[_Text]:
+    """Every text the records put in the index (of one workspace, or of all; of one kind, or of
+    all)."""
     articles = select(Article).execution_options(yield_per=500)
     pain_points = select(PainPoint).where(PainPoint.active)
     expertise = select(Expertise)
@@ -139,19 +193,28 @@ def record_texts(session: Session, workspace_id: int | None = None) -> Iterator[
         articles = articles.where(Article.workspace_id == workspace_id)
         pain_points = pain_points.where(PainPoint.workspace_id == workspace_id)
         expertise = expertise.where(Expertise.workspace_id == workspace_id)
-    for article in session.scalars(articles):
-        yield from _article_texts(article)
-    for pain_point in session.scalars(pain_points):
-        yield _Text(
-            pain_point.workspace_id,
-            "pain_point",
-            pain_point.id,
-            pain_point.contact_id,
-            0,
-            pain_point.text,
-        )
-    for line in session.scalars(expertise):
-        yield _Text(line.workspace_id, "expertise", line.id, line.contact_id, 0, line.text)
+    if kind in (None, "article"):
+        for article in session.scalars(articles):
+            yield from _article_texts(article)
+    if kind in (None, "pain_point"):
+        for pain_point in session.scalars(pain_points):
+            yield _Text(
+                pain_point.workspace_id,
+                "pain_point",
+                pain_point.id,
+                pain_point.contact_id,
+                0,
+                pain_point.text,
+            )
+    if kind in (None, "expertise"):
+        for line in session.scalars(expertise):
+            yield _Text(line.workspace_id, "expertise", line.id, line.contact_id, 0, line.text)
+
+
+def database_fingerprint(session: Session) -> str:
+    """Names the records' database (its URL, password hidden), for the index's journal."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def contact_point_ids(contact: Contact) -> set[str]:
@@ -175,7 +238,8 @@ class RecordIndexer:
             texts = self._changed(texts)
         for start in range(0, len(texts), _BATCH):
             points = embed_texts(self.embedder, texts[start : start + _BATCH])
-            _defer(session, partial(self.index.upsert, points))
+            keys = {(p.workspace_id, p.kind) for p in points}
+            _defer(session, self.index, keys, partial(self.index.upsert, points))
         return len(texts)
 
     def _changed(self, texts: list[_Text]) -> list[_Text]:
@@ -191,7 +255,12 @@ class RecordIndexer:
     def _delete(
         self, session: Session | None, workspace_id: int, kind: Kind, ids: Iterable[str]
     ) -> None:
-        _defer(session, partial(self.index.delete, workspace_id, kind, list(ids)))
+        _defer(
+            session,
+            self.index,
+            [(workspace_id, kind)],
+            partial(self.index.delete, workspace_id, kind, list(ids)),
+        )
 
     def sync_article(self, article: Article) -> None:
         session = object_session(article)
@@ -234,7 +303,9 @@ class RecordIndexer:
         """Drop the index and write every record's texts again (vectors come from the cache)."""
         self.index.drop()
         self.index.open()
-        return self._write_all(record_texts(session), only_changed=False)
+        written = self._write_all(record_texts(session), only_changed=False)
+        self.index.mark_in_step(database_fingerprint(session))
+        return written
 
     def _write_all(self, texts: Iterable[_Text], *, only_changed: bool) -> int:
         written = 0
@@ -246,11 +317,31 @@ class RecordIndexer:
                 batch = []
         return written + self._write(batch, only_changed=only_changed)
 
-    def reconcile(self, session: Session) -> tuple[int, int]:
+    def reconcile(self, session: Session, *, full: bool = False) -> tuple[int, int]:
         """Make the index match the records: write missing or stale points, delete extra ones.
 
-        Returns (points written, points deleted). Cheap when nothing is wrong: no model call.
+        Reads only the shards the index's journal marks (see the module docstring), or every
+        shard if the index is not known to be in step with this database, or if ``full``. Only
+        while nothing else writes (at start-up). Returns (points written, points deleted).
+        Cheap when nothing is wrong: no model call.
         """
+        source = database_fingerprint(session)
+        held = self.index.open_shards()
+        if full or not self.index.in_step_with(source):
+            written, deleted = self._reconcile_all(session)
+            self.index.mark_in_step(source)
+        else:
+            written = deleted = 0
+            for key in sorted(self.index.shards_to_check()):
+                shard_written, shard_deleted = self._reconcile_shard(session, key)
+                self.index.shard_checked(key)
+                written, deleted = written + shard_written, deleted + shard_deleted
+        self.index.release(self.index.open_shards() - held)  # opened on first use instead
+        if written or deleted:
+            log.warning("Index repaired: %d points written, %d deleted", written, deleted)
+        return written, deleted
+
+    def _reconcile_all(self, session: Session) -> tuple[int, int]:
         expected = list(record_texts(session))
         written = self._write_all(expected, only_changed=True)
         wanted = {t.id for t in expected}
@@ -261,6 +352,14 @@ class RecordIndexer:
         ]
         for workspace_id, kind, pid in extra:
             self.index.delete(workspace_id, kind, [pid])
-        if written or extra:
-            log.warning("Index repaired: %d points written, %d deleted", written, len(extra))
+        return written, len(extra)
+
+    def _reconcile_shard(self, session: Session, key: ShardKey) -> tuple[int, int]:
+        """One (workspace, kind): its records' texts against its shard's points."""
+        workspace_id, kind = key
+        expected = list(record_texts(session, workspace_id, kind))
+        written = self._write_all(expected, only_changed=True)
+        wanted = {t.id for t in expected}
+        extra = [pid for pid in self.index.point_ids(key) if pid not in wanted]
+        self.index.delete(workspace_id, kind, extra)
         return written, len(extra)

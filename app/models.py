@@ -248,6 +248,14 @@ class Ask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def target_key(kind: str, target: int | date | None = None) -> str:
+    """What a suggestion offers, as ``Suggestion.target_key`` stores it: ``article:<article id>``,
+    ``introduction:<contact id>``, ``check_in:<day>`` (``check_in`` alone in old exports)."""
+    if target is None:
+        return kind
+    return f"{kind}:{target.isoformat() if isinstance(target, date) else target}"
+
+
 class Suggestion(Base):
     """A suggested gift for a contact, kept so it can be marked sent or dismissed.
 

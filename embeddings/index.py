@@ -13,9 +13,11 @@ starves a small one's filtered search.
 ``search_many``; on a large Edge shard the same in two); both backends translate the same
 ``HybridSearch`` into their client's types and nothing else.
 
-* ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``). Each update is
-  written to the shard's write-ahead log before it returns; ``flush`` (at close) makes it survive
-  a power cut too. Only one process can open a shard.
+* ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``) on first use. Each
+  update is written to the shard's write-ahead log before it returns; ``flush`` (at close) makes
+  it survive a power cut too. Only one process can open a shard. A journal beside the shards
+  (``ShardJournal``) says which shards may be out of step with the records, so that a start-up
+  reconciles those only (``app.indexing``).
 * ``ServerIndex``: one collection per shard on a Qdrant server or cluster (``qdrant-client``).
 
 Switching the embedding model makes a new set of shards and drops the old: two vector spaces are
@@ -24,7 +26,9 @@ never mixed.
 
 import fcntl
 import hashlib
+import json
 import logging
+import os
 import shutil
 import threading
 from abc import ABC, abstractmethod
@@ -136,6 +140,42 @@ class VectorIndex(ABC):
         with self._known_lock:
             self._known = None
 
+    # -- which shards may be out of step with the records (see ``ShardJournal``) -------------
+    # A backend without a journal (a server, shared by several processes) answers "unknown":
+    # every start-up reconciles every shard.
+
+    def in_step_with(self, source: str) -> bool:
+        """Whether every shard matched the records of ``source`` (a database fingerprint) when
+        last reconciled, and every change since is journalled."""
+        return False
+
+    def mark_in_step(self, source: str) -> None:  # noqa: B027 (nothing to record)
+        """Every shard matches the records of ``source`` now; no write is in flight."""
+
+    def shards_to_check(self) -> set[ShardKey]:
+        """Shards an earlier process may have left out of step with the records."""
+        return set()
+
+    def shard_checked(self, key: ShardKey) -> None:  # noqa: B027 (nothing to record)
+        """``key`` was reconciled: flush it and clear its journal entry."""
+
+    def writes_coming(self, keys: Iterable[ShardKey]) -> None:  # noqa: B027 (nothing to record)
+        """Durably note that writes to these shards will follow a commit of the records."""
+
+    def writes_settled(  # noqa: B027 (nothing to record)
+        self, keys: Iterable[ShardKey], *, applied: bool
+    ) -> None:
+        """The writes announced by ``writes_coming`` ran (``applied``), failed, or were dropped
+        with their transaction (``applied``: nothing was owed)."""
+
+    def open_shards(self) -> set[ShardKey]:
+        """The shards this process holds open now."""
+        return set()
+
+    def release(self, keys: Iterable[ShardKey]) -> None:  # noqa: B027 (nothing held)
+        """Flush and close these shards (reopened on their next use). Only while nothing else
+        uses the index (at start-up)."""
+
     def flush(self) -> None:  # noqa: B027 (a server is durable on its own)
         """Make every acknowledged write durable."""
 
@@ -167,12 +207,18 @@ class VectorIndex(ABC):
         payloads = self._payloads((workspace_id, kind), ids)
         return {pid: str(payload["text_hash"]) for pid, payload in payloads.items()}
 
-    def all_points(self) -> Iterator[tuple[str, int, Kind]]:
-        """(point id, workspace id, kind) of every point, for reconciling with the records."""
-        for key in self.shards():
+    def point_ids(self, key: ShardKey) -> Iterator[str]:
+        """The id of every point of one shard."""
+        if self.has_shard(key):
             for page in self._scroll(key):
                 for pid, _ in page:
-                    yield pid, key[0], key[1]
+                    yield pid
+
+    def all_points(self) -> Iterator[tuple[str, int, Kind]]:
+        """(point id, workspace id, kind) of every point (opens every shard)."""
+        for key in self.shards():
+            for pid in self.point_ids(key):
+                yield pid, key[0], key[1]
 
     def all_hashes(self) -> dict[str, str]:
         """Every point's id and the hash of its text."""
@@ -276,6 +322,131 @@ def _payload(point: IndexPoint) -> Payload:
     }
 
 
+# -- which shards may be out of step with the records ---------------------------------------------
+
+
+class ShardJournal:
+    """Files beside the Edge shards saying which shards may be out of step with the records, so
+    that a start-up reads only those instead of every shard.
+
+    * ``in-step``: written after a whole-index reconcile or rebuild, naming the records' database
+      (a fingerprint of its URL). Without it, or for another database, every shard is reconciled.
+    * ``pending/<workspace>-<kind>``: created (and fsynced) **before** the first transaction of
+      this process that changes that shard's records commits. It is removed at a clean close once
+      every such write reached the shard (then flushed), or after the shard is reconciled; it is
+      kept if a write after a commit failed or never ran. A process killed between a commit and
+      the index write leaves the marker, and the next start reconciles that shard.
+    """
+
+    IN_STEP = "in-step"
+    PENDING = "pending"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+        self._found = self._read_markers()  # left by an earlier process: only a reconcile clears
+        self._marked: set[ShardKey] = set()  # marked by this process
+        self._unsettled: dict[ShardKey, int] = {}
+        self._failed: set[ShardKey] = set()
+
+    def _marker(self, key: ShardKey) -> Path:
+        return self.folder / self.PENDING / f"{key[0]}-{key[1]}"
+
+    def _read_markers(self) -> set[ShardKey]:
+        pending = self.folder / self.PENDING
+        if not pending.is_dir():
+            return set()
+        return _shard_keys((path.name for path in pending.iterdir()), separator="-")
+
+    def in_step_with(self, source: str) -> bool:
+        try:
+            return bool(json.loads((self.folder / self.IN_STEP).read_text())["source"] == source)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
+    def mark_in_step(self, source: str) -> None:
+        """Every shard matches the records of ``source`` now (no write may be in flight)."""
+        with self._lock:
+            pending = self.folder / self.PENDING
+            if pending.is_dir():
+                for marker in pending.iterdir():
+                    marker.unlink(missing_ok=True)
+            self._found.clear()
+            self._marked.clear()
+            self._unsettled.clear()
+            self._failed.clear()
+            _write_durably(self.folder / self.IN_STEP, json.dumps({"source": source}))
+
+    def suspects(self) -> set[ShardKey]:
+        """Shards an earlier process may have left out of step."""
+        with self._lock:
+            return set(self._found)
+
+    def checked(self, key: ShardKey) -> None:
+        """``key`` was reconciled and flushed (no write may be in flight)."""
+        with self._lock:
+            self._marker(key).unlink(missing_ok=True)
+            _sync_folder(self.folder / self.PENDING)
+            self._found.discard(key)
+            self._marked.discard(key)
+            self._failed.discard(key)
+            self._unsettled.pop(key, None)
+
+    def writes_coming(self, keys: Iterable[ShardKey]) -> None:
+        with self._lock:
+            for key in keys:
+                if key not in self._found and key not in self._marked:
+                    marker = self._marker(key)
+                    marker.parent.mkdir(parents=True, exist_ok=True)
+                    _write_durably(marker, "")
+                    self._marked.add(key)
+                self._unsettled[key] = self._unsettled.get(key, 0) + 1
+
+    def writes_settled(self, keys: Iterable[ShardKey], *, applied: bool) -> None:
+        with self._lock:
+            for key in keys:
+                self._unsettled[key] = self._unsettled.get(key, 0) - 1
+                if not applied:
+                    self._failed.add(key)
+
+    def close(self) -> None:
+        """After a flush: drop the markers of this process's shards whose writes all landed."""
+        with self._lock:
+            done = {
+                key
+                for key in self._marked - self._found - self._failed
+                if self._unsettled.get(key, 0) <= 0
+            }
+            for key in done:
+                self._marker(key).unlink(missing_ok=True)
+            if done:
+                _sync_folder(self.folder / self.PENDING)
+            self._marked -= done
+
+
+def _sync_folder(folder: Path) -> None:
+    """fsync a folder, so that files created or removed in it stay so after a power cut."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all, and fsync it and its folder."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+    _sync_folder(path.parent)
+
+
 # -- Qdrant Edge: the embedded default -----------------------------------------------------------
 
 
@@ -290,6 +461,7 @@ class EdgeIndex(VectorIndex):
         self._open_lock = threading.Lock()
         self._lock: TextIO | None = None
         self._keyword_counts: dict[ShardKey, int] = {}
+        self._journal: ShardJournal | None = None
 
     #: Shards up to this many (keyword-holding) points are searched with one nested request;
     #: larger ones in two (see ``_search``). Measured: docs/benchmarks.md §8.
@@ -320,6 +492,50 @@ class EdgeIndex(VectorIndex):
             if other.is_dir() and other != self.folder:
                 log.info("Dropping the vectors of another embedding model: %s", other.name)
                 shutil.rmtree(other)
+        if self._journal is None:
+            self._journal = ShardJournal(self.folder)
+
+    def _journalled(self) -> ShardJournal:
+        if self._journal is None:
+            raise RuntimeError("the index is not open")
+        return self._journal
+
+    def in_step_with(self, source: str) -> bool:
+        return self._journalled().in_step_with(source)
+
+    def mark_in_step(self, source: str) -> None:
+        self.flush()
+        self._journalled().mark_in_step(source)
+
+    def shards_to_check(self) -> set[ShardKey]:
+        return self._journalled().suspects()
+
+    def shard_checked(self, key: ShardKey) -> None:
+        with self._open_lock:
+            shard = self._shards.get(key)
+            if shard is not None:
+                shard.flush()
+        self._journalled().checked(key)
+
+    def writes_coming(self, keys: Iterable[ShardKey]) -> None:
+        self._journalled().writes_coming(keys)
+
+    def writes_settled(self, keys: Iterable[ShardKey], *, applied: bool) -> None:
+        if self._journal is not None:
+            self._journal.writes_settled(keys, applied=applied)
+
+    def open_shards(self) -> set[ShardKey]:
+        with self._open_lock:
+            return set(self._shards)
+
+    def release(self, keys: Iterable[ShardKey]) -> None:
+        with self._open_lock:
+            for key in keys:
+                shard = self._shards.pop(key, None)
+                if shard is not None:
+                    shard.flush()
+                    shard.close()
+                self._keyword_counts.pop(key, None)
 
     def _discover_shards(self) -> set[ShardKey]:
         if not self.folder.is_dir():
@@ -348,11 +564,19 @@ class EdgeIndex(VectorIndex):
             return shard
 
     def _config(self) -> edge.EdgeConfig:
+        """Dense vectors in a plain memory map (``on_disk``), not read in when the shard opens:
+        Edge's default (``InRamChunkedMmap``) populates the first 32 MiB chunk of every opened
+        shard, however small; searches then page in what they read (the page cache keeps it).
+        The payload is on disk already by default. A shard keeps the configuration it was
+        created with (``givefirst reindex`` remakes it)."""
         return edge.EdgeConfig(
             vectors={
-                DENSE: edge.EdgeVectorParams(size=self.dimension, distance=edge.Distance.Cosine)
+                DENSE: edge.EdgeVectorParams(
+                    size=self.dimension, distance=edge.Distance.Cosine, on_disk=True
+                )
             },
             sparse_vectors={KEYWORDS: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+            on_disk_payload=True,
         )
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
@@ -425,6 +649,7 @@ class EdgeIndex(VectorIndex):
         self.close()
         self._keyword_counts.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
+        self._journal = None
         self._shards_dropped()
 
     def optimize(self, workspace_id: int, kind: Kind, *, min_points: int = HNSW_MIN_POINTS) -> bool:
@@ -456,6 +681,9 @@ class EdgeIndex(VectorIndex):
                 shard.flush()
                 shard.close()
             self._shards.clear()
+            if self._journal is not None and self.folder.is_dir():
+                self._journal.close()  # after the flush: the shards hold every settled write
+            self._journal = None
             if self._lock is not None:
                 self._lock.close()  # releases the lock
                 self._lock = None

@@ -30,11 +30,12 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.evaluation import CUTOFF, Dataset, load_dataset, mean_scores, without_self
 from app.runtime import EMBEDDING_CACHE_FILE
-from app.suggestions.evaluation import CUTOFF, Dataset, load_dataset, mean_scores, without_self
 from embeddings.cache import EmbeddingCache
 from embeddings.embedder import CachedEmbedder, load_model
 from embeddings.hybrid import fuse, idf_many, keyword_ceiling
+from embeddings.lexicon import spell_out
 from embeddings.text import (
     PASSAGE_OVERLAP,
     PASSAGE_WORDS,
@@ -45,7 +46,7 @@ from embeddings.text import (
 )
 
 Matrix = npt.NDArray[np.float32]
-WEIGHTS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
 
 
 class Study:
@@ -65,7 +66,7 @@ class Study:
         self.passages = texts
         self.owner = np.array(owners)
         self.query_ids = list(dataset.queries)
-        self.query_texts = [dataset.queries[q] for q in self.query_ids]
+        self.query_texts = [spell_out(dataset.queries[q]) for q in self.query_ids]
         self.passage_vectors = embedder.embed_documents(texts)
         self.query_vectors = embedder.embed_queries(self.query_texts)
         self.dense = self.query_vectors @ self.passage_vectors.T

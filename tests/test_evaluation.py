@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.suggestions.evaluation import load_dataset, mean_scores, score_query, without_self
+from app.evaluation import load_dataset, mean_scores, score_query, without_self
 
 # Four documents on four unrelated subjects; each query is about one of them.
 CORPUS = [
@@ -54,12 +54,34 @@ def test_metrics_by_hand() -> None:
     assert scores.ndcg == pytest.approx(dcg / ideal)
     assert scores.recall == pytest.approx(2 / 3)
     assert scores.mrr == pytest.approx(1 / 2)
+    assert scores.best_first == 0.0  # "a" is first, and "b" (a 2) is the best there is
+    assert score_query(["b", "c"], judged).best_first == 1.0
+    assert score_query(["c", "b"], judged).best_first == 0.0
     # Only the top 10 count; grade 0 is not relevant.
     late = score_query([f"x{n}" for n in range(10)] + ["b"], {"b": 1, "x3": 0})
     assert (late.ndcg, late.recall, late.mrr) == (0.0, 0.0, 0.0)
     assert without_self("q", ["d1", "q", "d2"], cutoff=2) == ["d1", "d2"]
     mean = mean_scores({"q1": ["b"]}, {"q1": {"b": 1}, "q2": {"b": 1}})  # q2 ran nothing
-    assert (mean.ndcg, mean.recall, mean.mrr) == (0.5, 0.5, 0.5)
+    assert (mean.ndcg, mean.recall, mean.mrr, mean.best_first) == (0.5, 0.5, 0.5, 0.5)
+
+
+def test_queries_are_cut_by_the_split_they_came_from(tmp_path: Path) -> None:
+    """CounselChat's queries carry their upstream split: train,val is for tuning, test for the
+    report, and a query asked in both never counts for the report."""
+    folder = write_dataset(tmp_path / "splits")
+    rows = [
+        {**QUERIES[0], "source_split": ["train"]},
+        {**QUERIES[1], "source_split": ["val"]},
+        {**QUERIES[2], "source_split": ["test", "train"]},
+        {"_id": "q-knee", "text": "Knee ligament recovery", "source_split": ["test"]},
+    ]
+    (folder / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with (folder / "qrels" / "test.tsv").open("a") as qrels:
+        qrels.write("q-knee\tknee\t1\n")
+    assert set(load_dataset(folder, "test").queries) == {"q-knee"}
+    assert set(load_dataset(folder, "train,val").queries) == {"q-bees", "q-tax"}
+    assert set(load_dataset(folder, "train").queries) == {"q-bees"}
+    assert load_dataset(folder, "train,val").qrels["q-tax"] == {"tax": 2, "gone": 1}
 
 
 def test_eval_on_a_tiny_dataset(tmp_path: Path) -> None:
@@ -114,7 +136,7 @@ def test_the_fusion_study_ranks_as_the_engine_does(tmp_path: Path) -> None:
     assert len(rows) == 8, run.stdout
     expected = (2 + 2 / (2 + 1 / math.log2(3))) / 3
     counted = dict(re.findall(r"w=([\d.]+): ([\d.]+)", rows[0]))
-    assert set(counted) == {"0", "0.5", "0.6", "0.7", "0.8", "0.9", "1"}
+    assert set(counted) == {"0", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "1"}
     for weight, ndcg in counted.items():
         assert float(ndcg) == pytest.approx(expected, abs=1e-4), weight
 

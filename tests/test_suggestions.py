@@ -429,6 +429,35 @@ def test_not_relevant_lowers_similar_articles(small: tuple[Api, Headers, Json, J
     assert similar and all(after[a] < before[a] for a in similar)
 
 
+def test_sent_raises_similar_articles(small: tuple[Api, Headers, Json, Json]) -> None:
+    """A sent article says what helps this contact: articles like it move up (and only they:
+    the onboarding article, unlike it, gains less)."""
+    api, headers, ann, _ = small
+    before = {
+        i["article"]["id"]: i["score"]
+        for i in suggestions(api.client, headers, ann["id"])
+        if i["article"]
+    }
+    first = next(i for i in suggestions(api.client, headers, ann["id"]) if i["kind"] == "article")
+    response = api.client.post(f"/suggestions/{first['id']}/sent", headers=headers)
+    assert response.status_code == 200
+    after = {
+        i["article"]["id"]: i["score"]
+        for i in suggestions(api.client, headers, ann["id"])
+        if i["article"]
+    }
+    assert first["article"]["id"] not in after
+    others = [a for a in after if a in before]
+    assert others and all(after[a] > before[a] for a in others)
+    gains = sorted(others, key=lambda a: after[a] - before[a], reverse=True)
+    titles = {
+        i["article"]["id"]: i["article"]["title"]
+        for i in suggestions(api.client, headers, ann["id"])
+        if i["article"]
+    }
+    assert "survey" in titles[gains[0]].lower()
+
+
 def test_old_pain_points_prompt_a_check_in(data_dir: Path) -> None:
     with running_api(data_dir) as api:
         headers = api.headers()

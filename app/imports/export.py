@@ -37,7 +37,7 @@ from app.imports.schemas import (
 )
 from app.imports.service import validation_reason
 from app.indexing import RecordIndexer
-from app.models import Article, Ask, Contact, Give, Suggestion, Workspace
+from app.models import Article, Ask, Contact, Give, Suggestion, Workspace, target_key
 from app.schemas import normalize_url
 
 
@@ -260,17 +260,16 @@ def _check_limits(document: WorkspaceDocument) -> None:
 _NEEDS = {"article": "article", "introduction": "introduce_contact"}
 
 
-def _target_key(
+def _exported_target_key(
     suggestion: ExportedSuggestion, articles_: Mapping[int, int], contacts_: Mapping[int, int]
 ) -> str:
     """What ``suggestion`` offers, with its refs mapped to ids (a contact has one suggestion per
     target: ``uq_suggestions_contact_target``)."""
     if suggestion.kind == "article" and suggestion.article is not None:
-        return f"article:{articles_[suggestion.article]}"
+        return target_key("article", articles_[suggestion.article])
     if suggestion.kind == "introduction" and suggestion.introduce_contact is not None:
-        return f"introduction:{contacts_[suggestion.introduce_contact]}"
-    day = suggestion.check_in_on
-    return f"check_in:{day.isoformat()}" if day else "check_in"
+        return target_key("introduction", contacts_[suggestion.introduce_contact])
+    return target_key("check_in", suggestion.check_in_on)
 
 
 def _check_suggestions(suggestions: Sequence[ExportedSuggestion]) -> None:
@@ -283,7 +282,7 @@ def _check_suggestions(suggestions: Sequence[ExportedSuggestion]) -> None:
             raise FileRejected(
                 f"suggestions[{number}]: an {s.kind} suggestion without its {field} ref."
             )
-        target = _target_key(s, as_refs, as_refs)
+        target = _exported_target_key(s, as_refs, as_refs)
         if (s.contact, target) in seen:
             raise FileRejected(
                 f"suggestions[{number}]: two acted suggestions for the same target "
@@ -397,7 +396,7 @@ def restore_workspace(
             workspace_id=workspace.id,
             contact_id=contact_ids[s.contact],
             kind=s.kind,
-            target_key=_target_key(s, article_ids, contact_ids),
+            target_key=_exported_target_key(s, article_ids, contact_ids),
             article_id=mapped(article_ids, s.article),
             introduce_contact_id=mapped(contact_ids, s.introduce_contact),
             pain_point_id=mapped(pain_ids, s.pain_point),

@@ -8,7 +8,16 @@ from sqlalchemy.orm import Session
 
 from app.contacts.service import next_due_on
 from app.ledger.service import log_give, touch
-from app.models import Article, Contact, PainPoint, Suggestion, Workspace, still_closed, utcnow
+from app.models import (
+    Article,
+    Contact,
+    PainPoint,
+    Suggestion,
+    Workspace,
+    still_closed,
+    target_key,
+    utcnow,
+)
 from app.scoped import Owned, get_scoped, load_scoped, scoped
 from app.suggestions import drafts
 from app.suggestions.engine import (
@@ -44,10 +53,10 @@ def store_candidate(session: Session, candidate: Candidate, today: date) -> Sugg
     query = scoped(Suggestion, contact.workspace_id).where(Suggestion.contact_id == contact.id)
     if candidate.kind == "check_in":
         query = query.where(Suggestion.kind == "check_in", Suggestion.status == "open")
-        target_key = f"check_in:{today.isoformat()}"
+        key = target_key("check_in", today)
     else:
-        target_key = candidate.target_key
-        query = query.where(Suggestion.target_key == target_key)
+        key = candidate.target_key
+        query = query.where(Suggestion.target_key == key)
     suggestion = session.scalars(query.limit(1)).first()
     if suggestion is not None and suggestion.status != "open":
         # Only a bad-timing dismissal that has ended gets here (the engine leaves out every
@@ -61,7 +70,7 @@ def store_candidate(session: Session, candidate: Candidate, today: date) -> Sugg
             workspace_id=contact.workspace_id,
             contact_id=contact.id,
             kind=candidate.kind,
-            target_key=target_key,
+            target_key=key,
         )
         session.add(suggestion)
     suggestion.article_id = candidate.article.id if candidate.article else None

@@ -376,9 +376,6 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
     return parsed
 
 
-ARTICLE_FORMATS = ("bookmarks", "opml", "feed")
-
-
 def _detect(data: bytes) -> str:
     head = data[:100].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(_BOOKMARKS_DOCTYPE.encode()):

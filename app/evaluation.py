@@ -11,7 +11,9 @@ floor does not apply here: the top 10 are scored whatever their relevance.
 
 The metrics are the BEIR / pytrec_eval ones at cut-off 10: nDCG with the graded relevance as the
 gain, recall of the documents judged relevant (grade > 0), reciprocal rank of the first relevant
-one; averaged over the queries that have judgements. A hit whose document id is the query's own
+one; and "best first", whether the first document has the best grade any document has for the
+query (on the graded HR set: the right article first); averaged over the queries that have
+judgements. A hit whose document id is the query's own
 id is dropped (in ArguAna many queries are also documents), as BEIR and MTEB do.
 
 Vectors are cached by (model, text) in ``cache_dir`` when given, so that a second run embeds
@@ -22,10 +24,12 @@ import json
 import math
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -35,9 +39,10 @@ from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Article, Contact, PainPoint
 from app.runtime import open_database, open_embedder, open_index
-from app.suggestions.engine import SuggestionEngine
+from app.suggestions.engine import EngineConfig, SuggestionEngine
 from app.workspaces.service import get_or_create_workspace
-from embeddings.embedder import Embedder
+from embeddings.embedder import CachedEmbedder, Embedder
+from embeddings.index import VectorIndex
 
 CUTOFF = 10
 Qrels = dict[str, dict[str, int]]
@@ -64,12 +69,14 @@ class Scores:
     ndcg: float
     recall: float
     mrr: float
+    best_first: float  # the first document has the query's best grade (graded sets: a 2)
 
     def as_dict(self) -> dict[str, float]:
         return {
             f"ndcg@{CUTOFF}": round(self.ndcg, 5),
             f"recall@{CUTOFF}": round(self.recall, 5),
             f"mrr@{CUTOFF}": round(self.mrr, 5),
+            "best_first": round(self.best_first, 5),
         }
 
 
@@ -100,10 +107,12 @@ class Report:
         lines = [
             f"{self.dataset}: {self.documents} documents ({self.passages} passages), "
             f"{self.queries} queries; model {self.model_id}, keyword weight {self.keyword_weight}",
-            f"{'ranking':<16} {'nDCG@10':>8} {'R@10':>8} {'MRR@10':>8}",
+            f"{'ranking':<16} {'nDCG@10':>8} {'R@10':>8} {'MRR@10':>8} {'best 1st':>8}",
         ]
         for name, s in self.scores.items():
-            lines.append(f"{name:<16} {s.ndcg:>8.4f} {s.recall:>8.4f} {s.mrr:>8.4f}")
+            lines.append(
+                f"{name:<16} {s.ndcg:>8.4f} {s.recall:>8.4f} {s.mrr:>8.4f} {s.best_first:>8.4f}"
+            )
         lines.append("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items()))
         return "\n".join(lines)
 
@@ -115,30 +124,56 @@ class Report:
 
 
 def load_dataset(folder: Path, split: str = "test", limit_queries: int | None = None) -> Dataset:
-    """A BEIR-layout folder; queries come from ``queries_<split>.jsonl`` if it exists."""
+    """A BEIR-layout folder, cut to ``split`` (one name, or several joined by commas).
+
+    Judgements come from ``qrels/<name>.tsv`` for each name that has one (else ``qrels/test.tsv``);
+    queries from ``queries_<name>.jsonl`` if it exists, else ``queries.jsonl``. Queries that carry
+    their own ``source_split`` (CounselChat: train, val, test; the HR set: tune, test) are cut by
+    it: a query belongs to the split when every split it came from is one of the names asked
+    for, so a query asked in both a tuning and a test split is in neither (it would leak what
+    was tuned into the report).
+    """
+    names = [name.strip() for name in split.split(",") if name.strip()]
+    if not names:
+        raise ValueError("no split named")
     corpus = {
         str(row["_id"]): Document(str(row.get("title") or ""), str(row.get("text") or ""))
         for row in _jsonl(folder / "corpus.jsonl")
     }
+    qrel_files = [folder / "qrels" / f"{name}.tsv" for name in names]
+    qrel_files = [path for path in qrel_files if path.is_file()] or [folder / "qrels" / "test.tsv"]
     qrels: Qrels = {}
-    with (folder / "qrels" / f"{split}.tsv").open(encoding="utf-8") as handle:
+    for path in qrel_files:
+        qrels.update(_qrels(path))
+    rows: list[dict[str, object]] = []
+    for name in names:
+        named = folder / f"queries_{name}.jsonl"
+        rows.extend(_jsonl(named if named.is_file() else folder / "queries.jsonl"))
+    queries: dict[str, str] = {}
+    for row in rows:
+        query_id = str(row["_id"])
+        came_from = row.get("source_split")
+        if isinstance(came_from, list) and not set(map(str, came_from)) <= set(names):
+            continue
+        if query_id in qrels:
+            queries[query_id] = str(row["text"])
+    if limit_queries is not None:
+        queries = dict(list(queries.items())[:limit_queries])
+    qrels = {q: qrels[q] for q in queries}
+    return Dataset(folder.name, corpus, queries, qrels)
+
+
+def _qrels(path: Path) -> Qrels:
+    """``query-id, corpus-id, score`` lines (a header line is skipped)."""
+    qrels: Qrels = {}
+    with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle):
             cells = line.rstrip("\n").split("\t")
             if number == 0 and not cells[-1].lstrip("-").isdigit():
                 continue  # the header
             if len(cells) >= 3:
                 qrels.setdefault(cells[0], {})[cells[1]] = int(cells[2])
-    split_queries = folder / f"queries_{split}.jsonl"
-    queries_file = split_queries if split_queries.is_file() else folder / "queries.jsonl"
-    queries = {
-        str(row["_id"]): str(row["text"])
-        for row in _jsonl(queries_file)
-        if str(row["_id"]) in qrels
-    }
-    if limit_queries is not None:
-        queries = dict(list(queries.items())[:limit_queries])
-    qrels = {q: qrels[q] for q in queries}
-    return Dataset(folder.name, corpus, queries, qrels)
+    return qrels
 
 
 def _jsonl(path: Path) -> list[dict[str, object]]:
@@ -162,6 +197,7 @@ def score_query(ranking: Sequence[str], judged: Mapping[str, int], cutoff: int =
         ndcg=dcg / idcg if idcg else 0.0,
         recall=len(found) / len(relevant) if relevant else 0.0,
         mrr=1.0 / (found[0] + 1) if found else 0.0,
+        best_first=float(bool(top) and bool(ideal) and judged.get(top[0], 0) == ideal[0]),
     )
 
 
@@ -173,6 +209,7 @@ def mean_scores(rankings: Mapping[str, Sequence[str]], qrels: Qrels) -> Scores:
         ndcg=sum(s.ndcg for s in per_query) / count,
         recall=sum(s.recall for s in per_query) / count,
         mrr=sum(s.mrr for s in per_query) / count,
+        best_first=sum(s.best_first for s in per_query) / count,
     )
 
 
@@ -215,6 +252,65 @@ def _fill(
     return workspace.id, {a.id: doc_id for doc_id, a in articles.items()}, pain_points
 
 
+@dataclass
+class LoadedSet:
+    """A dataset loaded into a fresh workspace: records, index and the engine's parts."""
+
+    dataset: Dataset
+    session: Session
+    embedder: CachedEmbedder
+    index: VectorIndex
+    config: EngineConfig
+    workspace_id: int
+    pain_points: list[tuple[PainPoint, str]]  # each with its query id
+    document_of: dict[int, str]  # article id -> document id
+    seconds: float  # to load and index
+
+    def engine(self, **changes: Any) -> SuggestionEngine:
+        """The engine on this workspace, with ``changes`` to the configured ``EngineConfig``."""
+        return SuggestionEngine(self.embedder, self.index, replace(self.config, **changes))
+
+
+@contextmanager
+def loaded_set(
+    dataset: Dataset,
+    settings: Settings,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Iterator[LoadedSet]:
+    """``dataset`` in a fresh workspace of a temporary data folder (SQLite and Qdrant Edge), with
+    the model and engine configuration of ``settings``; everything is deleted afterwards."""
+    say = progress or (lambda _: None)
+    with tempfile.TemporaryDirectory(prefix="givefirst-eval-") as folder:
+        local = settings.model_copy(
+            update={"data_dir": Path(folder), "database_url": None, "qdrant_url": None}
+        )
+        runtime = open_database(local)
+        try:
+            started = time.perf_counter()
+            embedder = open_embedder(runtime, cache_dir=cache_dir)
+            index = open_index(runtime, embedder)
+            with session_scope(runtime.session_factory) as session:
+                say(f"Loading {len(dataset.corpus)} documents and {len(dataset.queries)} queries")
+                workspace_id, document_of, pain_points = _fill(session, dataset, date.today())
+                say("Indexing (the model embeds what the cache does not hold)")
+                RecordIndexer(embedder, index).rebuild(session)
+                yield LoadedSet(
+                    dataset=dataset,
+                    session=session,
+                    embedder=embedder,
+                    index=index,
+                    config=local.engine_config(),
+                    workspace_id=workspace_id,
+                    pain_points=pain_points,
+                    document_of=document_of,
+                    seconds=time.perf_counter() - started,
+                )
+        finally:
+            runtime.close()
+
+
 def evaluate(
     dataset: Dataset,
     settings: Settings,
@@ -230,75 +326,49 @@ def evaluate(
     dense model's score under the BEIR / MTEB protocol (``reference_dense``).
     """
     say = progress or (lambda _: None)
-    with tempfile.TemporaryDirectory(prefix="givefirst-eval-") as folder:
-        local = settings.model_copy(
-            update={
-                "data_dir": Path(folder),
-                "database_url": None,
-                "qdrant_url": None,
-            }
+    with loaded_set(dataset, settings, cache_dir=cache_dir, progress=progress) as loaded:
+        report = Report(
+            dataset=dataset.name,
+            documents=len(dataset.corpus),
+            queries=len(dataset.queries),
+            passages=loaded.index.count(loaded.workspace_id, "article"),
+            model_id=loaded.embedder.model_id,
+            keyword_weight=loaded.config.keyword_weight,
         )
-        runtime = open_database(local)
-        try:
+        report.seconds["index"] = loaded.seconds
+        for name, weight in (
+            ("bm25", 1.0),
+            ("dense", 0.0),
+            ("engine", loaded.config.keyword_weight),
+        ):
+            say(f"Ranking: {name}")
             started = time.perf_counter()
-            embedder = open_embedder(runtime, cache_dir=cache_dir)
-            index = open_index(runtime, embedder)
-            indexer = RecordIndexer(embedder, index)
-            config = local.engine_config()
-            report = Report(
-                dataset=dataset.name,
-                documents=len(dataset.corpus),
-                queries=len(dataset.queries),
-                passages=0,
-                model_id=embedder.model_id,
-                keyword_weight=config.keyword_weight,
-            )
-            with session_scope(runtime.session_factory) as session:
-                say(f"Loading {len(dataset.corpus)} documents and {len(dataset.queries)} queries")
-                workspace_id, document_of, pain_points = _fill(session, dataset, date.today())
-                say("Indexing (the model embeds what the cache does not hold)")
-                indexer.rebuild(session)
-                report.passages = index.count(workspace_id, "article")
-                report.seconds["index"] = time.perf_counter() - started
-                for name, weight in (
-                    ("bm25", 1.0),
-                    ("dense", 0.0),
-                    ("engine", config.keyword_weight),
-                ):
-                    say(f"Ranking: {name}")
-                    started = time.perf_counter()
-                    engine = SuggestionEngine(
-                        embedder, index, replace(config, keyword_weight=weight)
-                    )
-                    rankings = _rank(engine, workspace_id, pain_points, document_of)
-                    report.seconds[name] = time.perf_counter() - started
-                    report.scores[name] = mean_scores(rankings, dataset.qrels)
-            if reference:
-                say("Reference: one vector per document (BEIR / MTEB protocol)")
-                started = time.perf_counter()
-                report.scores["dense (BEIR)"] = reference_dense(dataset, embedder)
-                report.seconds["dense (BEIR)"] = time.perf_counter() - started
-            return report
-        finally:
-            runtime.close()
+            found = ranked_documents(loaded, loaded.engine(keyword_weight=weight), CUTOFF + 1)
+            rankings = {q: without_self(q, [doc for doc, _ in hits]) for q, hits in found.items()}
+            report.seconds[name] = time.perf_counter() - started
+            report.scores[name] = mean_scores(rankings, dataset.qrels)
+        if reference:
+            say("Reference: one vector per document (BEIR / MTEB protocol)")
+            started = time.perf_counter()
+            report.scores["dense (BEIR)"] = reference_dense(dataset, loaded.embedder)
+            report.seconds["dense (BEIR)"] = time.perf_counter() - started
+        return report
 
 
-def _rank(
-    engine: SuggestionEngine,
-    workspace_id: int,
-    pain_points: Sequence[tuple[PainPoint, str]],
-    document_of: Mapping[int, str],
-) -> dict[str, Ranking]:
-    """Each query's top documents through ``SuggestionEngine.rank_articles``."""
+def ranked_documents(
+    loaded: LoadedSet, engine: SuggestionEngine, limit: int
+) -> dict[str, list[tuple[str, float]]]:
+    """Each query's ``limit`` best documents with their scores, through
+    ``SuggestionEngine.rank_articles`` (each article by its best passage)."""
     found = engine.rank_articles(
-        workspace_id=workspace_id,
-        texts=[p.text for p, _ in pain_points],
-        limit=CUTOFF + 1,  # one spare: the query's own document is dropped
+        workspace_id=loaded.workspace_id,
+        texts=[p.text for p, _ in loaded.pain_points],
+        limit=limit,
     )
-    rankings = {}
-    for (_, query_id), hits in zip(pain_points, found, strict=True):
-        rankings[query_id] = without_self(query_id, [document_of[h.record_id] for h in hits])
-    return rankings
+    return {
+        query_id: [(loaded.document_of[h.record_id], h.score) for h in hits]
+        for (_, query_id), hits in zip(loaded.pain_points, found, strict=True)
+    }
 
 
 def reference_dense(dataset: Dataset, embedder: Embedder) -> Scores:
