@@ -105,8 +105,9 @@ class VectorIndex(ABC):
     def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
     ) -> list[list[tuple[Payload, float]]]:
-        """Per search, its candidates scored by the hybrid formula, best ``limit`` first: every
-        search of the batch in one request (``HybridSearch``'s nested query)."""
+        """Per search, its candidates scored by the hybrid formula, best ``limit`` first, every
+        search of the batch together (``HybridSearch``'s nested query, or the same in two
+        requests)."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -633,17 +634,30 @@ class EdgeIndex(VectorIndex):
         shard = self._shard(key)
         where = _edge_records(record_ids)
         if self._keyword_points(key) <= self.nested_max_points:
-            requests = [_edge_request(s, where) for s in searches]
-        else:
-            lists = shard.query_batch(
-                edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
+            found = shard.query_batch(
+                edge.QueryBatchRequest([_edge_request(s, where) for s in searches])
             )
-            requests = [
-                _edge_formula_request(s, {str(p.id) for p in lists[2 * i] + lists[2 * i + 1]})
-                for i, s in enumerate(searches)
-            ]
-        found = shard.query_batch(edge.QueryBatchRequest(requests))
-        return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
+            return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
+        lists = shard.query_batch(
+            edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
+        )
+        candidates = [
+            {str(p.id) for p in lists[2 * i] + lists[2 * i + 1]} for i in range(len(searches))
+        ]
+        scoring = [i for i, ids in enumerate(candidates) if ids]  # none: nothing to score
+        scored = (
+            shard.query_batch(
+                edge.QueryBatchRequest(
+                    [_edge_formula_request(searches[i], candidates[i]) for i in scoring]
+                )
+            )
+            if scoring
+            else []
+        )
+        out: list[list[tuple[Payload, float]]] = [[] for _ in searches]
+        for i, points in zip(scoring, scored, strict=True):
+            out[i] = [(dict(p.payload or {}), float(p.score)) for p in points]
+        return out
 
     def drop(self) -> None:
         self.close()

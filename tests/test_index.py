@@ -157,6 +157,7 @@ def test_writes_deletes_counts_and_record_filters(index: VectorIndex, model: Emb
     assert sorted(h.record_id for h in only) == [1, 2]
     assert index.search(3, "article", query, limit=5, keyword_weight=WEIGHT) == []
     assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids=set()) == []
+    assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids={999}) == []
     assert (
         sorted((w, k) for _, w, k in index.all_points())
         == [(1, "article")] * 5 + [(2, "article")] * 2
