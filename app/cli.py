@@ -3,6 +3,7 @@ backup, restore."""
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -110,6 +111,37 @@ def reindex() -> None:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"Index rebuilt: {written} points.")
+
+
+@cli.command()
+def optimize() -> None:
+    """Build HNSW for every large shard of the embedded vector store, so a search no longer scans
+    every point (a shard under 30,000 points stays as it is; writes after this go to a new
+    segment, scanned in full until the next run).
+
+    Needs the vector store to itself: stop `givefirst serve` first on the embedded default. A Qdrant
+    server builds its own indexes.
+    """
+    from embeddings.index import EdgeIndex
+
+    try:
+        with runtime_scope(get_settings(), repair=False) as runtime:
+            index = runtime.index
+            if not isinstance(index, EdgeIndex):
+                typer.echo("A Qdrant server builds its own indexes: nothing to do.")
+                return
+            shards, indexed = index.shards(), 0
+            for workspace_id, kind in shards:
+                started = time.perf_counter()
+                changed = index.optimize(workspace_id, kind)
+                seconds = time.perf_counter() - started
+                indexed += changed
+                state = "indexed" if changed else "unchanged"
+                typer.echo(f"{workspace_id}-{kind}\t{state}\t{seconds:.1f} s")
+            typer.echo(f"HNSW built for {indexed} of {len(shards)} shards.")
+    except VectorStoreLockedError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(1) from error
 
 
 @cli.command()

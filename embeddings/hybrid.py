@@ -13,10 +13,18 @@ A point's score for a query is
   IDF of a term that only one point holds. It depends only on the query and that number of points,
   so the keyword part lies in [0, 1] and a score keeps an absolute meaning for the relevance floor.
 
-A search runs in two Qdrant queries:
-1. **candidates**: the ``depth`` best points by cosine and the ``depth`` best by BM25;
-2. **score**: the formula above over those candidates, each scored by *both* vectors (a point found
-   by one list alone is scored by the other too, never counted as a zero), best ``limit`` first.
+A search is one nested Qdrant query (every search of a batch in one request):
+1. **candidates** (inner prefetches): the ``depth`` best points by cosine and the ``depth`` best
+   by BM25;
+2. **both scores** (outer prefetches): the union of the two lists re-scored by cosine
+   (``$score[0]``) and by BM25 (``$score[1]``), so a point found by one list alone is scored by
+   the other too, never counted as a zero (a point sharing no term with the query has no BM25
+   match and takes the default, 0, which is its BM25);
+3. **score**: the formula above over those two scores, best ``limit`` first.
+
+Qdrant runs each candidate list once per outer prefetch, so on a large shard scanned in full
+``EdgeIndex`` sends the same search as two requests instead (the lists, then the formula over
+their ids): the same candidates and the same scores.
 
 ``reference_scores`` computes the same formula exactly with numpy, for tests and benchmarks.
 """
@@ -35,11 +43,21 @@ from embeddings.text import BM25_K1, SparseVector
 DENSE = "dense"
 KEYWORDS = "bm25"
 MIN_DEPTH = 100  # candidates per list, at least: recall@limit against exact scoring
+MIN_HNSW_EF = 200  # HNSW beam, at least (docs/benchmarks.md §8: recall with HNSW)
+DENSE_SCORE = "$score[0]"  # the formula's variables: the outer prefetches' scores, in order
+KEYWORD_SCORE = "$score[1]"
+SCORE_DEFAULTS = {DENSE_SCORE: 0.0, KEYWORD_SCORE: 0.0}  # a point missing from a rescoring
 
 
 def candidate_depth(limit: int) -> int:
     """How many candidates each list brings for ``limit`` results."""
     return max(4 * limit, MIN_DEPTH)
+
+
+def hnsw_ef(depth: int) -> int:
+    """The HNSW beam for a dense list of ``depth`` points, on a shard that has HNSW (a full scan
+    ignores it): wide enough that the approximate list is nearly the exact one."""
+    return max(depth, MIN_HNSW_EF)
 
 
 def idf(points: int, document_frequency: float) -> float:
@@ -68,13 +86,20 @@ def keyword_ceiling(keywords: SparseVector, points: int) -> float:
 
 @dataclass(frozen=True)
 class HybridSearch:
-    """One search, as both backends run it: the two candidate lists, then the formula."""
+    """One search, as both backends run it: the two candidate lists, their union scored by
+    both vectors, then the formula."""
 
     query: Query
     limit: int
     depth: int
+    ef: int  # HNSW beam of the dense list
     dense_weight: float  # 1 - w
     keyword_scale: float  # w / ceiling
+
+    @property
+    def union_size(self) -> int:
+        """The most candidates the two lists can bring together."""
+        return 2 * self.depth
 
     @classmethod
     def plan(
@@ -84,6 +109,7 @@ class HybridSearch:
             query=query,
             limit=limit,
             depth=candidate_depth(limit),
+            ef=hnsw_ef(candidate_depth(limit)),
             dense_weight=1.0 - keyword_weight,
             keyword_scale=keyword_weight / keyword_ceiling(query.keywords, points),
         )
@@ -97,7 +123,7 @@ def reference_scores(
     keyword_weight: float,
 ) -> npt.NDArray[np.float64]:
     """The hybrid score of every point (rows of ``dense``, items of ``keywords``), computed
-    exactly: what the two-step Qdrant search approximates only through its candidate depth."""
+    exactly: what the Qdrant search approximates only through its candidate depth."""
     points = sum(1 for vector in keywords if vector.values.size)  # as Qdrant's IDF counts
     frequency: dict[int, int] = {}
     for vector in keywords:

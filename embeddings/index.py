@@ -9,8 +9,9 @@ shard folder, or a server collection) of their own: a search reads only the call
 construction, BM25's IDF counts that workspace's texts only, and a large workspace never slows or
 starves a small one's filtered search.
 
-**One scorer.** A search is the two-step hybrid query of ``embeddings.hybrid``; both backends
-translate the same ``HybridSearch`` into their client's types and nothing else.
+**One scorer.** A search is the hybrid query of ``embeddings.hybrid`` (nested, one request per
+``search_many``; on a large Edge shard the same in two); both backends translate the same
+``HybridSearch`` into their client's types and nothing else.
 
 * ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``) on first use. Each
   update is written to the shard's write-ahead log before it returns; ``flush`` (at close) makes
@@ -38,7 +39,14 @@ from typing import Any, TextIO
 import qdrant_edge as edge
 from qdrant_client import QdrantClient, models
 
-from embeddings.hybrid import DENSE, KEYWORDS, HybridSearch
+from embeddings.hybrid import (
+    DENSE,
+    DENSE_SCORE,
+    KEYWORD_SCORE,
+    KEYWORDS,
+    SCORE_DEFAULTS,
+    HybridSearch,
+)
 from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,9 @@ ShardKey = tuple[int, Kind]
 LOCK_FILE = ".lock"  # held (flock) by the process that has the embedded store open
 Payload = dict[str, Any]
 _PAGE = 1_000
+# Below this many points HNSW is not worth it: at 15,000 passages it cut recall@20 (0.981
+# against 0.985 by ids) for little speed, at 35,000 it kept recall (docs/benchmarks.md §8).
+HNSW_MIN_POINTS = 30_000
 
 
 def model_tag(model_id: str) -> str:
@@ -91,16 +102,12 @@ class VectorIndex(ABC):
         Qdrant's IDF counts)."""
 
     @abstractmethod
-    def _candidates(
+    def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[set[str]]:
-        """Step 1: per search, the ids of its ``depth`` best points by each vector."""
-
-    @abstractmethod
-    def _score(
-        self, key: ShardKey, search: HybridSearch, candidates: set[str]
-    ) -> list[tuple[Payload, float]]:
-        """Step 2: the candidates scored by the hybrid formula, best ``limit`` first."""
+    ) -> list[list[tuple[Payload, float]]]:
+        """Per search, its candidates scored by the hybrid formula, best ``limit`` first, every
+        search of the batch together (``HybridSearch``'s nested query, or the same in two
+        requests)."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -250,12 +257,9 @@ class VectorIndex(ABC):
             HybridSearch.plan(q, limit=limit, keyword_weight=keyword_weight, points=points)
             for q in queries
         ]
-        found = self._candidates(key, searches, record_ids)
         return [
-            _ranked([_hit(kind, p, score) for p, score in self._score(key, search, ids)])
-            if ids
-            else []
-            for search, ids in zip(searches, found, strict=True)
+            _ranked([_hit(kind, payload, score) for payload, score in scored])
+            for scored in self._search(key, searches, record_ids)
         ]
 
     def _keyword_points(self, key: ShardKey) -> int:
@@ -460,6 +464,10 @@ class EdgeIndex(VectorIndex):
         self._keyword_counts: dict[ShardKey, int] = {}
         self._journal: ShardJournal | None = None
 
+    #: Shards up to this many (keyword-holding) points are searched with one nested request;
+    #: larger ones in two (see ``_search``). Measured: docs/benchmarks.md §8.
+    nested_max_points = 5_000
+
     @staticmethod
     def check_free(root: Path) -> None:
         """Raise ``StoreHeldError`` if a process (this one too) has the store under ``root``."""
@@ -616,55 +624,40 @@ class EdgeIndex(VectorIndex):
             cached = self._keyword_counts[key] = self._count(key, with_keywords=True)
         return cached
 
-    def _candidates(
+    def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[set[str]]:
+    ) -> list[list[tuple[Payload, float]]]:
+        """The nested query (one request) on a small shard; on a large one the same candidates
+        and scores in two requests, since the nested query runs each candidate list twice (once
+        per rescoring) and a second full scan costs more there than sending the candidate ids
+        back (docs/benchmarks.md §8)."""
+        shard = self._shard(key)
         where = _edge_records(record_ids)
-        requests = [
-            edge.QueryRequest(limit=s.depth, query=q, filter=where)
-            for s in searches
-            for q in (_edge_dense(s.query), _edge_keywords(s.query))
-        ]
-        found = self._shard(key).query_batch(edge.QueryBatchRequest(requests))
-        return [
-            {str(p.id) for p in found[2 * i]} | {str(p.id) for p in found[2 * i + 1]}
-            for i in range(len(searches))
-        ]
-
-    def _score(
-        self, key: ShardKey, search: HybridSearch, candidates: set[str]
-    ) -> list[tuple[Payload, float]]:
-        only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
-        size = len(candidates)
-        formula = edge.Formula(
-            edge.Expression.Sum(
-                [
-                    edge.Expression.Mult(
-                        [
-                            edge.Expression.Constant(search.dense_weight),
-                            edge.Expression.Variable("$score[0]"),
-                        ]
-                    ),
-                    edge.Expression.Mult(
-                        [
-                            edge.Expression.Constant(search.keyword_scale),
-                            edge.Expression.Variable("$score[1]"),
-                        ]
-                    ),
-                ]
-            ),
-            defaults={"$score[0]": 0.0, "$score[1]": 0.0},
+        if self._keyword_points(key) <= self.nested_max_points:
+            found = shard.query_batch(
+                edge.QueryBatchRequest([_edge_request(s, where) for s in searches])
+            )
+            return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
+        lists = shard.query_batch(
+            edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
         )
-        request = edge.QueryRequest(
-            limit=search.limit,
-            prefetches=[
-                edge.Prefetch(limit=size, query=_edge_dense(search.query), filter=only),
-                edge.Prefetch(limit=size, query=_edge_keywords(search.query), filter=only),
-            ],
-            query=formula,
-            with_payload=True,
+        candidates = [
+            {str(p.id) for p in lists[2 * i] + lists[2 * i + 1]} for i in range(len(searches))
+        ]
+        scoring = [i for i, ids in enumerate(candidates) if ids]  # none: nothing to score
+        scored = (
+            shard.query_batch(
+                edge.QueryBatchRequest(
+                    [_edge_formula_request(searches[i], candidates[i]) for i in scoring]
+                )
+            )
+            if scoring
+            else []
         )
-        return [(dict(p.payload or {}), float(p.score)) for p in self._shard(key).query(request)]
+        out: list[list[tuple[Payload, float]]] = [[] for _ in searches]
+        for i, points in zip(scoring, scored, strict=True):
+            out[i] = [(dict(p.payload or {}), float(p.score)) for p in points]
+        return out
 
     def drop(self) -> None:
         self.close()
@@ -672,6 +665,24 @@ class EdgeIndex(VectorIndex):
         shutil.rmtree(self.folder, ignore_errors=True)
         self._journal = None
         self._shards_dropped()
+
+    def optimize(self, workspace_id: int, kind: Kind, *, min_points: int = HNSW_MIN_POINTS) -> bool:
+        """Build the shard's HNSW index (Qdrant's optimizers, run to the end in this thread) if
+        it holds at least ``min_points`` points; whether anything changed.
+
+        It blocks for as long as the build takes (10-40 s for 35,000 passages on 2 busy cores)
+        and holds the GIL: never from a request. It is for a process that has the store to
+        itself (``givefirst optimize``, ``scripts/bench_engine.py --optimize``); writes after it
+        go to a new appendable segment, scanned in full until the next optimisation.
+        """
+        key = (workspace_id, kind)
+        with self._write_lock:
+            if self._count(key) < min_points:
+                return False
+            shard = self._shard(key)
+            changed = bool(shard.optimize())
+            shard.flush()
+        return changed
 
     def flush(self) -> None:
         with self._open_lock:
@@ -723,6 +734,86 @@ def _edge_dense(query: Query) -> edge.Query:
 def _edge_keywords(query: Query) -> edge.Query:
     sparse = edge.SparseVector(query.keywords.indices.tolist(), query.keywords.values.tolist())
     return edge.Query.Nearest(sparse, using=KEYWORDS)
+
+
+def _edge_lists(search: HybridSearch) -> tuple[edge.Query, edge.Query]:
+    """The two candidate lists' queries: dense, BM25."""
+    return _edge_dense(search.query), _edge_keywords(search.query)
+
+
+def _edge_list_requests(
+    search: HybridSearch, where: edge.Filter | None
+) -> tuple[edge.QueryRequest, edge.QueryRequest]:
+    """The first of two requests: the candidate lists alone."""
+    dense, keywords = _edge_lists(search)
+    return (
+        edge.QueryRequest(
+            limit=search.depth,
+            query=dense,
+            filter=where,
+            params=edge.SearchParams(hnsw_ef=search.ef),
+        ),
+        edge.QueryRequest(limit=search.depth, query=keywords, filter=where),
+    )
+
+
+def _edge_formula(search: HybridSearch) -> edge.Formula:
+    """The hybrid formula over the two prefetches' scores."""
+    return edge.Formula(
+        edge.Expression.Sum(
+            [
+                edge.Expression.Mult(
+                    [
+                        edge.Expression.Constant(search.dense_weight),
+                        edge.Expression.Variable(DENSE_SCORE),
+                    ]
+                ),
+                edge.Expression.Mult(
+                    [
+                        edge.Expression.Constant(search.keyword_scale),
+                        edge.Expression.Variable(KEYWORD_SCORE),
+                    ]
+                ),
+            ]
+        ),
+        defaults=dict(SCORE_DEFAULTS),
+    )
+
+
+def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.QueryRequest:
+    """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
+    union re-scored by each vector, the formula over the two scores."""
+    dense, keywords = _edge_lists(search)
+    params = edge.SearchParams(hnsw_ef=search.ef)
+    lists = [
+        edge.Prefetch(limit=search.depth, query=dense, filter=where, params=params),
+        edge.Prefetch(limit=search.depth, query=keywords, filter=where),
+    ]
+    return edge.QueryRequest(
+        limit=search.limit,
+        prefetches=[
+            edge.Prefetch(limit=search.union_size, query=dense, prefetches=lists),
+            edge.Prefetch(limit=search.union_size, query=keywords, prefetches=lists),
+        ],
+        query=_edge_formula(search),
+        with_payload=True,
+    )
+
+
+def _edge_formula_request(search: HybridSearch, candidates: set[str]) -> edge.QueryRequest:
+    """The second of two requests: the candidates (already found) scored by each vector, the
+    formula over the two scores; the same scores as ``_edge_request`` gives them."""
+    only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
+    dense, keywords = _edge_lists(search)
+    return edge.QueryRequest(
+        limit=search.limit,
+        prefetches=[
+            edge.Prefetch(limit=len(candidates), query=dense, filter=only),
+            edge.Prefetch(limit=len(candidates), query=keywords, filter=only),
+        ],
+        query=_edge_formula(search),
+        with_payload=True,
+    )
 
 
 def _edge_records(record_ids: set[int] | None) -> edge.Filter | None:
@@ -813,48 +904,14 @@ class ServerIndex(VectorIndex):
         )
         return int(self._client.count(self._name(key), count_filter=where, exact=True).count)
 
-    def _candidates(
+    def _search(
         self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[set[str]]:
+    ) -> list[list[tuple[Payload, float]]]:
         where = _server_records(record_ids)
-        requests = [
-            models.QueryRequest(query=q, using=using, filter=where, limit=s.depth)
-            for s in searches
-            for q, using in (_server_dense(s.query), _server_keywords(s.query))
-        ]
-        found = self._client.query_batch_points(self._name(key), requests=requests)
-        return [
-            {str(p.id) for p in found[2 * i].points} | {str(p.id) for p in found[2 * i + 1].points}
-            for i in range(len(searches))
-        ]
-
-    def _score(
-        self, key: ShardKey, search: HybridSearch, candidates: set[str]
-    ) -> list[tuple[Payload, float]]:
-        only = models.Filter(must=[models.HasIdCondition(has_id=sorted(candidates))])
-        size = len(candidates)
-        dense, dense_using = _server_dense(search.query)
-        keywords, keywords_using = _server_keywords(search.query)
-        formula = models.FormulaQuery(
-            formula=models.SumExpression(
-                sum=[
-                    models.MultExpression(mult=[search.dense_weight, "$score[0]"]),
-                    models.MultExpression(mult=[search.keyword_scale, "$score[1]"]),
-                ]
-            ),
-            defaults={"$score[0]": 0.0, "$score[1]": 0.0},
+        found = self._client.query_batch_points(
+            self._name(key), requests=[_server_request(s, where) for s in searches]
         )
-        found = self._client.query_points(
-            self._name(key),
-            prefetch=[
-                models.Prefetch(query=dense, using=dense_using, filter=only, limit=size),
-                models.Prefetch(query=keywords, using=keywords_using, filter=only, limit=size),
-            ],
-            query=formula,
-            limit=search.limit,
-            with_payload=True,
-        )
-        return [(dict(p.payload or {}), float(p.score)) for p in found.points]
+        return [[(dict(p.payload or {}), float(p.score)) for p in r.points] for r in found]
 
     def drop(self) -> None:
         for key in self.shards():
@@ -882,6 +939,41 @@ def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
             indices=query.keywords.indices.tolist(), values=query.keywords.values.tolist()
         ),
         KEYWORDS,
+    )
+
+
+def _server_request(search: HybridSearch, where: models.Filter | None) -> models.QueryRequest:
+    """``search`` as one query through qdrant-client: the same nested query as on Edge."""
+    dense, dense_using = _server_dense(search.query)
+    keywords, keywords_using = _server_keywords(search.query)
+    lists = [
+        models.Prefetch(
+            query=dense,
+            using=dense_using,
+            filter=where,
+            params=models.SearchParams(hnsw_ef=search.ef),
+            limit=search.depth,
+        ),
+        models.Prefetch(query=keywords, using=keywords_using, filter=where, limit=search.depth),
+    ]
+    union = search.union_size
+    formula = models.FormulaQuery(
+        formula=models.SumExpression(
+            sum=[
+                models.MultExpression(mult=[search.dense_weight, DENSE_SCORE]),
+                models.MultExpression(mult=[search.keyword_scale, KEYWORD_SCORE]),
+            ]
+        ),
+        defaults=dict(SCORE_DEFAULTS),
+    )
+    return models.QueryRequest(
+        prefetch=[
+            models.Prefetch(query=dense, using=dense_using, prefetch=lists, limit=union),
+            models.Prefetch(query=keywords, using=keywords_using, prefetch=lists, limit=union),
+        ],
+        query=formula,
+        limit=search.limit,
+        with_payload=True,
     )
 
 

@@ -66,11 +66,19 @@ def _queries(model: Embedder) -> list[Query]:
     return [Query(v, sparse_query(t)) for v, t in zip(vectors, texts, strict=True)]
 
 
-@pytest.fixture(params=["edge", "server"])
+def _edge(root: Path, *, model_id: str, nested: bool = True) -> EdgeIndex:
+    """An Edge index that searches with the nested query (as a small shard is searched) or in
+    two requests (as a large one is), whatever the shard's size."""
+    index = EdgeIndex(root, model_id=model_id, dimension=384)
+    index.nested_max_points = 10**9 if nested else 0
+    return index
+
+
+@pytest.fixture(params=["edge", "edge-two-requests", "server"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorIndex]:
     built: VectorIndex
-    if request.param == "edge":
-        built = EdgeIndex(tmp_path / "vectors", model_id="test-model", dimension=384)
+    if request.param.startswith("edge"):
+        built = _edge(tmp_path / "vectors", model_id="test-model", nested=request.param == "edge")
     else:
         built = ServerIndex(QdrantClient(":memory:"), model_id="test-model", dimension=384)
     built.open()
@@ -97,10 +105,11 @@ def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: E
 
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
-def test_the_two_backends_agree(tmp_path: Path, model: Embedder) -> None:
-    """The contract: the same points and queries give the same hits and scores on Qdrant Edge and
-    through qdrant-client (what runs against a server)."""
-    edge = EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384)
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "two-requests"])
+def test_the_two_backends_agree(tmp_path: Path, model: Embedder, nested: bool) -> None:
+    """The contract: the same points and queries give the same hits and scores on Qdrant Edge
+    (either way it searches) and through qdrant-client (what runs against a server)."""
+    edge = _edge(tmp_path / "vectors", model_id="m", nested=nested)
     server = ServerIndex(QdrantClient(":memory:"), model_id="m", dimension=384)
     queries = _queries(model)
     answers = []
@@ -148,6 +157,7 @@ def test_writes_deletes_counts_and_record_filters(index: VectorIndex, model: Emb
     assert sorted(h.record_id for h in only) == [1, 2]
     assert index.search(3, "article", query, limit=5, keyword_weight=WEIGHT) == []
     assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids=set()) == []
+    assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids={999}) == []
     assert (
         sorted((w, k) for _, w, k in index.all_points())
         == [(1, "article")] * 5 + [(2, "article")] * 2
@@ -198,3 +208,55 @@ def test_a_shard_survives_a_reopen_and_refuses_a_second_process(
     reopened.open()
     assert reopened.search(1, "article", query, limit=5, keyword_weight=WEIGHT) == before
     reopened.close()
+
+
+def test_an_optimised_shard_gives_the_same_answers(tmp_path: Path) -> None:
+    """``optimize`` builds HNSW over a shard past Qdrant's indexing threshold; the searches give
+    the same hits and scores after it (and after a reopen) as the full scan gave before."""
+    rng = np.random.default_rng(3)
+    words = [f"term{i}" for i in range(400)]
+    topics = rng.standard_normal((60, 384)).astype(np.float32)  # clustered, as texts are
+    points = []
+    for n in range(1, 7_201):
+        text = " ".join(rng.choice(words, size=12).tolist())
+        dense = topics[n % 60] + 0.6 * rng.standard_normal(384).astype(np.float32)
+        points.append(
+            IndexPoint(
+                workspace_id=1,
+                kind="article",
+                record_id=n,
+                owner_id=1000 + n,
+                passage=0,
+                text=text,
+                text_hash=text_hash(text),
+                dense=dense,
+                keywords=sparse_document(text),
+            )
+        )
+    queries = [
+        Query(p.dense + 0.3 * rng.standard_normal(384).astype(np.float32), sparse_query(p.text))
+        for p in points[:: len(points) // 8]
+    ]
+    root = tmp_path / "vectors"
+    index = EdgeIndex(root, model_id="m", dimension=384)
+    index.open()
+    index.upsert(points)
+
+    def answers(on: EdgeIndex) -> list[list[tuple[int, float]]]:
+        found = on.search_many(1, "article", queries, limit=10, keyword_weight=WEIGHT)
+        return [[(h.record_id, h.score) for h in hits] for hits in found]
+
+    before = answers(index)
+    assert not index.optimize(1, "article")  # below the default minimum: left as it is
+    assert index.optimize(1, "article", min_points=5_000)
+    assert not index.optimize(1, "article", min_points=5_000)  # nothing left to do
+    after = [answers(index)]
+    index.close()
+    reopened = EdgeIndex(root, model_id="m", dimension=384)
+    reopened.open()
+    after.append(answers(reopened))
+    reopened.close()
+    for found in after:
+        for old, new in zip(before, found, strict=True):
+            assert [r for r, _ in new] == [r for r, _ in old]
+            assert [s for _, s in new] == pytest.approx([s for _, s in old], abs=1e-5)
