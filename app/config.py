@@ -16,6 +16,15 @@ from app.suggestions.engine import EngineConfig
 from embeddings.embedder import Backend
 
 
+def split_listen(text: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:2525`` for IPv6) as its host and port; ValueError if not."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"not host:port, e.g. 127.0.0.1:2525: {text!r}")
+    return host, int(port)
+
+
 class Settings(BaseSettings):
     """Every knob of the service in one place.
 
@@ -146,6 +155,24 @@ class Settings(BaseSettings):
         default_factory=list, description='Recipients, as a JSON list: ["me@example.com"].'
     )
 
+    smtp_listen: str | None = Field(
+        default=None,
+        description="Inbound e-mail: host:port the SMTP listener binds, e.g. 127.0.0.1:2525 "
+        "(mail BCC'd to a workspace's touch address logs touches); default: no listener.",
+    )
+    smtp_domain: str | None = Field(
+        default=None,
+        description="Inbound e-mail: the domain shown in touch addresses (touch+<token>@domain); "
+        "default: the listener's host.",
+    )
+    smtp_max_bytes: int = Field(
+        default=25 * 2**20, ge=1, description="Inbound e-mail: the largest message accepted."
+    )
+    smtp_rate_limit: str = Field(
+        default="120/hour",
+        description="Inbound e-mail: most messages one touch address may receive, e.g. "
+        "'120/hour' (refused with 451, try later, past it).",
+    )
     import_max_bytes: int = Field(
         default=10 * 2**20, ge=1, description="Largest contacts or articles file accepted."
     )
@@ -188,6 +215,20 @@ class Settings(BaseSettings):
         description="Most requests one API key may make, e.g. '120/minute' or '10/second' "
         "(answered 429 with Retry-After past it); default: no limit.",
     )
+
+    @field_validator("smtp_listen")
+    @classmethod
+    def _check_smtp_listen(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() == "off":
+            return None
+        split_listen(value)  # ValueError: not host:port
+        return value.strip()
+
+    @field_validator("smtp_rate_limit")
+    @classmethod
+    def _check_smtp_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value.strip()
 
     @field_validator("rate_limit")
     @classmethod

@@ -27,6 +27,7 @@ from app.pages import install as install_pages
 from app.ratelimit import KeyRateLimiter
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
+from app.touches.inbound import start_listener
 from app.touches.router import router as touches_router
 from app.workspaces.router import router as workspace_router
 
@@ -60,7 +61,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # (``reject_unknown_query_parameters``): built here, so no request waits for it.
         app.openapi()
         try:
-            yield
+            # Inbound e-mail (GIVEFIRST_SMTP_LISTEN): served in this event loop while the app runs.
+            listener = (
+                await start_listener(settings, runtime.session_factory, app.state.write_turn)
+                if settings.smtp_listen
+                else None
+            )
+            app.state.smtp_listener = listener
+            try:
+                yield
+            finally:
+                if listener is not None:
+                    await listener.close()
         finally:
             runtime.close()
 

@@ -72,6 +72,11 @@ class Workspace(Base):
     signature: Mapped[str | None] = mapped_column(String(500))
     # The HMAC key of the digest's one-click links; made on first use, never shown or exported.
     link_secret: Mapped[str | None] = mapped_column(String(64))
+    # Inbound e-mail: the SHA-256 of the secret in the workspace's touch address
+    # (touch+<token>@…), its first characters to recognise it, and when it was made; NULL: none.
+    touch_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    touch_token_prefix: Mapped[str | None] = mapped_column(String(16))
+    touch_token_created_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -3,14 +3,22 @@
 from datetime import date
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Form, HTTPException, Query, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, Response, status
 
+from app.config import Settings
 from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep
 from app.imports.parsers.common import FileRejected
 from app.imports.router import _REJECTED, FORM_FORMAT, UploadedFile, _format, _read_upload
+from app.models import Workspace
 from app.schemas import Page
-from app.touches import service
-from app.touches.schemas import TouchCreate, TouchFormat, TouchImportReport, TouchPublic
+from app.touches import inbound, service
+from app.touches.schemas import (
+    TouchAddressPublic,
+    TouchCreate,
+    TouchFormat,
+    TouchImportReport,
+    TouchPublic,
+)
 
 router = APIRouter(tags=["touches"])
 
@@ -77,3 +85,49 @@ def import_touches(
         )
     except FileRejected as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+
+
+def _address(
+    workspace: Workspace, settings: Settings, request: Request, token: str | None = None
+) -> TouchAddressPublic:
+    prefix = workspace.touch_token_prefix
+    return TouchAddressPublic(
+        enabled=workspace.touch_token_hash is not None,
+        address=inbound.touch_address(token, settings) if token else None,
+        prefix=f"{inbound.LOCAL_PART_PREFIX}{prefix}…" if prefix else None,
+        created_at=workspace.touch_token_created_at,
+        listening=getattr(request.app.state, "smtp_listener", None) is not None,
+    )
+
+
+@router.get("/workspace/touch-address", tags=["workspace"])
+def get_touch_address(
+    workspace: WorkspaceDep, settings: SettingsDep, request: Request
+) -> TouchAddressPublic:
+    """Whether the workspace has an inbound e-mail address, and its beginning. The whole
+    address is shown only when it is made (only its hash is stored)."""
+    return _address(workspace, settings, request)
+
+
+@router.post("/workspace/touch-address", tags=["workspace"], status_code=status.HTTP_201_CREATED)
+def make_touch_address(
+    workspace: WorkspaceDep, session: SessionDep, settings: SettingsDep, request: Request
+) -> TouchAddressPublic:
+    """Make the workspace's secret address for mail, `touch+<token>@…`, shown this once; an
+    address made before stops working (mail to it is refused).
+
+    BCC it on the mail you send (or redirect mail to it, headers kept): the people of each
+    message's From, To and Cc who are contacts get a touch on the day of its Date header; the
+    others are ignored. Only the headers are read: the body and attachments are never stored.
+    """
+    token = inbound.new_touch_token(session=session, workspace=workspace)
+    return _address(workspace, settings, request, token)
+
+
+@router.delete(
+    "/workspace/touch-address", tags=["workspace"], status_code=status.HTTP_204_NO_CONTENT
+)
+def revoke_touch_address(workspace: WorkspaceDep, session: SessionDep) -> Response:
+    """Retire the workspace's address: mail to it is refused from now on."""
+    inbound.revoke_touch_token(session=session, workspace=workspace)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

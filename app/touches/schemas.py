@@ -107,3 +107,19 @@ class TouchImportReport(BaseModel):
                 who = " ".join(x for x in (person.name, email) if x)
                 lines.append(f"  {who}: {person.occurrences}")
         return lines
+
+
+class TouchAddressPublic(BaseModel):
+    """The workspace's inbound e-mail address (only its beginning once made: it is a secret)."""
+
+    enabled: bool = Field(description="Whether the workspace has a live touch address.")
+    address: str | None = Field(
+        description="The whole address: given only by the POST that makes it (store it in your "
+        "mail client); null otherwise."
+    )
+    prefix: str | None = Field(description="The address's first characters, to recognise it.")
+    created_at: datetime | None
+    listening: bool = Field(
+        description="Whether this service runs its SMTP listener (GIVEFIRST_SMTP_LISTEN): without "
+        "it, mail to the address is not received."
+    )

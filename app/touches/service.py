@@ -161,11 +161,15 @@ def import_touch_file(
     data: bytes,
     format_name: TouchFormatName | None,
     today: date,
+    source: TouchSource | None = None,
 ) -> TouchImportReport:
-    """Log a touch for every contact in every event or message of the file, once."""
+    """Log a touch for every contact in every event or message of the file, once.
+
+    ``source`` names where the touches came from when it is not the file's format (a message
+    received by the SMTP listener is read as an .eml)."""
     chosen = format_name or detect_format(data)
     parsed = read_file(data, chosen, today)
-    source = TouchSource(chosen)
+    source = source or TouchSource(chosen)
     matcher = _PeopleMatcher(session.scalars(scoped(Contact, workspace.id)))
     keys = {dedupe_key(row.value.identity) for row in parsed.rows}
     seen = _existing_keys(session, workspace, keys)
