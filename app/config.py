@@ -17,10 +17,11 @@ from embeddings.embedder import Backend
 
 
 def split_listen(text: str) -> tuple[str, int]:
-    """``host:port`` (``[::1]:2525`` for IPv6) as its host and port; ValueError if not."""
+    """``host:port`` (``[::1]:2525`` for IPv6; port 0: any free port) as its host and port;
+    ValueError if not."""
     host, sep, port = text.strip().rpartition(":")
     host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"not host:port, e.g. 127.0.0.1:2525: {text!r}")
     return host, int(port)
 
