@@ -247,3 +247,158 @@ def test_the_page_assets_are_served_by_the_app(api: Api, path: str) -> None:
     response = api.client.get(path)
     assert response.status_code == 200
     assert len(response.content) > 1000
+
+
+def test_contacts_list_searches_and_filters_by_tier_and_due_as_the_api_does(api: Api) -> None:
+    key, headers, ann = seed(api, "acme")  # Ann: tier A, never contacted (due today)
+    recent = make_contact(
+        api.client,
+        headers,
+        name="Bo Lind",
+        company="Contoso",
+        tier="C",
+        last_contacted_on=date.today().isoformat(),
+    )
+    late = make_contact(
+        api.client,
+        headers,
+        name="Cy Ruiz",
+        tier="B",
+        last_contacted_on=(date.today() - timedelta(400)).isoformat(),
+    )
+    browser = sign_in(api, key)
+
+    def names(**params: str) -> set[str]:
+        page = browser.client.get("/people", params=params)
+        assert page.status_code == 200, page.text
+        shown = set(re.findall(r'<a href="/people/\d+">([^<]+)</a>', page.text))
+        api_names = {
+            c["name"] for c in get_json(api.client, "/contacts", headers, **params)["items"]
+        }
+        assert shown == api_names  # the page lists what the API lists, no rule of its own
+        return shown
+
+    assert names() == {ann["name"], "Bo Lind", "Cy Ruiz"}
+    assert names(q="contoso") == {"Bo Lind"}
+    assert names(tier="B") == {"Cy Ruiz"}
+    assert names(due="due") == {ann["name"], "Cy Ruiz"}
+    assert names(due="overdue") == {"Cy Ruiz"}
+    page = browser.client.get("/people").text
+    assert f'href="/people/{recent["id"]}"' in page and f'href="/people/{late["id"]}"' in page
+    for control in ("q", "tier", "due"):  # every control has its label
+        assert f'<label for="{control}">' in page and f'id="{control}"' in page
+    assert 'href="/people" aria-current="page">Contacts</a>' in page
+
+
+def test_contact_page_pain_points_ledger_and_suggestions(api: Api) -> None:
+    key, headers, ann = seed(api, "acme")
+    api.client.post(
+        f"/contacts/{ann['id']}/asks",
+        json={"description": "an intro to their CFO"},
+        headers=headers,
+    )
+    browser = sign_in(api, key)
+    page = browser.client.get(f"/people/{ann['id']}")
+    assert page.status_code == 200, page.text
+    assert PAIN in page.text and ARTICLE["title"] in page.text
+    ledger = get_json(api.client, f"/contacts/{ann['id']}/ledger", headers)
+    assert ledger["asked_more_than_given"] and ledger["message"] in page.text
+    assert 'class="warning"' in page.text
+    opened = re.search(r'id="suggestion-(\d+)"[^>]*data-status="open"', page.text)
+    assert opened, "no open suggestion on the contact's page"
+    suggestion_id = int(opened.group(1))
+    api_ids = [
+        s["id"]
+        for s in get_json(api.client, f"/contacts/{ann['id']}/suggestions", headers)["items"]
+    ]
+    assert suggestion_id in api_ids  # the same stored suggestion the API gives
+
+    added = browser.post(f"/people/{ann['id']}/pain-points", {"text": "Our payroll is late"})
+    assert added.status_code == 200, added.text
+    assert 'id="pain-points"' in added.text and "Our payroll is late" in added.text
+    record = get_json(api.client, f"/contacts/{ann['id']}", headers)
+    new = next(p for p in record["pain_points"] if p["text"] == "Our payroll is late")
+    assert new["active"]
+    empty = browser.post(f"/people/{ann['id']}/pain-points", {"text": "  "})
+    assert empty.status_code == 422
+
+    resolved = browser.post(f"/people/{ann['id']}/pain-points/{new['id']}/resolve")
+    assert resolved.status_code == 200 and "Resolved: Our payroll is late" in resolved.text
+    record = get_json(api.client, f"/contacts/{ann['id']}", headers)
+    assert [p["active"] for p in record["pain_points"] if p["id"] == new["id"]] == [False]
+
+    sent = browser.post(f"/people/{ann['id']}/suggestions/{suggestion_id}/sent")
+    assert sent.status_code == 200 and 'data-status="sent"' in sent.text
+    gives = get_json(api.client, f"/contacts/{ann['id']}/ledger", headers)["gives"]
+    assert [g["suggestion_id"] for g in gives] == [suggestion_id]
+    plain = browser.post(f"/people/{ann['id']}/pain-points", {"text": "Budgets"}, htmx=False)
+    assert plain.status_code == 303 and plain.headers["location"] == f"/people/{ann['id']}"
+
+
+def test_contact_and_library_pages_are_scoped_and_their_posts_need_the_csrf_token(
+    api: Api,
+) -> None:
+    key_a, headers_a, ann = seed(api, "acme")
+    key_b, _, _ = seed(api, "other")
+    a = sign_in(api, key_a)
+    b = sign_in(api, key_b)
+    article_a = get_json(api.client, "/articles", headers_a)["items"][0]
+    suggestion_id = int(
+        re.findall(r'id="suggestion-(\d+)"', a.client.get(f"/people/{ann['id']}").text)[0]
+    )
+    pain_id = get_json(api.client, f"/contacts/{ann['id']}", headers_a)["pain_points"][0]["id"]
+
+    assert b.client.get(f"/people/{ann['id']}").status_code == 404
+    assert b.client.get(f"/library/articles/{article_a['id']}").status_code == 404
+    assert ann["name"] not in b.client.get("/people").text
+    library_b = b.client.get("/library").text  # b saved an article of the same title
+    assert f'href="/library/articles/{article_a["id"]}"' not in library_b
+    writes = [
+        (f"/people/{ann['id']}/pain-points", {"text": "Planted by another workspace"}),
+        (f"/people/{ann['id']}/pain-points/{pain_id}/resolve", {}),
+        (f"/people/{ann['id']}/suggestions/{suggestion_id}/sent", {}),
+        (f"/people/{ann['id']}/suggestions/{suggestion_id}/dismiss", {"reason": "not_relevant"}),
+    ]
+    for path, data in writes:
+        assert b.post(path, data).status_code == 404, path
+        bare = a.client.post(path, data=data, headers={"HX-Request": "true"})
+        assert bare.status_code == 403, path  # the right workspace, but no token
+    bare_save = a.client.post("/library/articles", data={"title": "No token", "text": "x"})
+    assert bare_save.status_code == 403
+    record = get_json(api.client, f"/contacts/{ann['id']}", headers_a)
+    assert [(p["text"], p["active"]) for p in record["pain_points"]] == [(PAIN, True)]
+    assert get_json(api.client, f"/contacts/{ann['id']}/ledger", headers_a)["given"] == 0
+    assert get_json(api.client, "/articles", headers_a)["total"] == 1
+
+
+def test_library_saves_a_pasted_article_and_shows_who_it_would_help(api: Api) -> None:
+    key, headers, ann = seed(api, "acme")
+    browser = sign_in(api, key)
+    library = browser.client.get("/library").text
+    for control in ("article-title", "article-url", "article-text"):
+        assert f'<label for="{control}">' in library
+    saved = browser.post(
+        "/library/articles",
+        {
+            "title": "Running an employee engagement survey with an outside vendor",
+            "text": "How to pick a survey vendor for your employee engagement survey, and what "
+            "to ask them about anonymity and benchmarks.",
+            "url": "",
+        },
+        htmx=False,
+    )
+    assert saved.status_code == 303, saved.text
+    location = saved.headers["location"]
+    article_id = int(location.rsplit("/", 1)[1])
+    stored = get_json(api.client, f"/articles/{article_id}", headers)
+    assert stored["title"].startswith("Running an employee engagement survey")
+
+    page = browser.client.get(location)
+    assert page.status_code == 200, page.text
+    recipients = get_json(api.client, f"/articles/{article_id}/recipients", headers)["items"]
+    assert [r["contact"]["id"] for r in recipients] == [ann["id"]]
+    assert f'<a href="/people/{ann["id"]}">{ann["name"]}</a>' in page.text
+    assert PAIN in page.text
+    bad = browser.post("/library/articles", {"title": "", "text": "x"}, htmx=False)
+    assert bad.status_code == 422
+    assert get_json(api.client, "/articles", headers)["total"] == 2

@@ -3,9 +3,11 @@ app served by uvicorn on a free port (in a thread of the test process).
 
 Sign in by keyboard, Today shows a due contact's suggestion, Copy puts the draft on the
 clipboard, Sent / Dismiss / Snooze swap the card without reloading the page (and the API sees
-the change), a POST without the session's CSRF token is refused, and the page fits 360 px and
-1400 px without horizontal scrolling. With ``GIVEFIRST_SCREENSHOT_DIR`` set, screenshots of
-Today at both widths are written there (``docs/`` holds the README's).
+the change), a POST without the session's CSRF token is refused, a pain point added on a
+contact's page appears without a reload, an article saved in the Library shows who it would
+help, and every page fits 360 px and 1400 px without horizontal scrolling, a label on every
+control. With ``GIVEFIRST_SCREENSHOT_DIR`` set, screenshots of each page at both widths are
+written there as ``web-PAGE-WIDTH.png`` (``docs/`` holds the README's).
 
 Skipped only where no Chromium and chromedriver are installed (``.ci/run`` installs them).
 """
@@ -323,12 +325,85 @@ def test_a_post_without_the_csrf_token_is_refused(served: Served, browser: "WebD
     assert ledger["given"] == 0
 
 
-@pytest.mark.parametrize("width", [1400, 360])
-def test_today_fits_the_width_without_horizontal_scrolling(
-    served: Served, browser: "WebDriver", width: int
+def test_add_a_pain_point_on_a_contact_page_without_a_reload(
+    served: Served, browser: "WebDriver"
 ) -> None:
-    key, _ = seed(served, f"width-{width}")
+    key, contacts = seed(served, "pain-point")
     sign_in(browser, served, key)
+    browser.find_element(By.LINK_TEXT, "Contacts").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/people"))
+    browser.find_element(By.LINK_TEXT, "Ann Park").click()
+    wait(browser).until(lambda d: d.current_url.endswith(f"/people/{contacts[0]['id']}"))
+    section = browser.find_element(By.ID, "pain-points")
+    assert PAIN in section.text
+    assert browser.find_elements(By.CSS_SELECTOR, "[id^='suggestion-'][data-status='open']")
+    mark_page(browser)
+
+    field = browser.find_element(By.ID, "pain-text")
+    label = browser.find_element(By.CSS_SELECTOR, "label[for='pain-text']")
+    assert "struggles with" in label.text
+    field.send_keys("Our payroll runs late every month")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Add pain point']").click()
+    wait(browser).until(
+        lambda d: "Our payroll runs late every month" in d.find_element(By.ID, "pain-points").text
+    )
+    assert "Pain point added." in browser.find_element(By.ID, "pain-points").text
+    assert not_reloaded(browser)
+    record = served.api("GET", f"/contacts/{contacts[0]['id']}", key)
+    assert "Our payroll runs late every month" in [p["text"] for p in record["pain_points"]]
+
+
+def test_save_an_article_in_the_library_and_see_a_recipient(
+    served: Served, browser: "WebDriver"
+) -> None:
+    key, contacts = seed(served, "library")
+    sign_in(browser, served, key)
+    browser.find_element(By.LINK_TEXT, "Library").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/library"))
+    browser.find_element(By.ID, "article-title").send_keys(
+        "Picking a vendor for your employee engagement survey"
+    )
+    browser.find_element(By.ID, "article-text").send_keys(
+        "What to ask engagement survey vendors: anonymity, benchmarks, action planning."
+    )
+    browser.find_element(By.XPATH, "//button[contains(., 'Save and see')]").click()
+    wait(browser).until(lambda d: "/library/articles/" in d.current_url)
+    recipients = browser.find_elements(By.CSS_SELECTOR, ".recipient h3 a")
+    names = [r.text for r in recipients]
+    assert "Ann Park" in names, names
+    ann = recipients[names.index("Ann Park")]
+    assert ann.get_attribute("href") == f"{served.base_url}/people/{contacts[0]['id']}"
+    article_id = browser.current_url.rsplit("/", 1)[1]
+    ranked = served.api("GET", f"/articles/{article_id}/recipients", key)["items"]
+    assert [r["contact"]["name"] for r in ranked] == names  # the API's ranking, as it is
+
+
+@pytest.fixture(scope="module")
+def widths_workspace(served: Served) -> tuple[str, dict[str, str]]:
+    """One workspace for the width checks, and the path of each page to check."""
+    key, contacts = seed(served, "widths")
+    article = served.api("GET", "/articles", key)["items"][0]
+    return key, {
+        "today": "/",
+        "contacts": "/people",
+        "contact": f"/people/{contacts[0]['id']}",
+        "library": "/library",
+        "article": f"/library/articles/{article['id']}",
+    }
+
+
+@pytest.mark.parametrize("page", ["today", "contacts", "contact", "library", "article"])
+@pytest.mark.parametrize("width", [1400, 360])
+def test_each_page_fits_the_width_without_horizontal_scrolling(
+    served: Served,
+    browser: "WebDriver",
+    widths_workspace: tuple[str, dict[str, str]],
+    width: int,
+    page: str,
+) -> None:
+    key, paths = widths_workspace
+    sign_in(browser, served, key)
+    browser.get(f"{served.base_url}{paths[page]}")
     try:
         browser.set_window_size(width, 900)
         inner = browser.execute_script("return window.innerWidth;")
@@ -340,13 +415,17 @@ def test_today_fits_the_width_without_horizontal_scrolling(
             ".map((e) => e.tagName + '#' + e.id + '.' + e.className);"
         )
         assert scroll <= inner, f"{scroll} px of content in a {inner} px window: {wide}"
-        for control in browser.find_elements(By.CSS_SELECTOR, "select, input:not([type=hidden])"):
+        controls = browser.find_elements(
+            By.CSS_SELECTOR, "select, textarea, input:not([type=hidden])"
+        )
+        assert controls or page in ("contacts", "article")
+        for control in controls:
             control_id = control.get_attribute("id")
             assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{control_id}']")
         shots = os.environ.get("GIVEFIRST_SCREENSHOT_DIR")
         if shots:
             height = browser.execute_script("return document.documentElement.scrollHeight;")
             browser.set_window_size(width, min(int(height) + 140, 6000))
-            browser.save_screenshot(str(Path(shots) / f"web-today-{width}.png"))
+            browser.save_screenshot(str(Path(shots) / f"web-{page}-{width}.png"))
     finally:
         browser.set_window_size(1400, 1000)

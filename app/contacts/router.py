@@ -62,15 +62,27 @@ def list_contacts(
     q: Annotated[
         str | None, Query(max_length=200, description="Search name, company, email")
     ] = None,
+    due: Annotated[
+        service.DueFilter | None,
+        Query(description="due: due today or overdue; overdue: past the due day"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ContactPublic]:
     """The workspace's contacts, a page at a time: search by name, company or e-mail, filter by
-    tier."""
-    contacts, total = service.list_contacts(
-        session=session, workspace=workspace, tier=tier, search=q, limit=limit, offset=offset
-    )
+    tier and by due or overdue."""
     cadences = cadences_for(workspace, settings)
+    contacts, total = service.list_contacts(
+        session=session,
+        workspace=workspace,
+        tier=tier,
+        search=q,
+        limit=limit,
+        offset=offset,
+        due=due,
+        cadences=cadences,
+        today=date.today(),
+    )
     return Page(
         items=[service.to_public(c, cadences) for c in contacts],
         total=total,

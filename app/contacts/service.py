@@ -1,6 +1,7 @@
 """Contacts, their pain points and their expertise: plain functions over a session."""
 
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,8 @@ from app.models import Contact, Expertise, PainPoint, Workspace
 from app.schemas import like_pattern
 from app.scoped import get_scoped
 from app.workspaces.service import Cadences
+
+DueFilter = Literal["due", "overdue"]
 
 
 class TooManyPainPointsError(ValueError):
@@ -48,8 +51,13 @@ def list_contacts(
     search: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    due: DueFilter | None = None,
+    cadences: Cadences | None = None,
+    today: date | None = None,
 ) -> tuple[list[Contact], int]:
-    """A page of contacts by name, filtered by tier and a name/company/email search."""
+    """A page of contacts by name, filtered by tier, a name/company/email search and, with
+    ``cadences`` and ``today``, by ``due`` ("due": due today or overdue, "overdue": past the
+    due day), as ``next_due_on`` says (snoozes included)."""
     query = select(Contact).where(Contact.workspace_id == workspace.id)
     if tier:
         query = query.where(Contact.tier == tier)
@@ -62,8 +70,20 @@ def list_contacts(
                 func.lower(Contact.email).like(pattern, escape="\\"),
             )
         )
+    ordered = query.order_by(Contact.name, Contact.id)
+    if due is not None:
+        if cadences is None or today is None:
+            raise ValueError("the due filter needs the cadences and the day")
+        # The due day is computed per contact (cadence of the tier, first day, snooze), so the
+        # filter runs on the workspace's matching contacts rather than in the query.
+        matching = [
+            c
+            for c in session.scalars(ordered)
+            if (next_due_on(c, cadences) - today).days <= (-1 if due == "overdue" else 0)
+        ]
+        return matching[offset : offset + limit], len(matching)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(query.order_by(Contact.name, Contact.id).limit(limit).offset(offset))
+    rows = session.scalars(ordered.limit(limit).offset(offset))
     return list(rows), total
 
 

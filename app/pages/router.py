@@ -1,4 +1,5 @@
-"""The web page's routes: sign-in and sign-out, and Today with its Sent / Dismiss / Snooze.
+"""The web page's routes: sign-in and sign-out, and Today with its Sent / Dismiss / Snooze
+(Contacts: ``app.pages.contacts``, Library: ``app.pages.library``); the helpers they share.
 
 A thin client of the services the API routes call, with the same arguments: it reads and
 writes only within the signed-in workspace (``PageWorkspaceDep``, the key's, as for the API)
@@ -16,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from app.contacts.schemas import SnoozeRequest
+from app.articles.schemas import ArticleCreate
+from app.contacts.schemas import PainPointCreate, SnoozeRequest
 from app.contacts.service import snooze
 from app.daily import service as daily
 from app.daily.digest import KIND_LABEL
@@ -62,7 +64,7 @@ DRAFT_LABELS = {
 router = APIRouter(include_in_schema=False)
 
 
-def _render(
+def render(
     request: Request,
     page: PageSession,
     template: str,
@@ -73,6 +75,8 @@ def _render(
         request,
         template,
         {
+            "draft_labels": DRAFT_LABELS,
+            "mailto": {},
             **context,
             "csrf": page.csrf,
             "csrf_field": CSRF_FIELD,
@@ -87,15 +91,15 @@ def _render(
     return response
 
 
-def _see(path: str) -> RedirectResponse:
+def see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _is_htmx(request: Request) -> bool:
+def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _engine(request: Request) -> SuggestionEngine:
+def engine_of(request: Request) -> SuggestionEngine:
     engine: SuggestionEngine = request.app.state.suggestion_engine
     return engine
 
@@ -103,8 +107,8 @@ def _engine(request: Request) -> SuggestionEngine:
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request, page: PageSessionDep, session: SessionDep) -> Response:
     if live_key(session, page) is not None:
-        return _see("/")
-    return _render(request, page, "sign_in.html", {})
+        return see("/")
+    return render(request, page, "sign_in.html", {})
 
 
 @router.post("/sign-in", dependencies=[CsrfChecked], response_class=HTMLResponse)
@@ -117,21 +121,21 @@ def sign_in(
     """A live API key opens a session of its workspace (a new session: new CSRF token)."""
     key = live_api_key(session=session, key=api_key.strip())
     if key is None:
-        return _render(
+        return render(
             request,
             page,
             "sign_in.html",
             {"error": "That API key is unknown or revoked."},
             status.HTTP_401_UNAUTHORIZED,
         )
-    response = _see("/")
+    response = see("/")
     write_session(request, response, PageSession.new(key_id=key.id))
     return response
 
 
 @router.post("/sign-out", dependencies=[CsrfChecked])
 def sign_out(request: Request) -> Response:
-    response = _see("/sign-in")
+    response = see("/sign-in")
     clear_session(request, response)
     return response
 
@@ -144,7 +148,7 @@ def _todays_list(
     today = date.today()
     daily_list, _ = daily.build_daily_list(
         session=session,
-        engine=_engine(request),
+        engine=engine_of(request),
         workspace=workspace,
         cadences=cadences_for(workspace, settings),
         day=today,
@@ -171,7 +175,6 @@ def _card_context(
             )
             for i in items
         },
-        "draft_labels": DRAFT_LABELS,
         "snooze_default": date.today() + timedelta(settings.action_snooze_days),
         "tomorrow": date.today() + timedelta(1),
     }
@@ -186,7 +189,7 @@ def today_page(
     settings: SettingsDep,
 ) -> Response:
     daily_list = _todays_list(request, session, workspace, settings)
-    return _render(
+    return render(
         request,
         page,
         "today.html",
@@ -209,12 +212,12 @@ def _card(
 ) -> Response:
     """The card of today's list that shows ``suggestion_id``, after an action (htmx swaps it
     in); a plain form post goes back to the page."""
-    if not _is_htmx(request):
-        return _see("/")
+    if not is_htmx(request):
+        return see("/")
     daily_list = _stored_list(session, workspace)
     items = [] if daily_list is None else daily_list.items
     item = next((i for i in items if i.suggestion.id == suggestion_id), None)
-    return _render(
+    return render(
         request,
         page,
         "_card.html",
@@ -241,19 +244,51 @@ def page_mark_sent(
     settings: SettingsDep,
 ) -> Response:
     """As POST /suggestions/{id}/sent."""
+    note = send_suggestion(session, workspace, suggestion_id)
+    return _card(request, page, session, workspace, settings, suggestion_id, note)
+
+
+def send_suggestion(session: SessionDep, workspace: Workspace, suggestion_id: int) -> str:
+    """POST /suggestions/{id}/sent's service call (Today's cards and a contact's page): the
+    note to show."""
     suggestion = _suggestion_or_404(session, workspace, suggestion_id)
     try:
         suggestions.mark_sent(session=session, suggestion=suggestion, today=date.today())
     except suggestions.SuggestionClosedError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     session.flush()
-    return _card(request, page, session, workspace, settings, suggestion_id, "Marked sent.")
+    return "Marked sent."
 
 
-Model = TypeVar("Model", DismissRequest, SnoozeRequest)
+def dismiss_suggestion(
+    session: SessionDep,
+    workspace: Workspace,
+    settings: SettingsDep,
+    suggestion_id: int,
+    reason: str,
+) -> str:
+    """POST /suggestions/{id}/dismiss's service call (bad timing: set aside for the default
+    days): the note to show."""
+    data = validated(DismissRequest, reason=reason)
+    suggestion = _suggestion_or_404(session, workspace, suggestion_id)
+    until = suggestions.dismissed_until(
+        reason=data.reason,
+        until=data.until,
+        today=date.today(),
+        bad_timing_days=settings.bad_timing_days,
+    )
+    try:
+        suggestions.dismiss(session=session, suggestion=suggestion, reason=data.reason, until=until)
+    except suggestions.SuggestionClosedError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    label = DISMISS_REASONS.get(data.reason, data.reason).split(" (")[0].lower()
+    return f"Dismissed: {label}" + (f", until {until:%d %b %Y}." if until else ".")
 
 
-def _validated(model: type[Model], **values: Any) -> Model:
+Model = TypeVar("Model", DismissRequest, SnoozeRequest, PainPointCreate, ArticleCreate)
+
+
+def validated(model: type[Model], **values: Any) -> Model:
     """The form's values checked by the API's request model: 422 with its readable message."""
     try:
         return model.model_validate({k: v for k, v in values.items() if v not in (None, "")})
@@ -272,21 +307,8 @@ def page_dismiss(
     settings: SettingsDep,
     reason: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """As POST /suggestions/{id}/dismiss (bad timing: set aside for the default days)."""
-    data = _validated(DismissRequest, reason=reason)
-    suggestion = _suggestion_or_404(session, workspace, suggestion_id)
-    until = suggestions.dismissed_until(
-        reason=data.reason,
-        until=data.until,
-        today=date.today(),
-        bad_timing_days=settings.bad_timing_days,
-    )
-    try:
-        suggestions.dismiss(session=session, suggestion=suggestion, reason=data.reason, until=until)
-    except suggestions.SuggestionClosedError as error:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
-    label = DISMISS_REASONS.get(data.reason, data.reason).split(" (")[0].lower()
-    note = f"Dismissed: {label}" + (f", until {until:%d %b %Y}." if until else ".")
+    """As POST /suggestions/{id}/dismiss."""
+    note = dismiss_suggestion(session, workspace, settings, suggestion_id, reason)
     return _card(request, page, session, workspace, settings, suggestion_id, note)
 
 
@@ -301,16 +323,16 @@ def page_snooze(
     until: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     """As POST /daily/items/{position}/snooze: the contact is off the lists until ``until``."""
-    data = _validated(SnoozeRequest, until=until)
+    data = validated(SnoozeRequest, until=until)
     daily_list = daily.get_daily_list(session=session, workspace=workspace, day=date.today())
     item = None if daily_list is None else daily.item_at(daily_list, position)
     if item is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No item at position {position} today.")
     snooze(session=session, contact=item.contact, until=data.until)
     session.flush()
-    if not _is_htmx(request):
-        return _see("/")
-    return _render(
+    if not is_htmx(request):
+        return see("/")
+    return render(
         request,
         page,
         "_snoozed.html",
