@@ -378,6 +378,30 @@ def test_save_an_article_in_the_library_and_see_a_recipient(
     assert [r["contact"]["name"] for r in ranked] == names  # the API's ranking, as it is
 
 
+def test_import_a_vcard_and_see_the_report_without_a_reload(
+    served: Served, browser: "WebDriver", tmp_path: Path
+) -> None:
+    key, _ = seed(served, "import")
+    card = tmp_path / "people.vcf"
+    card.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Bea Okafor\nEMAIL:bea@fabrikam.example\nEND:VCARD\n"
+        "BEGIN:VCARD\nVERSION:3.0\nN:;;;;\nEND:VCARD\n"
+    )
+    sign_in(browser, served, key)
+    browser.find_element(By.LINK_TEXT, "Import").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/import"))
+    mark_page(browser)
+    browser.find_element(By.ID, "import-contacts-file").send_keys(str(card))
+    Select(browser.find_element(By.ID, "import-contacts-format")).select_by_value("vcard")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Import contacts']").click()
+    wait(browser).until(lambda d: "skipped" in d.find_element(By.ID, "import-contacts-report").text)
+    report = browser.find_element(By.ID, "import-contacts-report").text
+    assert "1 created" in report and "1 skipped" in report and "no name" in report
+    assert not_reloaded(browser)
+    found = served.api("GET", "/contacts?q=bea%40fabrikam.example", key)["items"]
+    assert [c["name"] for c in found] == ["Bea Okafor"]
+
+
 @pytest.fixture(scope="module")
 def widths_workspace(served: Served) -> tuple[str, dict[str, str]]:
     """One workspace for the width checks, and the path of each page to check."""
@@ -389,10 +413,11 @@ def widths_workspace(served: Served) -> tuple[str, dict[str, str]]:
         "contact": f"/people/{contacts[0]['id']}",
         "library": "/library",
         "article": f"/library/articles/{article['id']}",
+        "import": "/import",
     }
 
 
-@pytest.mark.parametrize("page", ["today", "contacts", "contact", "library", "article"])
+@pytest.mark.parametrize("page", ["today", "contacts", "contact", "library", "article", "import"])
 @pytest.mark.parametrize("width", [1400, 360])
 def test_each_page_fits_the_width_without_horizontal_scrolling(
     served: Served,
