@@ -67,7 +67,14 @@ def run_arm(name: str, loaded: LoadedSet, engine: SuggestionEngine, page: int) -
                 document = loaded.document_of[candidate.article.id]
                 first_docs.add(document)
                 if judged.get(document, 0) <= 0:
-                    dismiss(session=session, suggestion=stored, reason="not_relevant", until=None)
+                    dismiss(
+                        session=session,
+                        suggestion=stored,
+                        reason="not_relevant",
+                        until=None,
+                        today=today,
+                        bad_timing_days=0,
+                    )
                     dismissed += 1
                 else:
                     mark_sent(session=session, suggestion=stored, today=today)

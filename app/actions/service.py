@@ -11,7 +11,7 @@ from app.actions.tokens import Action, Claim, read_claim, sign, token_hash, veri
 from app.contacts.service import snooze
 from app.models import Contact, Suggestion, UsedActionToken, Workspace
 from app.scoped import get_scoped, scoped
-from app.suggestions.service import SuggestionClosedError, dismiss, dismissed_until, mark_sent
+from app.suggestions.service import SuggestionClosedError, dismiss, mark_sent
 
 LABELS = {
     Action.SENT: "Mark sent",
@@ -114,10 +114,14 @@ def act(
         elif action is Action.SNOOZE:
             snooze(session=session, contact=link.contact, until=today + timedelta(snooze_days))
         else:
-            until = dismissed_until(
-                reason=action.value, until=None, today=today, bad_timing_days=bad_timing_days
+            dismiss(
+                session=session,
+                suggestion=suggestion,
+                reason=action.value,
+                until=None,
+                today=today,
+                bad_timing_days=bad_timing_days,
             )
-            dismiss(session=session, suggestion=suggestion, reason=action.value, until=until)
     except SuggestionClosedError as error:
         raise LinkRefused(409, f"Nothing done: {error}") from error
     session.add(

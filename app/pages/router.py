@@ -271,14 +271,15 @@ def dismiss_suggestion(
     days): the note to show."""
     data = validated(DismissRequest, reason=reason)
     suggestion = _suggestion_or_404(session, workspace, suggestion_id)
-    until = suggestions.dismissed_until(
-        reason=data.reason,
-        until=data.until,
-        today=date.today(),
-        bad_timing_days=settings.bad_timing_days,
-    )
     try:
-        suggestions.dismiss(session=session, suggestion=suggestion, reason=data.reason, until=until)
+        until = suggestions.dismiss(
+            session=session,
+            suggestion=suggestion,
+            reason=data.reason,
+            until=data.until,
+            today=date.today(),
+            bad_timing_days=settings.bad_timing_days,
+        )
     except suggestions.SuggestionClosedError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     label = DISMISS_REASONS.get(data.reason, data.reason).split(" (")[0].lower()

@@ -106,14 +106,15 @@ def dismiss(
     GIVEFIRST_BAD_TIMING_DAYS days) and may be suggested again from that day.
     """
     suggestion = _suggestion_or_404(session, workspace, suggestion_id)
-    until = service.dismissed_until(
-        reason=data.reason,
-        until=data.until,
-        today=date.today(),
-        bad_timing_days=settings.bad_timing_days,
-    )
     try:
-        service.dismiss(session=session, suggestion=suggestion, reason=data.reason, until=until)
+        service.dismiss(
+            session=session,
+            suggestion=suggestion,
+            reason=data.reason,
+            until=data.until,
+            today=date.today(),
+            bad_timing_days=settings.bad_timing_days,
+        )
     except service.SuggestionClosedError as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     return service.to_public(session, suggestion, signature=workspace.signature)

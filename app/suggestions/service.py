@@ -143,7 +143,7 @@ def mark_sent(*, session: Session, suggestion: Suggestion, today: date) -> None:
     touch(contact, today)
 
 
-def dismissed_until(
+def _dismissed_until(
     *, reason: str, until: date | None, today: date, bad_timing_days: int
 ) -> date | None:
     """The day a dismissal ends: bad timing sets the gift aside (``until``, or
@@ -153,15 +153,28 @@ def dismissed_until(
     return until or today + timedelta(bad_timing_days)
 
 
-def dismiss(*, session: Session, suggestion: Suggestion, reason: str, until: date | None) -> None:
-    """Not this one: never again, or only before ``until``."""
+def dismiss(
+    *,
+    session: Session,
+    suggestion: Suggestion,
+    reason: str,
+    until: date | None,
+    today: date,
+    bad_timing_days: int,
+) -> date | None:
+    """Not this one: never again, or (bad timing) only before ``until`` (default:
+    ``bad_timing_days`` from ``today``). Returns the day the dismissal ends, if it does."""
     if suggestion.status != "open":
         raise SuggestionClosedError(f"Suggestion {suggestion.id} is already {suggestion.status}.")
+    ends = _dismissed_until(
+        reason=reason, until=until, today=today, bad_timing_days=bad_timing_days
+    )
     suggestion.status = "dismissed"
     suggestion.dismiss_reason = reason
-    suggestion.dismissed_until = until
+    suggestion.dismissed_until = ends
     suggestion.acted_at = utcnow()
     session.flush()
+    return ends
 
 
 def recipients_for_article(
