@@ -226,6 +226,15 @@ def small(data_dir: Path) -> Iterator[tuple[Api, Headers, Json, Json]]:
         yield api, headers, ann, expert
 
 
+def article_scores(client: TestClient, headers: Headers, contact_id: int) -> dict[int, float]:
+    """The scores of the articles suggested to a contact, by article id."""
+    return {
+        i["article"]["id"]: i["score"]
+        for i in suggestions(client, headers, contact_id)
+        if i["article"]
+    }
+
+
 def test_sent_and_dismissed_never_come_back(small: tuple[Api, Headers, Json, Json]) -> None:
     api, headers, ann, expert = small
     items = suggestions(api.client, headers, ann["id"])
@@ -409,21 +418,13 @@ def test_an_ask_is_recorded_but_leaves_the_contact_due(api: Api, headers: Header
 
 def test_not_relevant_lowers_similar_articles(small: tuple[Api, Headers, Json, Json]) -> None:
     api, headers, ann, _ = small
-    before = {
-        i["article"]["id"]: i["score"]
-        for i in suggestions(api.client, headers, ann["id"])
-        if i["article"]
-    }
+    before = article_scores(api.client, headers, ann["id"])
     first = next(i for i in suggestions(api.client, headers, ann["id"]) if i["kind"] == "article")
     response = api.client.post(
         f"/suggestions/{first['id']}/dismiss", json={"reason": "not_relevant"}, headers=headers
     )
     assert response.status_code == 200
-    after = {
-        i["article"]["id"]: i["score"]
-        for i in suggestions(api.client, headers, ann["id"])
-        if i["article"]
-    }
+    after = article_scores(api.client, headers, ann["id"])
     assert first["article"]["id"] not in after
     similar = [a for a in after if a in before]
     assert similar and all(after[a] < before[a] for a in similar)
@@ -433,19 +434,11 @@ def test_sent_raises_similar_articles(small: tuple[Api, Headers, Json, Json]) ->
     """A sent article says what helps this contact: articles like it move up (and only they:
     the onboarding article, unlike it, gains less)."""
     api, headers, ann, _ = small
-    before = {
-        i["article"]["id"]: i["score"]
-        for i in suggestions(api.client, headers, ann["id"])
-        if i["article"]
-    }
+    before = article_scores(api.client, headers, ann["id"])
     first = next(i for i in suggestions(api.client, headers, ann["id"]) if i["kind"] == "article")
     response = api.client.post(f"/suggestions/{first['id']}/sent", headers=headers)
     assert response.status_code == 200
-    after = {
-        i["article"]["id"]: i["score"]
-        for i in suggestions(api.client, headers, ann["id"])
-        if i["article"]
-    }
+    after = article_scores(api.client, headers, ann["id"])
     assert first["article"]["id"] not in after
     others = [a for a in after if a in before]
     assert others and all(after[a] > before[a] for a in others)
