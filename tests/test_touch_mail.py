@@ -3,7 +3,7 @@ the touches they log read back through the API, and what the listener refuses.""
 
 import smtplib
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -195,3 +195,293 @@ def test_the_listener_is_off_by_default(api: Api, headers: Headers) -> None:
     address = make_address(api, headers)
     assert address.endswith("@localhost")
     assert get_json(api.client, "/workspace/touch-address", headers)["listening"] is False
+
+
+# --- forwards: the original a forward carries -----------------------------------------------
+
+ME = "Sam Rivera <sam@mine.example>"
+
+
+def original_time(days_ago: int, zone: timedelta | None = None) -> datetime:
+    """When the forwarded original was sent: ``days_ago`` days back at 10:03, in ``zone`` (the
+    local zone by default)."""
+    now = datetime.now().astimezone()
+    tz = timezone(zone) if zone is not None else now.tzinfo
+    return (
+        (now - timedelta(days=days_ago))
+        .astimezone(tz)
+        .replace(hour=10, minute=3, second=12, microsecond=0)
+    )
+
+
+def forward(
+    body: str, *, subject: str, html: str | None = None, cte: str = "quoted-printable", **outer: str
+) -> EmailMessage:
+    """A forward the user writes to the touch address: the user's From, the forward's own Date
+    in the user's zone."""
+    msg = EmailMessage()
+    msg["From"] = outer.get("sender", ME)
+    msg["To"] = outer["to"]
+    if "cc" in outer:
+        msg["Cc"] = outer["cc"]
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(datetime.now().astimezone())
+    msg["Message-ID"] = make_msgid(domain="mine.example")
+    msg.set_content(body, cte=cte)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def contacts_of(api: Api, headers: Headers) -> dict[str, int]:
+    """Priya, Marcus and Jörg, and two that a forward never touches: the user's own address
+    (someone may add themselves) and, once made, the touch address."""
+    people = {
+        "priya": ("Priya Shah", "priya.shah@example.org"),
+        "marcus": ("Marcus Lee", "marcus@example.net"),
+        "jorg": ("Jörg Müller", "joerg@example.de"),
+        "me": ("Sam Rivera", "sam@mine.example"),
+    }
+    return {
+        key: make_contact(api.client, headers, name=name, email=email)["id"]
+        for key, (name, email) in people.items()
+    }
+
+
+def assert_database_holds_no_body(data_dir: Path, *secrets: bytes) -> None:
+    database = (data_dir / "givefirst.sqlite3").read_bytes()
+    for secret in (b"quarterly numbers", *secrets):
+        assert secret not in database, secret
+
+
+def test_a_gmail_inline_forward_logs_the_original_on_its_own_day(
+    mail_api: Api, data_dir: Path
+) -> None:
+    headers = mail_api.headers("acme")
+    ids = contacts_of(mail_api, headers)
+    address = make_address(mail_api, headers)
+    touch_contact = make_contact(mail_api.client, headers, name="Touch box", email=address)
+    sent = original_time(12)
+    gmail_date = f"{sent:%a, %b} {sent.day}, {sent:%Y} at {sent:%I:%M %p}"
+    body = (
+        "Worth a look: Priya wants the hiring lead.\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Priya Shah <priya.shah@example.org>\n"
+        f"Date: {gmail_date}\n"
+        "Subject: Café next week? — the hiring lead\n"
+        f"To: {ME}\n"
+        "Cc: Marcus Lee <marcus@example.net>, Jörg Müller <joerg@example.de>, "
+        "Nobody Known <nobody@elsewhere.example>\n\n\n"
+        f"Hi Sam, {BODY_SECRET}\n"
+    )
+    # An RFC 2047 encoded subject and a quoted-printable UTF-8 body, as Gmail sends them.
+    msg = forward(body, subject="Fwd: Café next week? — the hiring lead", to=address)
+    assert "=?utf-8?" in msg.as_string() and "=C3=B6" in msg.as_string()
+
+    send(mail_api, msg, address)
+    send(mail_api, msg, address)  # forwarded twice: logged once
+
+    for key in ("priya", "marcus", "jorg"):
+        [logged] = touches(mail_api, headers, ids[key])
+        assert logged["kind"] == "email_received", key  # Priya, a contact, sent the original
+        assert logged["source"] == "smtp"
+        assert logged["happened_on"] == sent.date().isoformat()
+        assert logged["subject"] == "Café next week? — the hiring lead"
+        contact = get_json(mail_api.client, f"/contacts/{ids[key]}", headers)
+        assert contact["last_contacted_on"] == sent.date().isoformat()
+    # The forwarder (the user) and the touch address are nobody, even when they are contacts.
+    assert touches(mail_api, headers, ids["me"]) == []
+    assert touches(mail_api, headers, touch_contact["id"]) == []
+    assert get_json(mail_api.client, "/contacts", headers)["total"] == 5
+    assert_database_holds_no_body(data_dir, b"hiring lead.\n", b"nobody@elsewhere.example")
+
+
+def test_an_outlook_forward_of_mail_the_user_sent_is_email_sent(mail_api: Api) -> None:
+    headers = mail_api.headers("acme")
+    ids = contacts_of(mail_api, headers)
+    address = make_address(mail_api, headers)
+    sent = original_time(9)
+    outlook_date = f"{sent:%A, %B} {sent.day}, {sent:%Y} {sent:%I:%M %p}"
+    block = [
+        f"From: {ME}",
+        f"Sent: {outlook_date}",
+        "To: Priya Shah <priya.shah@example.org>; Jörg Müller <joerg@example.de>",
+        "Subject: The survey vendors list",
+    ]
+    body = "FYI\n\n________________________________\n" + "\n".join(block) + f"\n\n{BODY_SECRET}\n"
+    html = (
+        "<html><body><p>FYI</p><hr><div id='divRplyFwdMsg'>"
+        + "<br>".join(f"<b>{line.split(':', 1)[0]}:</b>{line.split(':', 1)[1]}" for line in block)
+        + f"</div><p>{BODY_SECRET}</p></body></html>"
+    )
+    # Outlook's plain and HTML alternatives; the touch address in Cc, a colleague in To.
+    msg = forward(
+        body, subject="FW: The survey vendors list", html=html, to="marcus@example.net", cc=address
+    )
+
+    send(mail_api, msg, "marcus@example.net", address)
+
+    for key in ("priya", "jorg"):
+        [logged] = touches(mail_api, headers, ids[key])
+        assert (logged["kind"], logged["happened_on"]) == ("email_sent", sent.date().isoformat())
+        assert logged["subject"] == "The survey vendors list"
+    # The forward itself went to Marcus today: a message sent to him, with its own subject.
+    [to_marcus] = touches(mail_api, headers, ids["marcus"])
+    assert (to_marcus["kind"], to_marcus["happened_on"]) == ("email_sent", TODAY.isoformat())
+    assert to_marcus["subject"] == "FW: The survey vendors list"
+    assert touches(mail_api, headers, ids["me"]) == []
+
+
+def test_an_apple_mail_forward_reads_its_zone_and_an_html_only_one_too(mail_api: Api) -> None:
+    headers = mail_api.headers("acme")
+    ids = contacts_of(mail_api, headers)
+    address = make_address(mail_api, headers)
+    # 23:30 in UTC+01:00 (the original's zone, written as Apple Mail writes it): the day is the
+    # server's local day of that instant.
+    sent = original_time(20, zone=timedelta(hours=1)).replace(hour=23, minute=30)
+    apple_date = f"{sent.day} {sent:%B %Y} at {sent:%H:%M:%S} GMT+1"
+    quoted = [
+        "From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?= <joerg@example.de>",
+        "Subject: Re: Onboarding remote hires",
+        f"Date: {apple_date}",
+        f"To: {ME}",
+        "Cc: Priya Shah <priya.shah@example.org>",
+    ]
+    body = (
+        "See below.\n\nBegin forwarded message:\n\n"
+        + "\n".join(f"> {line}" for line in quoted)
+        + f"\n> \n> {BODY_SECRET}\n"
+    )
+    msg = forward(body, subject="Fwd: Re: Onboarding remote hires", to=address, cte="base64")
+
+    send(mail_api, msg, address)
+
+    expected_day = sent.astimezone().date().isoformat()
+    for key in ("jorg", "priya"):
+        [logged] = touches(mail_api, headers, ids[key])
+        assert (logged["kind"], logged["happened_on"]) == ("email_received", expected_day)
+        assert logged["happened_at"] is not None
+        assert datetime.fromisoformat(logged["happened_at"]) == sent
+    assert touches(mail_api, headers, ids["marcus"]) == []
+
+    # An HTML-only Gmail forward (no plain part): the block is read from the HTML.
+    earlier = original_time(30)
+    html = (
+        "<div dir='ltr'>fyi</div><br><div class='gmail_quote'><div dir='ltr' "
+        "class='gmail_attr'>---------- Forwarded message ---------<br>From: <strong "
+        "class='gmail_sendername'>Marcus Lee</strong> <span>&lt;<a "
+        "href='mailto:marcus@example.net'>marcus@example.net</a>&gt;</span><br>Date: "
+        f"{earlier:%a, %b} {earlier.day}, {earlier:%Y} at {earlier:%I:%M %p}<br>Subject: "
+        f"Lunch<br>To: &lt;sam@mine.example&gt;<br></div><br><br>{BODY_SECRET}</div>"
+    )
+    html_only = forward("x", subject="Fwd: Lunch", to=address)
+    html_only.set_content(html, subtype="html")
+    send(mail_api, html_only, address)
+    [lunch] = touches(mail_api, headers, ids["marcus"])
+    assert (lunch["kind"], lunch["happened_on"]) == ("email_received", earlier.date().isoformat())
+
+
+def original_message(days_ago: int, **headers: str) -> EmailMessage:
+    """A message as the contact's mail client wrote it, its headers RFC 2047 encoded."""
+    msg = EmailMessage()
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg["Date"] = format_datetime(original_time(days_ago))
+    msg["Message-ID"] = make_msgid(domain="example.de")
+    msg.set_content(BODY_SECRET)
+    msg.add_attachment(
+        b"%PDF-1.4 the attached contract",
+        maintype="application",
+        subtype="pdf",
+        filename="contract.pdf",
+    )
+    return msg
+
+
+def test_a_forward_as_attachment_logs_the_attached_message_once(
+    mail_api: Api, data_dir: Path
+) -> None:
+    headers = mail_api.headers("acme")
+    ids = contacts_of(mail_api, headers)
+    address = make_address(mail_api, headers)
+    attached = original_message(
+        6,
+        From="Jörg Müller <joerg@example.de>",
+        To=ME,
+        Cc="Marcus Lee <marcus@example.net>",
+        Subject="Zoë's Ångström report",
+    )
+    # On the wire its names and subject are RFC 2047 encoded words.
+    assert b"From: =?utf-8?q?J=C3=B6rg_M=C3=BCller?=" in attached.as_bytes()
+    assert b"Subject: =?utf-8?" in attached.as_bytes()
+    # Thunderbird's "forward as attachment": message/rfc822; Outlook may attach an .eml file.
+    also = original_message(4, From="Priya Shah <priya.shah@example.org>", To=ME, Subject="Notes")
+    msg = forward("Two for the record.", subject="Fwd: Zoë's Ångström report", to=address)
+    msg.add_attachment(attached)
+    msg.add_attachment(
+        also.as_bytes(), maintype="application", subtype="octet-stream", filename="Notes.eml"
+    )
+
+    send(mail_api, msg, address)
+
+    for key, days_ago, subject in (
+        ("jorg", 6, "Zoë's Ångström report"),
+        ("marcus", 6, "Zoë's Ångström report"),
+        ("priya", 4, "Notes"),
+    ):
+        [logged] = touches(mail_api, headers, ids[key])
+        assert logged["kind"] == "email_received", key
+        assert logged["happened_on"] == original_time(days_ago).date().isoformat()
+        assert logged["subject"] == subject
+    assert touches(mail_api, headers, ids["me"]) == []
+    # The same original BCC'd or redirected later: its Message-ID says it is logged already.
+    send(mail_api, attached, address)
+    assert len(touches(mail_api, headers, ids["jorg"])) == 1
+    assert_database_holds_no_body(data_dir, b"the attached contract", b"contract.pdf")
+
+
+def test_a_forward_that_cannot_be_read_logs_what_its_own_headers_give(mail_api: Api) -> None:
+    headers = mail_api.headers("acme")
+    ids = contacts_of(mail_api, headers)
+    address = make_address(mail_api, headers)
+    # "Fwd:" with no block at all, and a block whose date is not a date: accepted (no error),
+    # the forward's own recipients logged (Marcus, in Cc), nothing for the original's people.
+    no_block = forward(
+        "Priya's note, pasted without headers.",
+        subject="Fwd: the note",
+        to=address,
+        cc="marcus@example.net",
+    )
+    send(mail_api, no_block, address, "marcus@example.net")
+    bad_date = forward(
+        "---------- Forwarded message ---------\nFrom: Priya Shah <priya.shah@example.org>\n"
+        "Date: sometime around the conference\nSubject: Hello\nTo: sam@mine.example\n\nHi\n",
+        subject="Fwd: Hello",
+        to=address,
+    )
+    send(mail_api, bad_date, address)
+
+    assert touches(mail_api, headers, ids["priya"]) == []
+    [to_marcus] = touches(mail_api, headers, ids["marcus"])
+    assert (to_marcus["kind"], to_marcus["subject"]) == ("email_sent", "Fwd: the note")
+    assert to_marcus["happened_on"] == TODAY.isoformat()
+
+
+def test_a_redirected_forward_is_read_as_the_message_it_is(mail_api: Api) -> None:
+    """A contact's own "Fwd:" that the user's mail rule redirects (Resent-From, the envelope
+    sender the user's): the contact sent it; the message they forwarded is not the user's."""
+    headers = mail_api.headers("acme")
+    ids = contacts_of(mail_api, headers)
+    address = make_address(mail_api, headers)
+    block = (
+        "---------- Forwarded message ---------\nFrom: Jörg Müller <joerg@example.de>\n"
+        "Date: Mon, Jan 5, 2026 at 10:03 AM\nSubject: Hello\nTo: priya.shah@example.org\n\nHi\n"
+    )
+    msg = forward(block, subject="Fwd: Hello", to=ME, sender="Priya Shah <priya.shah@example.org>")
+    msg["Resent-From"] = ME
+    with smtplib.SMTP("127.0.0.1", port_of(mail_api), timeout=10) as smtp:
+        smtp.send_message(msg, from_addr="sam@mine.example", to_addrs=[address])
+
+    [logged] = touches(mail_api, headers, ids["priya"])
+    assert (logged["kind"], logged["subject"]) == ("email_received", "Fwd: Hello")
+    assert touches(mail_api, headers, ids["jorg"]) == []

@@ -108,6 +108,33 @@ def test_a_google_calendar_export_logs_each_occurrence_met_once(api: Api, header
     assert len(touches(client, headers, ids["Priya Shah"])) == 4
 
 
+def test_outlook_and_apple_calendar_exports(api: Api, headers: Headers) -> None:
+    """Outlook's Windows time zone names ("W. Europe Standard Time", defined in the file) and a
+    weekly series; Apple's Olson zones, folded lines and a cancelled all-day event."""
+    client = api.client
+    ids = people(client, headers)
+
+    outlook = upload(client, headers, "outlook_calendar.ics")
+    apple = upload(client, headers, "apple_calendar.ics")
+
+    assert (outlook["read"], outlook["logged"], outlook["skipped"]) == (3, 6, 0)
+    assert (apple["read"], apple["logged"], apple["skipped"]) == (1, 1, 0)
+    priya = touches(client, headers, ids["Priya Shah"])
+    # 09:30 in Berlin's summer time: 07:30 UTC.
+    assert [t["happened_at"][:19] for t in priya] == [
+        "2026-10-20T07:30:00",
+        "2026-10-13T07:30:00",
+        "2026-10-06T07:30:00",
+    ]
+    assert {(t["kind"], t["subject"]) for t in priya} == {("meeting", "Planning")}
+    assert len(touches(client, headers, ids["Lena Park"])) == 3  # not the cancelled offsite
+    [lunch] = touches(client, headers, ids["Marcus Lee"])
+    assert (lunch["happened_at"][:19], lunch["subject"]) == (
+        "2026-11-04T11:00:00",
+        "Lunch with Marcus",
+    )
+
+
 def test_a_gmail_takeout_mbox_and_an_eml_of_the_same_message(api: Api, headers: Headers) -> None:
     client = api.client
     ids = people(client, headers)

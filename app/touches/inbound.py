@@ -6,9 +6,9 @@ is shown once when it is made, and making a new one retires the old. The user BC
 on mail they send (or has it redirected, headers kept), and every message logs a touch for the
 contacts its From, To and Cc name, on the day of its Date header, read exactly as an imported
 .eml is (``import_touch_file``: the same matching and the same Message-ID dedupe, so the same
-message in a later mbox import logs nothing twice). Only the headers are read: the body and any
-attachment are dropped before the message is parsed, and nothing of the message is stored but
-its subject.
+message in a later mbox import logs nothing twice). A forward the user wrote logs the original
+it carries as well, on the original's day (``app.touches.forwards``): for that only, the body is
+read in memory; nothing of a message is stored but its subject, never a body or an attachment.
 
 The listener (aiosmtpd) runs in the application's event loop, started and stopped with it
 (``start_listener``, from the lifespan); database work runs in a worker thread, and writes take
@@ -22,7 +22,8 @@ import hashlib
 import logging
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -35,10 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, split_listen
 from app.db import session_scope
-from app.imports.parsers.common import FileRejected
+from app.imports.parsers.common import FileRejected, Parsed, Problem, Row
 from app.models import TouchSource, Workspace, utcnow
 from app.ratelimit import KeyRateLimiter
-from app.touches.service import import_touch_file
+from app.touches.forwards import read_forward
+from app.touches.readers import Encounter, read_eml
+from app.touches.service import log_encounters
 
 log = logging.getLogger(__name__)
 
@@ -113,26 +116,58 @@ def headers_only(raw: bytes) -> bytes:
     return _HEADER_END.split(raw, maxsplit=1)[0] + b"\r\n"
 
 
+def is_touch_address(address: str) -> bool:
+    return token_of(address) is not None
+
+
+def _without(encounter: Encounter, left_out: Callable[[str], bool]) -> Encounter:
+    """``encounter`` without the people whose address ``left_out`` names."""
+    people = tuple(p for p in encounter.people if not (p.email and left_out(p.email)))
+    return replace(encounter, people=people)
+
+
+def read_message(raw: bytes, today: date, mail_from: str | None) -> Parsed[Encounter]:
+    """The encounters of one message received: the message itself, from its headers, and, if it
+    is a forward the user wrote, the original(s) it carries (``forwards``), dated by their own
+    Date. Touch addresses are nobody's; in a forward, neither is the forwarder's address (the
+    user's own). A forward whose original cannot be read gives the message alone."""
+    parsed = read_eml(headers_only(raw), today)
+    forward = read_forward(raw, today, mail_from, is_touch_address)
+    if forward is None:
+        parsed.rows = [replace(r, value=_without(r.value, is_touch_address)) for r in parsed.rows]
+        return parsed
+
+    def left_out(address: str) -> bool:
+        return address in forward.forwarder or is_touch_address(address)
+
+    parsed.rows = [replace(r, value=_without(r.value, left_out)) for r in parsed.rows]
+    for number, original in enumerate(forward.originals, start=2):
+        parsed.rows.append(Row(record=number, line=None, value=_without(original, left_out)))
+    for problem in forward.problems:
+        parsed.warnings.append(Problem(1, None, problem))
+    return parsed
+
+
 def log_message(
-    factory: sessionmaker[Session], token: str, raw: bytes, today: date
+    factory: sessionmaker[Session],
+    token: str,
+    raw: bytes,
+    today: date,
+    mail_from: str | None = None,
 ) -> tuple[int, int] | None:
     """Log the touches of one message received for ``token``: (logged, unknown people), or None
     if the token is no longer live (retired since RCPT)."""
-    with session_scope(factory) as session:
+    parsed = read_message(raw, today, mail_from)
+    with session_scope(factory, write=True) as session:
         workspace_id = workspace_id_for_token(session, token)
         if workspace_id is None:
             return None
         workspace = session.get_one(Workspace, workspace_id)
-        report = import_touch_file(
-            session=session,
-            workspace=workspace,
-            data=headers_only(raw),
-            format_name="eml",
-            today=today,
-            source=TouchSource.smtp,
+        report = log_encounters(
+            session=session, workspace=workspace, parsed=parsed, source=TouchSource.smtp
         )
-        for problem in report.skipped_rows:
-            log.info("Inbound message for workspace %s not logged: %s", workspace_id, problem)
+        for problem in (*report.skipped_rows, *report.warnings):
+            log.info("Inbound message for workspace %s: %s", workspace_id, problem.reason)
         return report.logged, report.unknown_people_total
 
 
@@ -179,7 +214,7 @@ class TouchMailHandler:
             try:
                 async with self.write_turn:
                     await anyio.to_thread.run_sync(
-                        partial(log_message, self.factory, token, raw, today)
+                        partial(log_message, self.factory, token, raw, today, envelope.mail_from)
                     )
             except FileRejected as error:
                 return f"554 5.6.0 {error}"

@@ -326,11 +326,12 @@ _PARSER = BytesParser(policy=email.policy.default)
 _ADDRESS_ROLES: tuple[tuple[str, Role], ...] = (("From", "from"), ("To", "to"), ("Cc", "to"))
 
 
-class _Unreadable(ValueError):
+class Unreadable(ValueError):
     """A message that cannot be logged (no date, a date to come, headers that cannot be read)."""
 
 
-def _message_people(message: EmailMessage) -> tuple[Person, ...]:
+def message_people(message: EmailMessage) -> tuple[Person, ...]:
+    """The people of a message's From, To and Cc (RFC 2047 names decoded by the parser)."""
     people: list[Person] = []
     for header_name, role in _ADDRESS_ROLES:
         for header in message.get_all(header_name) or []:
@@ -346,20 +347,28 @@ def _message_people(message: EmailMessage) -> tuple[Person, ...]:
     return tuple(people)
 
 
-def _message_encounter(message: EmailMessage, today: date) -> Encounter:
-    date_header = message.get("Date")
-    if date_header is None:
-        raise _Unreadable("no Date header: the day it was sent is unknown")
-    sent = getattr(date_header, "datetime", None)
-    if not isinstance(sent, datetime):
-        raise _Unreadable(f"the Date header cannot be read: {shorten(str(date_header), 80)!r}")
-    if sent.tzinfo is None:
-        sent = sent.replace(tzinfo=UTC)  # "-0000": the zone is unknown, the time is in UTC
+def sent_day(sent: datetime, today: date) -> date:
+    """The server's local day of a message sent at ``sent`` (aware); ``Unreadable`` when it is
+    out of range or after today."""
     if sent.year < FIRST_YEAR or sent.year > today.year + 1:
-        raise _Unreadable(f"the Date header is out of range: {sent.isoformat()}")
+        raise Unreadable(f"the Date header is out of range: {sent.isoformat()}")
     happened_on = sent.astimezone().date()
     if happened_on > today:
-        raise _Unreadable(f"dated {happened_on.isoformat()}, after today")
+        raise Unreadable(f"dated {happened_on.isoformat()}, after today")
+    return happened_on
+
+
+def message_encounter(message: EmailMessage, today: date) -> Encounter:
+    """One message read from its headers; ``Unreadable`` when it cannot be logged."""
+    date_header = message.get("Date")
+    if date_header is None:
+        raise Unreadable("no Date header: the day it was sent is unknown")
+    sent = getattr(date_header, "datetime", None)
+    if not isinstance(sent, datetime):
+        raise Unreadable(f"the Date header cannot be read: {shorten(str(date_header), 80)!r}")
+    if sent.tzinfo is None:
+        sent = sent.replace(tzinfo=UTC)  # "-0000": the zone is unknown, the time is in UTC
+    happened_on = sent_day(sent, today)
     subject = str(message.get("Subject") or "").strip() or None
     message_id = str(message.get("Message-ID") or "").strip()
     if not message_id:
@@ -371,7 +380,7 @@ def _message_encounter(message: EmailMessage, today: date) -> Encounter:
         happened_at=sent.astimezone(UTC),
         happened_on=happened_on,
         subject=shorten(subject, MAX_SUBJECT),
-        people=_message_people(message),
+        people=message_people(message),
         is_mail=True,
     )
 
@@ -382,8 +391,8 @@ def _add_message(
     try:
         message = _PARSER.parsebytes(raw, headersonly=True)
         assert isinstance(message, EmailMessage)
-        parsed.rows.append(Row(record, line, _message_encounter(message, today)))
-    except _Unreadable as error:
+        parsed.rows.append(Row(record, line, message_encounter(message, today)))
+    except Unreadable as error:
         parsed.skipped.append(Problem(record, line, str(error)))
     except Exception as error:  # the header parser has more than one way to fail on bad input
         reason = f"the message's headers cannot be read: {error}"

@@ -6,9 +6,8 @@ from typing import Annotated, cast
 from fastapi import APIRouter, Form, HTTPException, Query, Request, Response, status
 
 from app.config import Settings
-from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep
+from app.deps import ContactDep, PagingDep, SessionDep, SettingsDep, WorkspaceDep
 from app.imports.parsers.common import FileRejected
-from app.imports.router import _REJECTED, FORM_FORMAT, UploadedFile, _format, _read_upload
 from app.models import Workspace
 from app.schemas import Page
 from app.touches import inbound, service
@@ -19,6 +18,7 @@ from app.touches.schemas import (
     TouchImportReport,
     TouchPublic,
 )
+from app.uploads import FORM_FORMAT, REJECTED_UPLOAD, UploadedFile, chosen_format, read_upload
 
 router = APIRouter(tags=["touches"])
 
@@ -37,22 +37,16 @@ def log_touch(contact: ContactDep, data: TouchCreate, session: SessionDep) -> To
 def list_touches(
     contact: ContactDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    paging: PagingDep,
 ) -> Page[TouchPublic]:
     """The contact's touches, latest first."""
     touches, total = service.list_touches(
-        session=session, contact=contact, limit=limit, offset=offset
+        session=session, contact=contact, limit=paging.limit, offset=paging.offset
     )
-    return Page(
-        items=[TouchPublic.model_validate(t) for t in touches],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return paging.page([TouchPublic.model_validate(t) for t in touches], total)
 
 
-@router.post("/imports/touches", tags=["import and export"], responses=_REJECTED)
+@router.post("/imports/touches", tags=["import and export"], responses=REJECTED_UPLOAD)
 def import_touches(
     file: UploadedFile,
     session: SessionDep,
@@ -74,13 +68,13 @@ def import_touches(
     created. Importing the same file again logs nothing twice. An event or message that cannot
     be read is skipped and listed; message bodies are never read.
     """
-    data = _read_upload(file, settings.import_max_bytes)
+    data = read_upload(file, settings.import_max_bytes)
     try:
         return service.import_touch_file(
             session=session,
             workspace=workspace,
             data=data,
-            format_name=cast(TouchFormat | None, _format(format_query, format_form)),
+            format_name=cast(TouchFormat | None, chosen_format(format_query, format_form)),
             today=date.today(),
         )
     except FileRejected as error:
@@ -116,9 +110,10 @@ def make_touch_address(
     """Make the workspace's secret address for mail, `touch+<token>@…`, shown this once; an
     address made before stops working (mail to it is refused).
 
-    BCC it on the mail you send (or redirect mail to it, headers kept): the people of each
-    message's From, To and Cc who are contacts get a touch on the day of its Date header; the
-    others are ignored. Only the headers are read: the body and attachments are never stored.
+    BCC it on the mail you send, redirect mail to it (headers kept), or forward a message to
+    it (inline or as an attachment): the people of each message's From, To and Cc who are
+    contacts get a touch on the day of its Date header (a forward: the original's), the others
+    are ignored. Bodies and attachments are never stored.
     """
     token = inbound.new_touch_token(session=session, workspace=workspace)
     return _address(workspace, settings, request, token)

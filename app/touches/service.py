@@ -13,14 +13,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.imports.parsers.common import Parsed
 from app.imports.schemas import RowProblem
 from app.ledger.service import touch
 from app.models import Contact, Touch, TouchKind, TouchSource, Workspace
+from app.paging import paginate
 from app.scoped import scoped
 from app.touches.readers import Encounter, Person, TouchFormatName, detect_format, read_file
 from app.touches.schemas import TouchCreate, TouchImportReport, UnknownPerson
@@ -80,11 +82,8 @@ def list_touches(
 ) -> tuple[list[Touch], int]:
     """The contact's touches, latest first, and how many there are."""
     query = scoped(Touch, contact.workspace_id).where(Touch.contact_id == contact.id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ordered = query.order_by(Touch.happened_on.desc(), Touch.id.desc()).offset(offset)
-    if limit is not None:
-        ordered = ordered.limit(limit)
-    return list(session.scalars(ordered)), total
+    ordered = query.order_by(Touch.happened_on.desc(), Touch.id.desc())
+    return paginate(session, ordered, limit=limit, offset=offset)
 
 
 # --- imports --------------------------------------------------------------------------------
@@ -169,7 +168,16 @@ def import_touch_file(
     received by the SMTP listener is read as an .eml)."""
     chosen = format_name or detect_format(data)
     parsed = read_file(data, chosen, today)
-    source = source or TouchSource(chosen)
+    return log_encounters(
+        session=session, workspace=workspace, parsed=parsed, source=source or TouchSource(chosen)
+    )
+
+
+def log_encounters(
+    *, session: Session, workspace: Workspace, parsed: Parsed[Encounter], source: TouchSource
+) -> TouchImportReport:
+    """Log a touch for every contact of every encounter read, once (``dedupe_key``)."""
+    chosen = cast(TouchFormatName, parsed.format)
     matcher = _PeopleMatcher(session.scalars(scoped(Contact, workspace.id)))
     keys = {dedupe_key(row.value.identity) for row in parsed.rows}
     seen = _existing_keys(session, workspace, keys)
