@@ -2,8 +2,15 @@
 
 Every test gets its own temporary data folder and its own app built by ``create_app``; the
 ``TestClient`` is entered as a context manager so the lifespan (migrations, engine) runs.
+
+The records are in SQLite in the data folder, or with ``--database=postgresql`` (or
+``GIVEFIRST_TEST_DATABASE=postgresql``) in a PostgreSQL database of the data folder's own
+(``tests/postgres.py``). A test that is about SQLite itself is marked ``sqlite_only`` and skipped
+there, with its reason.
 """
 
+import os
+import shutil
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -17,9 +24,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.db import session_scope
+from app.db import create_db_engine, session_scope, take_write_turn
 from app.main import create_app
 from app.models import ApiKey
 from app.workspaces.service import (
@@ -28,18 +36,98 @@ from app.workspaces.service import (
     hash_key,
     revoke_api_key,
 )
+from tests.postgres import Databases, LocalCluster, server_url_from_environment, wait_for
 
 Headers = dict[str, str]
 Json = dict[str, Any]
 
 
+DATABASES: Databases | None = None  # set for the session on PostgreSQL
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("GIVEFIRST_TEST_DATABASE", "sqlite"),
+        help="where the records are: SQLite in each data folder (default), or PostgreSQL "
+        "(a throwaway cluster, or the server GIVEFIRST_TEST_DATABASE_URL names)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sqlite_only(reason): about SQLite itself (its files, its locks); skipped on PostgreSQL",
+    )
+
+
+def on_postgresql(config: pytest.Config) -> bool:
+    return bool(config.getoption("--database") == "postgresql")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not on_postgresql(config):
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "about SQLite itself"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_server(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL: the server for the whole run (a cluster of our own unless a URL is given)."""
+    global DATABASES
+    if not on_postgresql(request.config):
+        yield
+        return
+    cluster = None
+    url = server_url_from_environment()
+    if url is None:
+        cluster = LocalCluster()
+        url = cluster.start()
+    try:
+        wait_for(url)
+        DATABASES = Databases(url)
+        try:
+            yield
+        finally:
+            DATABASES.close()
+            DATABASES = None
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def database_url(data_dir: Path) -> str | None:
+    """The records' URL for ``data_dir``: None (SQLite inside it), or its PostgreSQL database."""
+    return DATABASES.url_for(data_dir) if DATABASES is not None else None
+
+
+def database_env(data_dir: Path) -> dict[str, str]:
+    """The environment that points a subprocess at ``data_dir``'s records."""
+    url = database_url(data_dir)
+    return {"GIVEFIRST_DATABASE_URL": url} if url else {}
+
+
+def copy_data_dir(source: Path, target: Path) -> None:
+    """``target`` becomes a copy of the data folder ``source``, its records included."""
+    shutil.copytree(source, target, symlinks=True)
+    if DATABASES is not None:
+        DATABASES.copy(source, target)
+
+
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
-    """Settings for the embedded set-up (SQLite and local vectors) inside ``data_dir``.
+    """Settings for the embedded set-up (SQLite and local vectors) inside ``data_dir``, or with
+    the records in ``data_dir``'s PostgreSQL database when the suite runs there.
 
     The storage URLs are passed explicitly so that a ``GIVEFIRST_*`` variable in the environment
     of the test run cannot point a test at a shared database.
     """
-    return Settings(data_dir=data_dir, database_url=None, qdrant_url=None, **overrides)
+    overrides.setdefault("database_url", database_url(data_dir))
+    return Settings(data_dir=data_dir, qdrant_url=None, **overrides)
 
 
 def auth(key: str) -> Headers:
@@ -170,7 +258,15 @@ def snapshot(client: TestClient, headers: Headers) -> Json:
 @contextmanager
 def write_held(data_dir: Path) -> Iterator[Callable[[], None]]:
     """Another connection's write transaction on the records (another process's long write);
-    released at the end of the block, or earlier by calling what it yields."""
+    released at the end of the block, or earlier by calling what it yields.
+
+    On SQLite it holds the database's write lock; on PostgreSQL the write turn (the advisory
+    lock a replica's write transaction holds: ``app.db.take_write_turn``)."""
+    url = database_url(data_dir)
+    if url is not None:
+        with _postgresql_write_held(url) as release:
+            yield release
+        return
     connection = sqlite3.connect(
         data_dir / "givefirst.sqlite3", isolation_level=None, check_same_thread=False
     )
@@ -189,3 +285,25 @@ def write_held(data_dir: Path) -> Iterator[Callable[[], None]]:
         with lock:
             closed.set()
             connection.close()
+
+
+@contextmanager
+def _postgresql_write_held(url: str) -> Iterator[Callable[[], None]]:
+    engine = create_db_engine(url)
+    session = Session(engine)
+    lock, closed = threading.Lock(), threading.Event()
+    take_write_turn(session)
+
+    def release() -> None:
+        with lock:
+            if not closed.is_set() and session.in_transaction():
+                session.rollback()
+
+    try:
+        yield release
+    finally:
+        release()
+        with lock:
+            closed.set()
+            session.close()
+            engine.dispose()
