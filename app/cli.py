@@ -1,5 +1,9 @@
 """The ``givefirst`` command line: serve, keys, reindex, model, nightly, import, export, eval,
-backup, restore."""
+backup, restore.
+
+Commands import the embedding and search code only when they run, so that the key commands (the
+records alone) start in a fraction of a second.
+"""
 
 import logging
 import sys
@@ -14,14 +18,8 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
-from app.db import session_scope
+from app.db import open_records, session_scope
 from app.imports.cli import export_command, import_cli
-from app.runtime import (
-    VectorStoreLockedError,
-    configured_model,
-    open_database,
-    runtime_scope,
-)
 from app.workspaces import service as workspaces
 
 cli = typer.Typer(
@@ -34,7 +32,30 @@ cli.command("export")(export_command)
 
 
 def _open_sessions(settings: Settings) -> sessionmaker[Session]:
-    return open_database(settings).session_factory
+    return open_records(settings)[1]
+
+
+def _export_model_once(settings: Settings) -> None:
+    """The first start's slow step (about 40 s), shown as it runs instead of a silent wait."""
+    from embeddings.factory import export_if_needed
+
+    with _progress_reporter("model") as progress:
+        try:
+            export_if_needed(
+                settings.model,
+                backend=settings.embedding_backend,
+                onnx_dir=settings.onnx_dir,
+                progress=progress,
+            )
+        except (ImportError, OSError, RuntimeError, ValueError) as error:
+            if settings.embedding_backend == "onnx":
+                raise
+            progress(f"The ONNX export failed ({error}): the model runs on torch")
+
+
+def _say_where(settings: Settings) -> None:
+    """Which records a command works on: a second data folder is a second, empty service."""
+    typer.echo(f"Records: {settings.records_location()}", err=True)
 
 
 @cli.command()
@@ -48,7 +69,8 @@ def serve(
     from app.main import create_app
 
     settings = get_settings()
-    with session_scope(_open_sessions(settings)) as session:
+    _say_where(settings)
+    with session_scope(_open_sessions(settings), write=True) as session:
         first_key = workspaces.create_first_key_if_none(session=session)
     if first_key:
         typer.echo(
@@ -56,6 +78,7 @@ def serve(
             "Keep it; it is shown only once. Paste it into Authorize at "
             f"http://{host}:{port}/docs\n{first_key}"
         )
+    _export_model_once(settings)
     uvicorn.run(create_app(settings), host=host, port=port)
 
 
@@ -66,7 +89,9 @@ def keys_create(workspace: Annotated[str, typer.Argument(help="Workspace name.")
     if not name or len(name) > 100:
         typer.echo("Error: the workspace name must be 1 to 100 characters.", err=True)
         raise typer.Exit(2)
-    with session_scope(_open_sessions(get_settings())) as session:
+    settings = get_settings()
+    _say_where(settings)
+    with session_scope(_open_sessions(settings), write=True) as session:
         ws, created = workspaces.get_or_create_workspace(session=session, name=name)
         key = workspaces.create_api_key(session=session, workspace=ws)
     typer.echo(f"{'Created' if created else 'Using'} workspace '{name}'. New API key (shown once):")
@@ -88,7 +113,7 @@ def keys_list() -> None:
 @keys_cli.command("revoke")
 def keys_revoke(key_id: Annotated[int, typer.Argument(help="Key id from 'keys list'.")]) -> None:
     """Revoke a key: it stops working at once."""
-    with session_scope(_open_sessions(get_settings())) as session:
+    with session_scope(_open_sessions(get_settings()), write=True) as session:
         key = workspaces.revoke_api_key(session=session, key_id=key_id)
     if key is None:
         typer.echo(f"Error: no key with id {key_id}.", err=True)
@@ -102,6 +127,8 @@ def reindex() -> None:
 
     Needs the vector store to itself: stop `givefirst serve` first on the embedded default.
     """
+    from app.runtime import VectorStoreLockedError, runtime_scope
+
     try:
         with runtime_scope(get_settings(), repair=False) as runtime:
             assert runtime.indexer is not None
@@ -122,6 +149,7 @@ def optimize() -> None:
     Needs the vector store to itself: stop `givefirst serve` first on the embedded default. A Qdrant
     server builds its own indexes.
     """
+    from app.runtime import VectorStoreLockedError, runtime_scope
     from embeddings.index import EdgeIndex
 
     try:
@@ -151,9 +179,11 @@ def model() -> None:
     On the ONNX backend the first use exports the graph into the cache folder (a few seconds);
     run this once after installing, or while building an image, so the server starts fast.
     """
+    from app.runtime import configured_model
     from embeddings.onnx_backend import OnnxEmbedder
 
     settings = get_settings()
+    _export_model_once(settings)
     try:
         embedder = configured_model(settings)
     except (OSError, ValueError, RuntimeError) as error:

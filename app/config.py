@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import platformdirs
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -12,8 +13,8 @@ from app.db import SQLITE_BUSY_TIMEOUT_SECONDS
 from app.network.config import HealthConfig
 from app.network.families import DEFAULT_FLOOR
 from app.ratelimit import parse_rate_limit
-from app.suggestions.engine import EngineConfig
-from embeddings.embedder import Backend
+from app.suggestions.config import EngineConfig
+from embeddings.factory import Backend
 
 
 def split_listen(text: str) -> tuple[str, int]:
@@ -35,7 +36,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GIVEFIRST_", env_file=None, extra="ignore")
 
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("givefirst"),
+        description="SQLite file, vectors, embedding cache and digests; default: the user's "
+        "data folder (~/.local/share/givefirst on Linux), wherever a command is run from.",
+    )
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in the data folder."
     )
@@ -216,6 +221,12 @@ class Settings(BaseSettings):
         description="Most requests one API key may make, e.g. '120/minute' or '10/second' "
         "(answered 429 with Retry-After past it); default: no limit.",
     )
+    rate_limit_storage: str | None = Field(
+        default=None,
+        description="Where the rate limit counts: a `limits` storage URI that every replica "
+        "shares, e.g. 'redis://host:6379' (its client installed beside Givefirst); default: the "
+        "database on PostgreSQL, this process's memory on SQLite.",
+    )
 
     @field_validator("smtp_listen")
     @classmethod
@@ -264,6 +275,12 @@ class Settings(BaseSettings):
 
     def resolved_digest_dir(self) -> Path:
         return self.digest_dir or self.data_dir / "digests"
+
+    def records_location(self) -> str:
+        """Where the records (and so the keys) live, as a person can find it."""
+        if self.database_url:
+            return "the database at GIVEFIRST_DATABASE_URL"
+        return f"the data folder {self.data_dir.resolve()}"
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy URL in use: the setting, or SQLite inside the data folder."""

@@ -3,10 +3,11 @@ lifespan in ``app.main``, and kept on ``app.state``."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
 import anyio
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -17,8 +18,10 @@ from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Contact, Workspace
 from app.ratelimit import KeyRateLimiter
-from app.schemas import RecordId
-from app.workspaces.service import hash_key, workspace_for_key
+from app.schemas import Page
+from app.workspaces.service import hash_key, is_well_formed_key, workspace_for_key
+
+T = TypeVar("T")
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -69,11 +72,15 @@ async def take_write_turn(request: Request) -> AsyncIterator[None]:
     locked"). Reads never wait here (WAL lets them read beside the writer), save those that
     write (``writes_on_read``: route dependencies are solved before the session is opened). A
     route that is slow before it writes takes the turn only for its write (``get_write_turn``).
+
+    This turn is the process's; the session then takes the database's (``app.db.take_write_turn``),
+    which on PostgreSQL is what makes several replicas take turns.
     """
     if request.method in ("GET", "HEAD", "OPTIONS") and not getattr(request.state, "writes", False):
         yield
         return
     async with request.app.state.write_turn:
+        request.state.write_turn = True
         yield
 
 
@@ -81,7 +88,8 @@ def get_session(
     request: Request, _turn: Annotated[None, Depends(take_write_turn, scope="function")]
 ) -> Iterator[Session]:
     """One session per request, committed once when the route returns without error."""
-    with session_scope(request.app.state.session_factory) as session:
+    write = getattr(request.state, "write_turn", False)
+    with session_scope(request.app.state.session_factory, write=write) as session:
         yield session
 
 
@@ -100,7 +108,7 @@ def get_write_turn(request: Request) -> WriteTurn:
     def write_turn() -> Iterator[Session]:
         anyio.from_thread.run(turn.acquire)
         try:
-            with session_scope(factory) as session:
+            with session_scope(factory, write=True) as session:
                 yield session
         finally:
             anyio.from_thread.run_sync(turn.release)
@@ -113,6 +121,29 @@ def get_indexer(request: Request) -> RecordIndexer:
     return indexer
 
 
+@dataclass(frozen=True)
+class Paging:
+    """The page a list request asks for."""
+
+    limit: int
+    offset: int
+
+    def page(self, items: list[T], total: int) -> Page[T]:
+        return Page(items=items, total=total, limit=self.limit, offset=self.offset)
+
+
+def get_paging(
+    limit: Annotated[int, Query(ge=1, le=500, description="How many records, at most 500.")] = 50,
+    offset: Annotated[
+        int, Query(ge=0, le=1_000_000_000, description="How many records to skip.")
+    ] = 0,
+) -> Paging:
+    return Paging(limit=limit, offset=offset)
+
+
+PagingDep = Annotated[Paging, Depends(get_paging)]
+# Larger ids would overflow the database's 64-bit integers.
+RecordId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 IndexerDep = Annotated[RecordIndexer, Depends(get_indexer)]
 # scope="function": commit before the response is sent, so an acknowledged write is stored.
@@ -148,10 +179,15 @@ def _workspace_of_key(
         )
     workspace = workspace_for_key(session=session, key=credentials.credentials)
     if workspace is None:
+        message = "Invalid or revoked API key."
+        if is_well_formed_key(credentials.credentials):
+            where = get_settings_dep(request).records_location()
+            message = (
+                f"Unknown or revoked API key. This server reads its keys from {where}: a key "
+                "made by `givefirst keys create` with another data folder is not known here."
+            )
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Invalid or revoked API key.",
-            headers={"WWW-Authenticate": "Bearer"},
+            status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
         )
     limiter: KeyRateLimiter | None = request.app.state.rate_limiter
     if limiter is not None:

@@ -39,9 +39,11 @@ from app.db import session_scope
 from app.indexing import RecordIndexer
 from app.models import Article, Contact, PainPoint
 from app.runtime import open_database, open_embedder, open_index
-from app.suggestions.engine import EngineConfig, SuggestionEngine
+from app.suggestions.config import EngineConfig
+from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import get_or_create_workspace
-from embeddings.embedder import CachedEmbedder, Embedder
+from embeddings.cache import CachedEmbedder
+from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
 
 CUTOFF = 10

@@ -24,7 +24,7 @@ from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
 from app.network.router import router as network_router
 from app.pages import install as install_pages
-from app.ratelimit import KeyRateLimiter
+from app.ratelimit import rate_limiter_for
 from app.runtime import open_runtime
 from app.suggestions.router import router as suggestions_router
 from app.touches.inbound import start_listener
@@ -53,6 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = runtime.session_factory
         app.state.indexer = runtime.indexer
         app.state.suggestion_engine = runtime.suggestion_engine
+        # Requests per key, counted where every replica sees the count (``app.ratelimit``).
+        app.state.rate_limiter = (
+            rate_limiter_for(settings.rate_limit, runtime.engine, settings.rate_limit_storage)
+            if settings.rate_limit
+            else None
+        )
         # A semaphore of one, not a lock: a sync route takes and gives back the turn through
         # ``anyio.from_thread`` (``get_write_turn``), each call a task of its own, and a lock
         # may only be released by the task that took it.
@@ -86,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
-    app.state.rate_limiter = KeyRateLimiter(settings.rate_limit) if settings.rate_limit else None
+    app.state.rate_limiter = None  # the lifespan sets it (it may count in the database)
     install_error_handlers(app)
     install_docs(app)
     app.add_middleware(

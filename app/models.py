@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -459,3 +460,15 @@ class UsedActionToken(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RateLimitHit(Base):
+    """One request counted against a rate limit that several processes share (on PostgreSQL:
+    ``app.ratelimit.DatabaseRateLimiter``): kept for the length of the limit's window."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = NEVER_REUSE_IDS
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), index=True)  # the limit and what it counts
+    at: Mapped[float] = mapped_column(Float)  # seconds since the epoch, on the database's clock

@@ -19,11 +19,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import create_db_engine, create_session_factory, migrate, session_scope
+from app.db import open_records, session_scope
 from app.indexing import RecordIndexer
 from app.suggestions.engine import SuggestionEngine
-from embeddings.cache import EmbeddingCache
-from embeddings.embedder import CachedEmbedder, Embedder, load_model
+from embeddings.cache import CachedEmbedder, EmbeddingCache
+from embeddings.embedder import Embedder
+from embeddings.factory import load_model
 from embeddings.index import EdgeIndex, ServerIndex, VectorIndex, is_held_elsewhere
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,8 @@ class Runtime:
 
 def open_database(settings: Settings) -> Runtime:
     """The records only (enough for key management and other pure-database commands)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_db_engine(
-        settings.resolved_database_url(), busy_timeout=settings.database_busy_timeout_seconds
-    )
-    migrate(engine)
-    return Runtime(settings, engine, create_session_factory(engine))
+    engine, sessions = open_records(settings)
+    return Runtime(settings, engine, sessions)
 
 
 def open_qdrant(settings: Settings) -> QdrantClient:

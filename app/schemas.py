@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from fastapi import Path as FastAPIPath
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -232,10 +231,6 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(description="How many records match, over all pages.")
     limit: int
     offset: int
-
-
-# Larger ids would overflow the database's 64-bit integers.
-RecordId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)]
 
 
 def like_pattern(search: str) -> str:

@@ -1,4 +1,5 @@
-"""A persistent embedding cache keyed by (model id, hash of the text), in its own SQLite file.
+"""A persistent embedding cache keyed by (model id, hash of the text), in its own SQLite file, and
+``CachedEmbedder``, which puts it in front of any embedder.
 
 Re-saving an unchanged article, restarting, rebuilding the index or re-running the nightly job
 then costs a lookup, not a model call.
@@ -7,11 +8,13 @@ then costs a lookup, not a model call.
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+from embeddings.embedder import Embedder, Vectors
 
 _LOOKUP_CHUNK = 500  # keeps each query under SQLite's bound-parameter limit
 
@@ -74,3 +77,50 @@ class EmbeddingCache:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+
+
+class CachedEmbedder:
+    """An embedder that looks every text up in a persistent cache before computing it."""
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
+        self._inner = inner
+        self._cache = cache
+        self.computed = 0  # texts actually sent to the model: what the cache tests count
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        return self._cached(texts, "query", self._inner.embed_queries)
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return self._cached(texts, "document", self._inner.embed_documents)
+
+    def _cached(
+        self, texts: Sequence[str], role: str, compute: Callable[[Sequence[str]], Vectors]
+    ) -> Vectors:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        keys = [text_hash(f"{role}\x00{t}") for t in texts]
+        found = self._cache.get_many(self.model_id, keys)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        for i, key in enumerate(keys):
+            if key in found:
+                out[i] = found[key]
+        if missing:
+            # Identical texts in one call are embedded once.
+            unique = list(dict.fromkeys(texts[i] for i in missing))
+            vectors = compute(unique)
+            self.computed += len(unique)
+            by_text = dict(zip(unique, vectors, strict=True))
+            for i in missing:
+                out[i] = by_text[texts[i]]
+            self._cache.put_many(
+                self.model_id,
+                {keys[i]: by_text[texts[i]] for i in missing},
+            )
+        return out

@@ -128,14 +128,3 @@ def graph_path(spec: ModelSpec, cache_dir: Path) -> Path:
     """Where the exported graph of this model lives in ``cache_dir``."""
     name = model_id_of(spec.path).replace(":", "-")
     return cache_dir / name / f"model-v{EXPORT_VERSION}.onnx"
-
-
-def open_onnx_embedder(model_path: Path, cache_dir: Path) -> OnnxEmbedder:
-    """The ONNX embedder for ``model_path``, exporting and checking its graph on first use."""
-    spec = read_model_spec(model_path)
-    graph = graph_path(spec, cache_dir)
-    if not graph.is_file():
-        from embeddings.onnx_export import export_onnx  # torch is imported only to export
-
-        export_onnx(spec, graph)
-    return OnnxEmbedder(spec, graph)

@@ -16,7 +16,7 @@ Measures, on ``--threads`` torch threads (default 2; onnxruntime uses one thread
   cache hit (what the engine pays per pain point in production).
 
 Texts are synthetic, varied and deterministic (a seeded generator over an HR vocabulary). Nothing
-is downloaded: the model is the packaged one (``embeddings.embedder.load_model()``).
+is downloaded: the model is the packaged one (``embeddings.factory.load_model()``).
 
     .venv/bin/python scripts/bench_embeddings.py                  # full run, a few minutes
     .venv/bin/python scripts/bench_embeddings.py --short 256 --passages 64 --repeats 1 \
@@ -145,7 +145,7 @@ backend = sys.argv[2]
 if backend == "torch":
     import torch
     torch.set_num_threads(int(sys.argv[1]))
-from embeddings.embedder import load_model
+from embeddings.factory import load_model
 model = load_model(backend=backend)
 t1 = time.perf_counter()
 model.embed_queries(["Struggling with onboarding remote engineers"])
@@ -211,14 +211,12 @@ def throughput(
 
 def make_embedder(backend: str, batch_size: int) -> Any:
     """The packaged model on ``backend`` with ``batch_size`` (the ONNX graph from the cache)."""
-    from embeddings.embedder import (
-        SentenceTransformerEmbedder,
-        default_onnx_dir,
-        packaged_model_path,
-    )
+    from embeddings.factory import default_onnx_dir, packaged_model_path
     from embeddings.onnx_backend import OnnxEmbedder, graph_path, read_model_spec
 
     if backend == "torch":
+        from embeddings.torch_backend import SentenceTransformerEmbedder
+
         return SentenceTransformerEmbedder(packaged_model_path(), batch_size=batch_size)
     spec = read_model_spec(packaged_model_path())
     return OnnxEmbedder(spec, graph_path(spec, default_onnx_dir()), batch_size=batch_size)
@@ -289,7 +287,7 @@ def main() -> None:
     }
 
     # 0. Make sure the ONNX graph exists, so that no cold start below pays for the export.
-    from embeddings.embedder import load_model
+    from embeddings.factory import load_model
 
     results["export_s"] = timed(lambda: load_model(backend="onnx"))
 
@@ -301,8 +299,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from embeddings.cache import EmbeddingCache
-    from embeddings.embedder import CachedEmbedder
+    from embeddings.cache import CachedEmbedder, EmbeddingCache
 
     results["cpu_reference_gflops_start"] = cpu_reference()
 

@@ -94,7 +94,7 @@ sys.path[:0] = [str(ROOT)]
 if TYPE_CHECKING:
     from scipy.sparse import csc_matrix
 
-    from embeddings.embedder import CachedEmbedder
+    from embeddings.cache import CachedEmbedder
     from embeddings.points import IndexPoint, Kind, Query
     from embeddings.text import SparseVector
 
@@ -165,8 +165,8 @@ def read_expertise(data: Path) -> list[Text]:
 
 
 def open_embedder(cache_dir: Path) -> "CachedEmbedder":
-    from embeddings.cache import EmbeddingCache
-    from embeddings.embedder import CachedEmbedder, load_model
+    from embeddings.cache import CachedEmbedder, EmbeddingCache
+    from embeddings.factory import load_model
 
     cache_dir.mkdir(parents=True, exist_ok=True)
     return CachedEmbedder(load_model(), EmbeddingCache(cache_dir / "embeddings.sqlite3"))
@@ -567,7 +567,8 @@ def cpu_name() -> str:
 def run(args: argparse.Namespace) -> Figures:
     from threadpoolctl import threadpool_limits
 
-    from app.suggestions.engine import EngineConfig, SuggestionEngine
+    from app.suggestions.config import EngineConfig
+    from app.suggestions.engine import SuggestionEngine
     from embeddings.hybrid import candidate_depth, reference_scores
     from embeddings.index import EdgeIndex
     from embeddings.points import Query

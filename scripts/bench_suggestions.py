@@ -419,7 +419,7 @@ def reopen(path: Path, kind: "Kind", vector: Vector, text: str) -> tuple[Any, di
 
     Returns the open index and the seconds of each step, the points counted and the RSS added.
     """
-    from app.suggestions.engine import EngineConfig
+    from app.suggestions.config import EngineConfig
     from embeddings.index import EdgeIndex
     from embeddings.points import Query
     from embeddings.text import sparse_query
@@ -821,7 +821,7 @@ def breakdown_pass(
 
 def engine_config() -> Any:
     """The engine's defaults, which every search here uses (weight, floor, depths)."""
-    from app.suggestions.engine import EngineConfig
+    from app.suggestions.config import EngineConfig
 
     return EngineConfig()
 
@@ -977,10 +977,10 @@ def main() -> None:
         return
 
     from app.db import create_db_engine, create_session_factory, migrate
-    from app.suggestions.engine import EngineConfig, SuggestionEngine
+    from app.suggestions.config import EngineConfig
+    from app.suggestions.engine import SuggestionEngine
     from app.workspaces.service import Cadences
-    from embeddings.cache import EmbeddingCache, text_hash
-    from embeddings.embedder import CachedEmbedder
+    from embeddings.cache import CachedEmbedder, EmbeddingCache, text_hash
     from embeddings.index import EdgeIndex
     from embeddings.points import Query
     from embeddings.text import sparse_query

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.evaluation import CUTOFF, Dataset, load_dataset, mean_scores, without_self
 from app.runtime import EMBEDDING_CACHE_FILE
-from embeddings.cache import EmbeddingCache
-from embeddings.embedder import CachedEmbedder, load_model
+from embeddings.cache import CachedEmbedder, EmbeddingCache
+from embeddings.factory import load_model
 from embeddings.hybrid import fuse, idf_many, keyword_ceiling
 from embeddings.lexicon import spell_out
 from embeddings.text import (

@@ -7,13 +7,13 @@ id belongs to another workspace.
 
 import itertools
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from tests.conftest import (
     Api,
@@ -189,11 +189,10 @@ def test_keys_are_stored_hashed(api: Api) -> None:
     for key in keys:
         assert api.client.get("/contacts", headers=auth(key)).status_code == 200
 
-    database = api.data_dir / "givefirst.sqlite3"
-    with sqlite3.connect(database) as connection:
-        columns = [row[1] for row in connection.execute("PRAGMA table_info(api_keys)")]
-        rows = connection.execute("SELECT * FROM api_keys").fetchall()
-    connection.close()
+    engine = api.app.state.runtime.engine
+    columns = [column["name"] for column in inspect(engine).get_columns("api_keys")]
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM api_keys")).fetchall()
 
     assert len(rows) == len(keys)
     cells = [str(cell) for row in rows for cell in row]
@@ -203,7 +202,8 @@ def test_keys_are_stored_hashed(api: Api) -> None:
         for cell in cells:
             assert key not in cell
             assert secret not in cell
-    # Nor anywhere else in the database files (the write-ahead log included).
+    # Nor anywhere else in the database files (the write-ahead log included; on SQLite, whose
+    # files are in the data folder).
     for path in api.data_dir.glob("givefirst.sqlite3*"):
         content = path.read_bytes()
         for key in keys:
@@ -440,3 +440,21 @@ def test_lists_searches_and_exports_show_only_the_callers_records(api: Api) -> N
         assert "Quillon" in response.text or url.endswith("zanzibar") or url == "/workspace"
         for secret in owner.secrets:
             assert secret not in response.text, f"GET {url} shows {secret!r}"
+
+
+def test_a_well_formed_key_no_workspace_has_says_which_data_folder_the_server_reads(
+    api: Api,
+) -> None:
+    """The usual cause: a key made by `givefirst keys create` run with another data folder."""
+    key = api.new_key("acme")
+    unknown = "gf_" + "A" * 43  # the shape of a real key
+
+    response = api.client.get("/contacts", headers=auth(unknown))
+
+    text = _assert_401(response, "get", "/contacts")
+    where = api.app.state.settings.records_location()  # the folder, or the database URL's
+    assert where in text
+    assert "another data folder" in text
+    assert api.client.get("/contacts", headers=auth(key)).status_code == 200
+    garbled = _assert_401(api.client.get("/contacts", headers=auth("gf_x")), "get", "/contacts")
+    assert where not in garbled, "a key of another shape says nothing more"

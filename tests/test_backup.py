@@ -6,12 +6,18 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import auth, error_text, get_json, running_api
 from tests.test_cli import create_key, givefirst, serving
 from tests.test_crash import Ledger, assert_index_matches_records, write_records
 
 WAIT_S = 300
+
+pytestmark = pytest.mark.sqlite_only(
+    "`givefirst backup` copies the data folder's SQLite files; a PostgreSQL database is backed "
+    "up with its own tools (pg_dump), and the command says so"
+)
 
 
 def _copy_of_ledger(ledger: Ledger) -> Ledger:
@@ -129,3 +135,32 @@ def test_a_restore_while_the_server_runs_is_refused(tmp_path: Path) -> None:
         assert "givefirst serve" in result.stderr
         health = httpx.get(f"{server.base_url}/contacts", headers=auth(key), timeout=60)
         assert health.status_code == 200, health.text
+
+
+def test_touches_and_the_touch_address_come_back_with_a_restore(tmp_path: Path) -> None:
+    data_dir, backup_dir, restored_dir = tmp_path / "data", tmp_path / "backup", tmp_path / "new"
+    key, _ = create_key(data_dir, "acme")
+    with running_api(data_dir) as api:
+        contact = api.client.post(
+            "/contacts", json={"name": "Priya", "email": "priya@example.org"}, headers=auth(key)
+        ).json()
+        logged = api.client.post(
+            f"/contacts/{contact['id']}/touches",
+            json={"kind": "meeting", "happened_on": "2025-05-06", "subject": "Coffee"},
+            headers=auth(key),
+        )
+        assert logged.status_code == 201, logged.text
+        address = api.client.post("/workspace/touch-address", headers=auth(key)).json()
+        before = get_json(api.client, f"/contacts/{contact['id']}/touches", auth(key))
+        shown = get_json(api.client, "/workspace/touch-address", auth(key))
+    assert address["address"].startswith(shown["prefix"].rstrip("…"))
+    assert givefirst(data_dir, "backup", str(backup_dir)).returncode == 0
+
+    restored = givefirst(restored_dir, "restore", str(backup_dir))
+
+    assert restored.returncode == 0, restored.stderr
+    with running_api(restored_dir) as api:
+        after = get_json(api.client, f"/contacts/{contact['id']}", auth(key))
+        assert after["last_contacted_on"] == "2025-05-06"
+        assert get_json(api.client, f"/contacts/{contact['id']}/touches", auth(key)) == before
+        assert get_json(api.client, "/workspace/touch-address", auth(key)) == shown

@@ -2,7 +2,6 @@
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -14,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from tests.conftest import auth, get_json, make_contact, running_api
+from app.models import Workspace
+from tests.conftest import auth, database_env, get_json, make_contact, running_api
 from tests.test_auth import protected_operations
 
 GIVEFIRST = Path(sys.executable).parent / "givefirst"
@@ -28,6 +29,7 @@ def _env(data_dir: Path, **settings: str) -> dict[str, str]:
     ``settings`` (``rate_limit="5/minute"`` becomes ``GIVEFIRST_RATE_LIMIT``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIVEFIRST_")}
     env["GIVEFIRST_DATA_DIR"] = str(data_dir)
+    env.update(database_env(data_dir))
     env["PYTHONUNBUFFERED"] = "1"
     env.update({f"GIVEFIRST_{name.upper()}": value for name, value in settings.items()})
     return env
@@ -91,17 +93,63 @@ def test_keys_create_prints_a_key_that_works(data_dir: Path) -> None:
         assert get_json(api.client, "/contacts", auth(key))["total"] == 1
 
 
+def test_the_data_folder_defaults_to_the_users_data_folder_wherever_a_command_runs(
+    tmp_path: Path,
+) -> None:
+    """Without GIVEFIRST_DATA_DIR every command finds the same records, from any folder, and
+    says where they are; nothing is created in the folder the command runs from."""
+    user_data, elsewhere = tmp_path / "xdg-data", tmp_path / "some-project"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIVEFIRST_")}
+    env["XDG_DATA_HOME"] = str(user_data)
+
+    def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(GIVEFIRST), *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            check=True,
+        )
+
+    created = run("keys", "create", "acme", cwd=elsewhere)
+    listed = run("keys", "list", cwd=tmp_path)
+
+    folder = user_data / "givefirst"
+    assert (folder / "givefirst.sqlite3").is_file()
+    assert f"Records: the data folder {folder}" in created.stderr
+    assert "acme" in listed.stdout, "a command run from another folder sees the same key"
+    assert list(elsewhere.iterdir()) == [], "no ./data appears where the command ran"
+
+
+def test_the_key_commands_load_no_embedding_or_search_code() -> None:
+    """`givefirst keys …` touch the records only: the model and the vector engine stay unloaded
+    (they cost seconds to import)."""
+    code = (
+        "import sys\n"
+        "from app.cli import cli\n"
+        "heavy = ('torch', 'sentence_transformers', 'onnxruntime', 'qdrant_edge', "
+        "'qdrant_client', 'app.runtime', 'app.suggestions.engine')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 def test_keys_create_twice_reuses_the_workspace(data_dir: Path) -> None:
     first, _ = create_key(data_dir, "acme")
     second, result = create_key(data_dir, "acme")
 
     assert "Using workspace 'acme'" in result.stdout
     assert first != second
-    with sqlite3.connect(data_dir / "givefirst.sqlite3") as connection:
-        names = [row[0] for row in connection.execute("SELECT name FROM workspaces")]
-    connection.close()
-    assert names == ["acme"]
     with running_api(data_dir) as api:
+        with api.app.state.runtime.engine.connect() as connection:
+            names = list(connection.execute(select(Workspace.name)).scalars())
+        assert names == ["acme"]
         contact = make_contact(api.client, auth(first), name="Shared")
         listed = get_json(api.client, "/contacts", auth(second))
         assert [item["id"] for item in listed["items"]] == [contact["id"]]

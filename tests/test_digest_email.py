@@ -2,7 +2,6 @@
 copy, a ``mailto:`` per suggestion) through a real SMTP server, and its one-click links acted on
 through the real app."""
 
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.message import Message
@@ -20,7 +19,7 @@ from app.actions.tokens import Action, Claim, read_claim, sign
 from app.daily.nightly import NightlyOptions, run_nightly
 from app.db import session_scope
 from app.models import Workspace
-from tests.conftest import Api, Headers, get_json, make_settings, running_api
+from tests.conftest import Api, Headers, copy_data_dir, get_json, make_settings, running_api
 from tests.test_nightly import Mailbox, free_port, smtp_settings
 
 TODAY = date.today()
@@ -92,7 +91,7 @@ def mailed_dir(tmp_path_factory: pytest.TempPathFactory) -> Mailed:
 def mailed(mailed_dir: Mailed, tmp_path: Path) -> Mailed:
     """A private copy of the mailed data folder (the links act on it)."""
     copy = tmp_path / "data"
-    subprocess.run(["cp", "-a", str(mailed_dir.data_dir), str(copy)], check=True)
+    copy_data_dir(mailed_dir.data_dir, copy)
     return Mailed(copy, mailed_dir.messages)
 
 

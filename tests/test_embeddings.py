@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from app.db import session_scope
-from embeddings.cache import EmbeddingCache
-from embeddings.embedder import CachedEmbedder, load_model, packaged_model_path
+from embeddings.cache import CachedEmbedder, EmbeddingCache
+from embeddings.factory import load_model, packaged_model_path
 from embeddings.index import EdgeIndex
 from embeddings.text import (
     split_passages,

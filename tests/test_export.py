@@ -4,8 +4,10 @@ and CSV."""
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,7 +103,27 @@ def build_workspace(client: TestClient, headers: Headers) -> dict[str, int]:
         json={"description": "Asked for a reference", "asked_on": "2025-02-10"},
         headers=headers,
     ).raise_for_status()
+    # Touches last (a touch would take Zoë off the check-ins): a call typed in, and a message
+    # imported from an .eml (its dedupe key goes along).
+    client.post(
+        f"/contacts/{quiet['id']}/touches",
+        json={"kind": "call", "happened_at": "2025-03-04T16:30:00+01:00", "subject": "Catch-up"},
+        headers=headers,
+    ).raise_for_status()
+    client.post(
+        "/imports/touches", headers=headers, files={"file": ("survey.eml", SURVEY_EML)}
+    ).raise_for_status()
     return {"svp": svp["id"], "expert": expert["id"], "quiet": quiet["id"], "article": vendor["id"]}
+
+
+SURVEY_EML = (
+    b"From: Dana Reyes <dana@northwind.example>\r\n"
+    b"To: Sam Rivera <sam@mine.example>\r\n"
+    b"Subject: =?utf-8?q?The_survey_caf=C3=A9?=\r\n"
+    b"Date: Tue, 04 Mar 2025 09:15:00 +0000\r\n"
+    b"Message-ID: <survey-1@northwind.example>\r\n\r\n"
+    b"The body, never read.\r\n"
+)
 
 
 def export(client: TestClient, headers: Headers) -> Json:
@@ -173,6 +195,22 @@ def test_export_holds_the_whole_workspace(client: TestClient, headers: Headers) 
             "created_at": document["asks"][0]["created_at"],
         }
     ]
+    call, mail = document["touches"]
+    assert {k: v for k, v in call.items() if k != "created_at"} == {
+        "contact": 3,
+        "kind": "call",
+        "happened_on": datetime.fromisoformat("2025-03-04T16:30:00+01:00")
+        .astimezone()
+        .date()
+        .isoformat(),
+        "happened_at": "2025-03-04T15:30:00Z",
+        "source": "manual",
+        "subject": "Catch-up",
+        "dedupe_key": None,
+    }
+    assert (mail["contact"], mail["kind"], mail["source"]) == (1, "email_received", "eml")
+    assert (mail["happened_on"], mail["subject"]) == ("2025-03-04", "The survey café")
+    assert len(mail["dedupe_key"]) == 64
 
 
 def test_restore_round_trip_is_exact(api: Api, headers: Headers) -> None:
@@ -189,6 +227,7 @@ def test_restore_round_trip_is_exact(api: Api, headers: Headers) -> None:
         "suggestions": 3,
         "gives": 2,
         "asks": 1,
+        "touches": 2,
     }
     restored = export(api.client, other)
     assert restored["workspace"]["name"] == "restored"
@@ -206,6 +245,69 @@ def test_restore_round_trip_is_exact(api: Api, headers: Headers) -> None:
     assert all(i["kind"] not in ("article", "introduction") for i in again), again
     ledger = get_json(api.client, f"/contacts/{dana['id']}/ledger", other)
     assert [g["kind"] for g in ledger["gives"]] == ["article"]
+    # Touches too, and their keys: the same message imported again logs nothing twice.
+    touched = get_json(api.client, f"/contacts/{dana['id']}/touches", other)["items"]
+    assert [without_ids(t) for t in touched] == [
+        without_ids(t)
+        for t in get_json(api.client, f"/contacts/{ids['svp']}/touches", headers)["items"]
+    ]
+    again_imported = api.client.post(
+        "/imports/touches", headers=other, files={"file": ("survey.eml", SURVEY_EML)}
+    ).json()
+    assert (again_imported["logged"], again_imported["already_logged"]) == (0, 1)
+
+
+def without_ids(record: Json) -> Json:
+    return {k: v for k, v in record.items() if k not in ("id", "contact_id")}
+
+
+def test_restored_touches_belong_to_the_restored_workspace_only(
+    api: Api, headers: Headers, data_dir: Path
+) -> None:
+    """The document's contact refs (1, 2, 3) are also the ids of the exporting workspace's
+    contacts: a restore that took a ref for an id would hang the touches on them."""
+    build_workspace(api.client, headers)
+    document = export(api.client, headers)
+    other = api.headers("restored")
+
+    assert restore(api.client, other, json.dumps(document).encode()).status_code == 200
+
+    with sqlite3.connect(data_dir / "givefirst.sqlite3") as db:
+        crossed = db.execute(
+            "SELECT count(*) FROM touches t JOIN contacts c ON c.id = t.contact_id "
+            "WHERE c.workspace_id != t.workspace_id"
+        ).fetchone()[0]
+        per_workspace = dict(
+            db.execute(
+                "SELECT w.name, count(*) FROM touches t JOIN workspaces w ON w.id = t.workspace_id "
+                "GROUP BY w.name"
+            ).fetchall()
+        )
+    db.close()
+    assert crossed == 0
+    assert per_workspace == {"acme": 2, "restored": 2}
+    restored_ids = {c["id"] for c in get_json(api.client, "/contacts", other)["items"]}
+    for contact in get_json(api.client, "/contacts", headers)["items"]:
+        assert contact["id"] not in restored_ids
+        items = get_json(api.client, f"/contacts/{contact['id']}/touches", headers)["items"]
+        assert len(items) == (1 if contact["name"] in ("Dana Reyes", "Zoë Ångström") else 0)
+
+
+def test_an_export_made_before_touches_still_restores(api: Api, headers: Headers) -> None:
+    build_workspace(api.client, headers)
+    document = export(api.client, headers)
+    del document["touches"]
+    other = api.headers("restored")
+
+    response = restore(api.client, other, json.dumps(document).encode())
+
+    assert response.status_code == 200, response.text
+    assert response.json()["touches"] == 0
+    assert export(api.client, other)["touches"] == []
+    # The contacts' last contact came along all the same.
+    assert [c["last_contacted_on"] for c in export(api.client, other)["contacts"]] == [
+        c["last_contacted_on"] for c in document["contacts"]
+    ]
 
 
 def test_restored_records_are_indexed(api: Api, headers: Headers) -> None:
@@ -274,6 +376,14 @@ def _broken(document: Json, change: str) -> bytes:
     elif change == "an-introduction-without-its-contact":
         index = next(i for i, s in enumerate(broken["suggestions"]) if s["kind"] == "introduction")
         broken["suggestions"][index]["introduce_contact"] = None
+    elif change == "touch-of-no-contact":
+        broken["touches"][0]["contact"] = 99
+    elif change == "two-touches-from-one-message":
+        broken["touches"].append({**broken["touches"][1], "kind": "email_sent"})
+    elif change == "touch-to-come":
+        broken["touches"][0]["happened_on"] = (date.today() + timedelta(1)).isoformat()
+    elif change == "touch-of-an-unknown-kind":
+        broken["touches"][0]["kind"] = "telepathy"
     elif change == "51-active-pain-points":
         spec = broken["contacts"][0]["pain_points"][0]
         more = [{**spec, "ref": 100 + n, "text": f"Problem {n}"} for n in range(50)]
@@ -310,6 +420,13 @@ def _broken(document: Json, change: str) -> bytes:
             "an introduction suggestion without its introduce_contact ref",
         ),
         ("51-active-pain-points", "contacts[0] (ref 1): 51 active pain points; a contact has"),
+        ("touch-of-no-contact", "no contact with ref 99"),
+        (
+            "two-touches-from-one-message",
+            "touches[2]: two touches of contact ref 1 read from the same event or message",
+        ),
+        ("touch-to-come", "touches.0.happened_on: Value error, is after today"),
+        ("touch-of-an-unknown-kind", "touches.0.kind"),
     ],
 )
 def test_a_broken_export_restores_nothing(

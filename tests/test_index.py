@@ -15,7 +15,8 @@ import pytest
 from qdrant_client import QdrantClient
 
 from embeddings.cache import text_hash
-from embeddings.embedder import Embedder, load_model
+from embeddings.embedder import Embedder
+from embeddings.factory import load_model
 from embeddings.hybrid import keyword_ceiling, reference_scores
 from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
 from embeddings.points import IndexPoint, Kind, Query, point_id

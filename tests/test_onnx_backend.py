@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.embedder import SentenceTransformerEmbedder, load_model, packaged_model_path
+from embeddings.factory import load_model, open_onnx_embedder, packaged_model_path
 from embeddings.onnx_backend import (
     OnnxEmbedder,
     UnsupportedModelError,
     graph_path,
-    open_onnx_embedder,
     read_model_spec,
 )
+from embeddings.torch_backend import SentenceTransformerEmbedder
 from tests.fixtures.hr_network import ARTICLES, CONTACTS
 from tests.test_cli import givefirst
 
@@ -106,7 +106,7 @@ def test_the_onnx_backend_does_not_import_torch(onnx_model: OnnxEmbedder) -> Non
     """Once exported, a fresh process embeds with onnxruntime alone: torch is never imported."""
     code = (
         "import sys\n"
-        "from embeddings.embedder import load_model\n"
+        "from embeddings.factory import load_model\n"
         "model = load_model()\n"
         "vector = model.embed_queries(['The weather is lovely today.'])\n"
         "print(type(model).__name__, vector.shape[1], 'torch' in sys.modules)\n"

@@ -297,10 +297,18 @@ def test_contact_page_pain_points_ledger_and_suggestions(api: Api) -> None:
         json={"description": "an intro to their CFO"},
         headers=headers,
     )
+    met = api.client.post(
+        f"/contacts/{ann['id']}/touches",
+        json={"kind": "meeting", "happened_on": "2025-03-04", "subject": "Quarterly coffee"},
+        headers=headers,
+    )
+    assert met.status_code == 201, met.text
     browser = sign_in(api, key)
     page = browser.client.get(f"/people/{ann['id']}")
     assert page.status_code == 200, page.text
     assert PAIN in page.text and ARTICLE["title"] in page.text
+    # The touch in the contact's ledger, not among the gives (the balance below is unchanged).
+    assert "04 Mar 2025: meeting, Quarterly coffee" in page.text
     ledger = get_json(api.client, f"/contacts/{ann['id']}/ledger", headers)
     assert ledger["asked_more_than_given"] and ledger["message"] in page.text
     assert 'class="warning"' in page.text

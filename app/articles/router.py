@@ -7,9 +7,9 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from app.articles import service
 from app.articles.schemas import ArticleCreate, ArticlePublic, ArticleSaved, ArticleUpdate
-from app.deps import IndexerDep, SessionDep, WorkspaceDep
+from app.deps import IndexerDep, PagingDep, RecordId, SessionDep, WorkspaceDep
 from app.models import Article
-from app.schemas import Page, RecordId
+from app.schemas import Page
 
 router = APIRouter(prefix="/articles", tags=["articles"])
 
@@ -46,24 +46,23 @@ def save_article(
 def list_articles(
     session: SessionDep,
     workspace: WorkspaceDep,
+    paging: PagingDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Search title, summary, URL")
     ] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ArticlePublic]:
     """The articles you saved, a page at a time, the latest saved first: search the title,
     summary and URL, or filter by tag."""
     articles, total = service.list_articles(
-        session=session, workspace=workspace, search=q, tag=tag, limit=limit, offset=offset
+        session=session,
+        workspace=workspace,
+        search=q,
+        tag=tag,
+        limit=paging.limit,
+        offset=paging.offset,
     )
-    return Page(
-        items=[ArticlePublic.model_validate(a) for a in articles],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return paging.page([ArticlePublic.model_validate(a) for a in articles], total)
 
 
 @router.get("/{article_id}")

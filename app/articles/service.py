@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.indexing import RecordIndexer
 from app.models import Article, Workspace, article_text_hash
+from app.paging import paginate
 from app.schemas import like_pattern, normalize_url
 from app.scoped import get_scoped
 
@@ -55,11 +56,9 @@ def list_articles(
             )
         )
     query = query.order_by(Article.saved_on.desc(), Article.id.desc())
-    if tag:  # tags are a JSON list: filtered here to stay portable across SQLite and PostgreSQL
-        tagged = [a for a in session.scalars(query) if tag in a.tags]
-        return tagged[offset : offset + limit], len(tagged)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return list(session.scalars(query.limit(limit).offset(offset))), total
+    # Tags are a JSON list: filtered in Python to stay portable across SQLite and PostgreSQL.
+    keep = (lambda a: tag in a.tags) if tag else None
+    return paginate(session, query, limit=limit, offset=offset, keep=keep)
 
 
 def save_article(

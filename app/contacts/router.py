@@ -15,9 +15,17 @@ from app.contacts.schemas import (
     PainPointUpdate,
     SnoozeRequest,
 )
-from app.deps import ContactDep, IndexerDep, SessionDep, SettingsDep, WorkspaceDep
+from app.deps import (
+    ContactDep,
+    IndexerDep,
+    PagingDep,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    WorkspaceDep,
+)
 from app.models import Contact, PainPoint
-from app.schemas import Page, RecordId
+from app.schemas import Page
 from app.workspaces.service import cadences_for
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -58,6 +66,7 @@ def list_contacts(
     session: SessionDep,
     workspace: WorkspaceDep,
     settings: SettingsDep,
+    paging: PagingDep,
     tier: Annotated[str | None, Query(pattern=r"^[ABC]$", description="A, B or C")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Search name, company, email")
@@ -66,8 +75,6 @@ def list_contacts(
         service.DueFilter | None,
         Query(description="due: due today or overdue; overdue: past the due day"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Page[ContactPublic]:
     """The workspace's contacts, a page at a time: search by name, company or e-mail, filter by
     tier and by due or overdue."""
@@ -77,18 +84,13 @@ def list_contacts(
         workspace=workspace,
         tier=tier,
         search=q,
-        limit=limit,
-        offset=offset,
+        limit=paging.limit,
+        offset=paging.offset,
         due=due,
         cadences=cadences,
         today=date.today(),
     )
-    return Page(
-        items=[service.to_public(c, cadences) for c in contacts],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return paging.page([service.to_public(c, cadences) for c in contacts], total)
 
 
 @router.get("/{contact_id}")

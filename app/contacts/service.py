@@ -17,6 +17,7 @@ from app.contacts.schemas import (
 )
 from app.indexing import RecordIndexer, contact_point_ids
 from app.models import Contact, Expertise, PainPoint, Workspace
+from app.paging import paginate
 from app.schemas import like_pattern
 from app.scoped import get_scoped
 from app.workspaces.service import Cadences
@@ -71,20 +72,20 @@ def list_contacts(
             )
         )
     ordered = query.order_by(Contact.name, Contact.id)
-    if due is not None:
-        if cadences is None or today is None:
-            raise ValueError("the due filter needs the cadences and the day")
-        # The due day is computed per contact (cadence of the tier, first day, snooze), so the
-        # filter runs on the workspace's matching contacts rather than in the query.
-        matching = [
-            c
-            for c in session.scalars(ordered)
-            if (next_due_on(c, cadences) - today).days <= (-1 if due == "overdue" else 0)
-        ]
-        return matching[offset : offset + limit], len(matching)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(ordered.limit(limit).offset(offset))
-    return list(rows), total
+    if due is None:
+        return paginate(session, ordered, limit=limit, offset=offset)
+    if cadences is None or today is None:
+        raise ValueError("the due filter needs the cadences and the day")
+    # The due day is computed per contact (cadence of the tier, first day, snooze), so the filter
+    # runs on the workspace's matching contacts rather than in the query.
+    latest = -1 if due == "overdue" else 0
+    return paginate(
+        session,
+        ordered,
+        limit=limit,
+        offset=offset,
+        keep=lambda c: (next_due_on(c, cadences) - today).days <= latest,
+    )
 
 
 def _replace_expertise(contact: Contact, lines: list[str]) -> None:

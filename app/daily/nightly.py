@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ from app.daily.mail import MailContext, digest_message
 from app.daily.schemas import DailyListPublic
 from app.db import is_busy
 from app.indexing import embed_texts, record_texts
-from app.models import DailyList, Workspace, utcnow
+from app.models import Contact, DailyList, Workspace, utcnow
 from app.network.schemas import NetworkHealth
 from app.network.service import workspace_health
 from app.runtime import Runtime, open_database, open_embedder, open_index
@@ -156,6 +156,9 @@ def _build_with_retries(
         try:
             with _transaction(runtime, rollback=options.dry_run) as session:
                 workspace = _workspace(session, name)
+                # Another run building this list (a second nightly, a replica's reader) is
+                # waited for: its list is then read here, and not built twice.
+                service.lock_daily_lists(session, workspace.id, wait=True)
                 existing = service.get_daily_list(
                     session=session, workspace=workspace, day=options.day
                 )
@@ -185,13 +188,24 @@ def _build_with_retries(
 
 
 def _workspace_names(session: Session, wanted: str | None) -> list[str]:
+    """The workspaces to plan: ``wanted``, or all; a workspace with no contact has nothing to
+    plan, and gets no list and no digest (a first start's key makes one)."""
     names = list(session.scalars(select(Workspace.name).order_by(Workspace.id)))
-    if wanted is None:
-        return names
-    if wanted not in names:
+    if wanted is not None and wanted not in names:
         known = ", ".join(names) or "none yet"
         raise NightlyError(f"No workspace named {wanted!r} (workspaces: {known}).")
-    return [wanted]
+    with_contacts = set(
+        session.scalars(
+            select(Workspace.name).where(
+                exists().where(Contact.workspace_id == Workspace.id).correlate(Workspace)
+            )
+        )
+    )
+    chosen = [wanted] if wanted is not None else names
+    for name in chosen:
+        if name not in with_contacts:
+            log.info("%s: no contacts yet, so no list and no digest", name)
+    return [name for name in chosen if name in with_contacts]
 
 
 def _workspace(session: Session, name: str) -> Workspace:

@@ -12,6 +12,7 @@ from app.daily.config import DailyConfig
 from app.daily.mail import ActionLink, MailContext
 from app.daily.planner import DayPlan, PlannedItem, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
+from app.db import DAILY_LIST, advisory_lock
 from app.models import ComingUp as ComingUpRow
 from app.models import Contact, DailyItem, DailyList, Workspace
 from app.scoped import load_scoped, scoped
@@ -19,6 +20,13 @@ from app.suggestions.engine import SuggestionEngine
 from app.suggestions.service import contact_ref, store_candidate
 from app.suggestions.service import to_public as suggestion_public
 from app.workspaces.service import Cadences
+
+
+def lock_daily_lists(session: Session, workspace_id: int, *, wait: bool) -> None:
+    """The workspace's daily lists to this transaction alone, across processes, until it ends
+    (a PostgreSQL advisory lock; SQLite's single writer gives the same already). A batch waits
+    for it as long as it takes (``wait``); a request gives up after the busy timeout."""
+    advisory_lock(session, DAILY_LIST, workspace_id, wait=wait)
 
 
 def get_daily_list(*, session: Session, workspace: Workspace, day: date) -> DailyList | None:
@@ -43,7 +51,11 @@ def build_daily_list(
     not on it yet (added, imported, re-tiered or woken from a snooze since it was built),
     appended after its items in the planner's order; the items already there never move. The
     caller commits (the list, its items and their suggestions in one transaction).
+
+    The workspace's list lock (``lock_daily_lists``) is taken first: on PostgreSQL two processes
+    (replicas, nightly runs) never build the same list side by side.
     """
+    lock_daily_lists(session, workspace.id, wait=False)
     existing = get_daily_list(session=session, workspace=workspace, day=day)
     if existing is not None and not _open_to_additions(existing, keep_current_on):
         return existing, False

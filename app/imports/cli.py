@@ -5,21 +5,23 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
-from app.db import session_scope
-from app.imports import export, service
+from app.db import open_records, session_scope
 from app.imports.parsers.common import FileRejected
-from app.imports.schemas import ImportReport
-from app.indexing import RecordIndexer
 from app.models import Workspace
-from app.runtime import VectorStoreLockedError, open_database, runtime_scope
-from app.touches import service as touches
 from app.workspaces.service import DEFAULT_WORKSPACE, get_workspace_by_name
+
+if TYPE_CHECKING:
+    from app.imports.schemas import ImportReport
+    from app.indexing import RecordIndexer
+
+# The import and export services (and the search code behind them) are imported by the commands
+# that run them: `givefirst keys …` loads this module too and needs none of it.
 
 import_cli = typer.Typer(
     help="Import contacts, articles or a workspace export (needs the vector store: stop "
@@ -83,13 +85,16 @@ def _workspace(session: Session, name: str) -> Workspace:
 def _apply(
     name: str,
     settings: Settings,
-    apply: Callable[[Session, RecordIndexer, Workspace], list[str]],
+    apply: Callable[[Session, "RecordIndexer", Workspace], list[str]],
 ) -> None:
     """Run ``apply`` in one transaction with the index open, and print what it says."""
+    from app.imports import export
+    from app.runtime import VectorStoreLockedError, runtime_scope
+
     try:
         with runtime_scope(settings) as runtime:
             assert runtime.indexer is not None
-            with session_scope(runtime.session_factory) as session:
+            with session_scope(runtime.session_factory, write=True) as session:
                 lines = apply(session, runtime.indexer, _workspace(session, name))
     except (FileRejected, VectorStoreLockedError, export.WorkspaceNotEmptyError) as error:
         _fail(str(error))
@@ -98,12 +103,12 @@ def _apply(
 
 
 def _file_import(
-    apply: Callable[..., ImportReport], path: Path, workspace: str, format_name: str | None
+    apply: Callable[..., "ImportReport"], path: Path, workspace: str, format_name: str | None
 ) -> None:
     settings = get_settings()
     data = _read(path, settings.import_max_bytes)
 
-    def run(session: Session, indexer: RecordIndexer, ws: Workspace) -> list[str]:
+    def run(session: Session, indexer: "RecordIndexer", ws: Workspace) -> list[str]:
         report = apply(
             session=session,
             indexer=indexer,
@@ -126,6 +131,8 @@ def import_contacts(
     ] = None,
 ) -> None:
     """Import a LinkedIn Connections.csv, a Google Contacts CSV or a vCard (.vcf) file."""
+    from app.imports import service
+
     _file_import(service.import_contact_file, file, workspace, format_name)
 
 
@@ -138,6 +145,8 @@ def import_articles(
     ] = None,
 ) -> None:
     """Import browser bookmarks (HTML), an OPML feed list or an RSS/Atom feed."""
+    from app.imports import service
+
     _file_import(service.import_article_file, file, workspace, format_name)
 
 
@@ -159,16 +168,18 @@ def import_touches(
     """Log meetings and e-mails with your contacts from a calendar export or from mail (Gmail
     Takeout's .mbox, a folder of .eml files). Importing a file again logs nothing twice. Needs
     the database only: works while the server runs."""
+    from app.touches import service as touches
+
     settings = get_settings()
     files: list[Path] = []
     for path in paths:
         files.extend(sorted(path.glob("*.eml")) if path.is_dir() else [path])
     if not files:
         _fail("No file to import: the folders hold no .eml file.")
-    runtime = open_database(settings)
+    engine, sessions = open_records(settings)
     lines: list[str] = []
     try:
-        with session_scope(runtime.session_factory) as session:
+        with session_scope(sessions, write=True) as session:
             ws = _workspace(session, workspace)
             for path in files:
                 report = touches.import_touch_file(
@@ -183,7 +194,7 @@ def import_touches(
     except FileRejected as error:
         _fail(f"{path}: {error}")
     finally:
-        runtime.close()
+        engine.dispose()
     for line in lines:
         typer.echo(line)
 
@@ -191,10 +202,12 @@ def import_touches(
 @import_cli.command("workspace")
 def import_workspace(file: FileArgument, workspace: WorkspaceOption = DEFAULT_WORKSPACE) -> None:
     """Restore a `givefirst export` document into an empty workspace."""
+    from app.imports import export
+
     settings = get_settings()
     data = _read(file, settings.restore_max_bytes)
 
-    def run(session: Session, indexer: RecordIndexer, ws: Workspace) -> list[str]:
+    def run(session: Session, indexer: "RecordIndexer", ws: Workspace) -> list[str]:
         counts = export.restore_workspace(
             session=session,
             indexer=indexer,
@@ -219,9 +232,11 @@ def export_command(
 ) -> None:
     """Write the whole workspace as JSON (for `givefirst import workspace`), or contacts as
     vCard or CSV. Reads the database only: works while the server runs."""
-    runtime = open_database(get_settings())
+    from app.imports import export
+
+    engine, sessions = open_records(get_settings())
     try:
-        with session_scope(runtime.session_factory) as session:
+        with session_scope(sessions) as session:
             ws = _workspace(session, workspace)
             if format_name is ExportFormat.json:
                 document = export.export_workspace(
@@ -233,7 +248,7 @@ def export_command(
             else:
                 text = export.contacts_csv(session=session, workspace=ws)
     finally:
-        runtime.close()
+        engine.dispose()
     if output is None:
         typer.echo(text, nl=False)
     else:

@@ -30,6 +30,7 @@ from app.imports.schemas import (
     ExportedGive,
     ExportedPainPoint,
     ExportedSuggestion,
+    ExportedTouch,
     ExportedWorkspace,
     GiveKind,
     SuggestionKind,
@@ -37,7 +38,18 @@ from app.imports.schemas import (
 )
 from app.imports.service import validation_reason
 from app.indexing import RecordIndexer
-from app.models import Article, Ask, Contact, Give, Suggestion, Workspace, target_key
+from app.models import (
+    Article,
+    Ask,
+    Contact,
+    Give,
+    Suggestion,
+    Touch,
+    TouchKind,
+    TouchSource,
+    Workspace,
+    target_key,
+)
 from app.schemas import normalize_url
 
 
@@ -56,6 +68,12 @@ def _gives(session: Session, workspace: Workspace) -> Sequence[Give]:
 def _asks(session: Session, workspace: Workspace) -> Sequence[Ask]:
     return session.scalars(
         select(Ask).where(Ask.workspace_id == workspace.id).order_by(Ask.id)
+    ).all()
+
+
+def _touches(session: Session, workspace: Workspace) -> Sequence[Touch]:
+    return session.scalars(
+        select(Touch).where(Touch.workspace_id == workspace.id).order_by(Touch.id)
     ).all()
 
 
@@ -193,6 +211,19 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
             )
             for a in _asks(session, workspace)
         ],
+        touches=[
+            ExportedTouch(
+                contact=contact_ref.of(t.contact_id),
+                kind=TouchKind(t.kind),
+                happened_on=t.happened_on,
+                happened_at=t.happened_at,
+                source=TouchSource(t.source),
+                subject=t.subject,
+                dedupe_key=t.dedupe_key,
+                created_at=t.created_at,
+            )
+            for t in _touches(session, workspace)
+        ],
     )
 
 
@@ -239,11 +270,27 @@ def _check_refs(document: WorkspaceDocument) -> None:
         *[("article", g.article, articles_) for g in document.gives],
         *[("suggestion", g.suggestion, suggestions) for g in document.gives],
         *[("contact", a.contact, contacts_) for a in document.asks],
+        *[("contact", t.contact, contacts_) for t in document.touches],
     ]
     for what, ref, known in references:
         if ref is not None and ref not in known:
             raise FileRejected(f"The file is not a consistent export: no {what} with ref {ref}.")
     _check_suggestions(document.suggestions)
+    _check_touches(document.touches)
+
+
+def _check_touches(touches: Sequence[ExportedTouch]) -> None:
+    """A contact has one touch per thing read (``uq_touches_contact_key``)."""
+    seen: set[tuple[int, str]] = set()
+    for number, t in enumerate(touches):
+        if t.dedupe_key is None:
+            continue
+        if (t.contact, t.dedupe_key) in seen:
+            raise FileRejected(
+                f"touches[{number}]: two touches of contact ref {t.contact} read from the same "
+                "event or message (the same dedupe_key)."
+            )
+        seen.add((t.contact, t.dedupe_key))
 
 
 def _check_limits(document: WorkspaceDocument) -> None:
@@ -440,6 +487,21 @@ def restore_workspace(
                 created_at=a.created_at,
             )
         )
+    for t in document.touches:
+        # The contact's last_contacted_on came with it: the touches are history, not news.
+        session.add(
+            Touch(
+                workspace_id=workspace.id,
+                contact_id=contact_ids[t.contact],
+                kind=t.kind.value,
+                happened_on=t.happened_on,
+                happened_at=t.happened_at,
+                source=t.source.value,
+                subject=t.subject,
+                dedupe_key=t.dedupe_key,
+                created_at=t.created_at,
+            )
+        )
     session.flush()
     return {
         "contacts": len(document.contacts),
@@ -447,6 +509,7 @@ def restore_workspace(
         "suggestions": len(document.suggestions),
         "gives": len(document.gives),
         "asks": len(document.asks),
+        "touches": len(document.touches),
     }
 
 

@@ -2,11 +2,10 @@
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
-from pydantic import Field
 from sqlalchemy.orm import Session
 
 from app.articles.schemas import ArticlePublic, ArticleSaved
@@ -21,7 +20,6 @@ from app.deps import (
 )
 from app.imports import export, service
 from app.imports.fetch import FetchError, FetchPolicy
-from app.imports.limits import too_large_message
 from app.imports.parsers.common import FileRejected
 from app.imports.schemas import (
     ArticleFormat,
@@ -33,33 +31,9 @@ from app.imports.schemas import (
 )
 from app.indexing import RecordIndexer
 from app.models import Workspace
-from app.schemas import without_null
+from app.uploads import FORM_FORMAT, REJECTED_UPLOAD, UploadedFile, chosen_format, read_upload
 
 router = APIRouter(tags=["import and export"])
-
-_REJECTED: dict[int | str, dict[str, Any]] = {
-    413: {"description": "The file is larger than the upload limit; nothing was imported."},
-    422: {"description": "The file cannot be read (empty, not UTF-8, not the format named)."},
-}
-UploadedFile = Annotated[UploadFile, File(description="The file to import.")]
-# A form field is sent or left out; a form cannot carry null, so the document does not offer it.
-FORM_FORMAT = Field(json_schema_extra=without_null)
-
-
-def _read_upload(upload: UploadFile, limit: int) -> bytes:
-    data = upload.file.read(limit + 1)
-    if len(data) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, too_large_message(limit))
-    return data
-
-
-def _format(query: str | None, form: str | None) -> str | None:
-    if query and form and query != form:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"format is given twice, as {query!r} and {form!r}: give it once.",
-        )
-    return query or form
 
 
 def _rejected(error: Exception) -> HTTPException:
@@ -75,7 +49,7 @@ def _import(
     settings: Settings,
     format_name: str | None,
 ) -> ImportReport:
-    data = _read_upload(file, settings.import_max_bytes)
+    data = read_upload(file, settings.import_max_bytes)
     try:
         return apply(
             session=session,
@@ -89,7 +63,7 @@ def _import(
         raise _rejected(error) from error
 
 
-@router.post("/imports/contacts", responses=_REJECTED)
+@router.post("/imports/contacts", responses=REJECTED_UPLOAD)
 def import_contacts(
     file: UploadedFile,
     session: SessionDep,
@@ -118,11 +92,11 @@ def import_contacts(
         indexer,
         workspace,
         settings,
-        _format(format_query, format_form),
+        chosen_format(format_query, format_form),
     )
 
 
-@router.post("/imports/articles", responses=_REJECTED)
+@router.post("/imports/articles", responses=REJECTED_UPLOAD)
 def import_articles(
     file: UploadedFile,
     session: SessionDep,
@@ -146,7 +120,7 @@ def import_articles(
         indexer,
         workspace,
         settings,
-        _format(format_query, format_form),
+        chosen_format(format_query, format_form),
     )
 
 
@@ -204,7 +178,7 @@ def save_article_from_url(
 @router.post(
     "/imports/workspace",
     responses={
-        **_REJECTED,
+        **REJECTED_UPLOAD,
         409: {"description": "The workspace is not empty: a restore goes into an empty one."},
     },
 )
@@ -216,7 +190,7 @@ def restore_workspace(
     settings: SettingsDep,
 ) -> RestoreReport:
     """Restore a ``GET /export`` document into this workspace, which must be empty."""
-    data = _read_upload(file, settings.restore_max_bytes)
+    data = read_upload(file, settings.restore_max_bytes)
     try:
         document = export.read_document(data)
         counts = export.restore_workspace(

@@ -7,6 +7,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 from app.articles.schemas import TagList
 from app.contacts.schemas import ExpertiseList, PhoneList
 from app.ledger.schemas import Description
+from app.models import TouchKind, TouchSource
 from app.schemas import (
     ArticleText,
     HttpUrlStr,
@@ -172,6 +173,22 @@ class ExportedAsk(InputModel):
     created_at: Timestamp
 
 
+class ExportedTouch(InputModel):
+    """A meeting, call or e-mail logged for a contact (never a message's body)."""
+
+    contact: Ref
+    kind: TouchKind
+    happened_on: PastIsoDate
+    happened_at: Timestamp | None
+    source: TouchSource
+    subject: Annotated[str, StringConstraints(max_length=500), NoNul] | None
+    dedupe_key: TextHash | None = Field(
+        description="What it was read from (a calendar event, a message), hashed: importing the "
+        "same file after a restore logs nothing twice."
+    )
+    created_at: Timestamp
+
+
 class WorkspaceDocument(InputModel):
     """Everything a workspace holds; records refer to each other by ``ref`` numbers."""
 
@@ -184,6 +201,9 @@ class WorkspaceDocument(InputModel):
     suggestions: list[ExportedSuggestion]
     gives: list[ExportedGive]
     asks: list[ExportedAsk]
+    touches: list[ExportedTouch] = Field(
+        default_factory=list, description="Absent from exports made before touches were."
+    )
 
 
 class RestoreReport(BaseModel):
@@ -194,3 +214,4 @@ class RestoreReport(BaseModel):
     suggestions: int
     gives: int
     asks: int
+    touches: int

@@ -2,19 +2,18 @@
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Result
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.models import Ask, Contact, DailyList, Expertise, Give, Workspace
 from app.network.config import HealthConfig
 from app.network.families import DEFAULT_FLOOR, FieldInference, profile_text, resolve_fields
 from app.network.health import ContactColumns, LedgerColumns, NetworkRecords, measure
 from app.network.schemas import NetworkHealth
 from app.scoped import scoped
-from app.workspaces.service import Cadences, cadences_for
+from app.workspaces.service import CadenceDefaults, Cadences, cadences_for
 from embeddings.embedder import Embedder
 
 
@@ -138,8 +137,21 @@ def network_health(
     return measure(records, cadences=cadences, today=today, config=config or HealthConfig())
 
 
+class HealthSettings(CadenceDefaults, Protocol):
+    """What the health reads of the service's settings (``app.config.Settings`` is one)."""
+
+    @property
+    def field_inference_floor(self) -> float: ...
+    def health_config(self) -> HealthConfig: ...
+
+
 def workspace_health(
-    *, session: Session, workspace: Workspace, embedder: Embedder, settings: Settings, today: date
+    *,
+    session: Session,
+    workspace: Workspace,
+    embedder: Embedder,
+    settings: HealthSettings,
+    today: date,
 ) -> NetworkHealth:
     """The health as the API and the nightly digest show it: the workspace's cadences, fields
     inferred with ``embedder``, the settings' knobs."""

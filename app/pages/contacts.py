@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.contacts import service as contacts
 from app.contacts.schemas import PainPointCreate
-from app.deps import IndexerDep, SessionDep, SettingsDep, writes_on_read
+from app.deps import IndexerDep, RecordId, SessionDep, SettingsDep, writes_on_read
 from app.ledger import service as ledger
 from app.models import Contact, Workspace
 from app.pages.router import (
@@ -27,7 +27,6 @@ from app.pages.router import (
     validated,
 )
 from app.pages.session import CsrfChecked, PageSession, PageSessionDep, PageWorkspaceDep
-from app.schemas import RecordId
 from app.suggestions import service as suggestions
 from app.workspaces.service import cadences_for
 

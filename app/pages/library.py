@@ -13,10 +13,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.articles import service as articles
 from app.articles.schemas import ArticleCreate
-from app.deps import IndexerDep, SessionDep
+from app.deps import IndexerDep, RecordId, SessionDep
 from app.pages.router import engine_of, render, see, validated
 from app.pages.session import CsrfChecked, PageSessionDep, PageWorkspaceDep
-from app.schemas import RecordId
 from app.suggestions import service as suggestions
 
 router = APIRouter(include_in_schema=False)

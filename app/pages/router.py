@@ -24,7 +24,7 @@ from app.daily import service as daily
 from app.daily.digest import KIND_LABEL
 from app.daily.mail import mailto_url
 from app.daily.schemas import DailyItemPublic, DailyListPublic
-from app.deps import SessionDep, SettingsDep, writes_on_read
+from app.deps import RecordId, SessionDep, SettingsDep, writes_on_read
 from app.models import Contact, Suggestion, Workspace
 from app.pages.session import (
     CSRF_FIELD,
@@ -37,7 +37,6 @@ from app.pages.session import (
     live_key,
     write_session,
 )
-from app.schemas import RecordId
 from app.scoped import load_scoped
 from app.suggestions import service as suggestions
 from app.suggestions.engine import SuggestionEngine

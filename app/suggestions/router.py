@@ -6,10 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from app.articles.service import get_article
-from app.deps import ContactDep, SessionDep, SettingsDep, WorkspaceDep, writes_on_read
+from app.deps import ContactDep, RecordId, SessionDep, SettingsDep, WorkspaceDep, writes_on_read
 from app.errors import BUSY_DESCRIPTION
 from app.models import Suggestion
-from app.schemas import RecordId
 from app.suggestions import service
 from app.suggestions.engine import SuggestionEngine
 from app.suggestions.schemas import (

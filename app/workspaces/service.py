@@ -1,17 +1,19 @@
 """Workspaces and their API keys."""
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.models import ApiKey, Workspace, utcnow
 
 KEY_PREFIX = "gf_"
+_KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
 DEFAULT_WORKSPACE = "default"
 
 
@@ -41,6 +43,11 @@ def create_api_key(*, session: Session, workspace: Workspace) -> str:
     session.add(ApiKey(workspace_id=workspace.id, prefix=key[:10], key_hash=hash_key(key)))
     session.flush()
     return key
+
+
+def is_well_formed_key(key: str) -> bool:
+    """Whether ``key`` looks like a key this service makes (whether or not it is known)."""
+    return bool(_KEY_SHAPE.fullmatch(key))
 
 
 def live_api_key(*, session: Session, key: str) -> ApiKey | None:
@@ -93,10 +100,21 @@ class Cadences:
         return last_touch + timedelta(days=self.days(tier))
 
 
-def cadences_for(workspace: Workspace, settings: Settings) -> Cadences:
-    """The workspace's own cadences where set, the service settings otherwise."""
+class CadenceDefaults(Protocol):
+    """The service-wide cadences, in days (``app.config.Settings`` is one)."""
+
+    @property
+    def cadence_a_days(self) -> int: ...
+    @property
+    def cadence_b_days(self) -> int: ...
+    @property
+    def cadence_c_days(self) -> int: ...
+
+
+def cadences_for(workspace: Workspace, defaults: CadenceDefaults) -> Cadences:
+    """The workspace's own cadences where set, the service-wide ones otherwise."""
     return Cadences(
-        a=workspace.cadence_a_days or settings.cadence_a_days,
-        b=workspace.cadence_b_days or settings.cadence_b_days,
-        c=workspace.cadence_c_days or settings.cadence_c_days,
+        a=workspace.cadence_a_days or defaults.cadence_a_days,
+        b=workspace.cadence_b_days or defaults.cadence_b_days,
+        c=workspace.cadence_c_days or defaults.cadence_c_days,
     )
