@@ -114,7 +114,7 @@ class Contact(Base):
     field: Mapped[str | None] = mapped_column(String(200))
     tier: Mapped[str] = mapped_column(String(1), default="B")
     notes: Mapped[str | None] = mapped_column(Text)
-    linkedin_url: Mapped[str | None] = mapped_column(String(500))
+    linkedin_url: Mapped[str | None] = mapped_column(String(2000))
     phones: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_contacted_on: Mapped[date | None] = mapped_column(Date)
     # Off every list (not due, not coming up) before this day; due again from it, if the cadence

@@ -90,6 +90,30 @@ def test_create_contact_defaults(client: TestClient, headers: Headers) -> None:
         assert contact[field] is None, field
 
 
+def test_every_field_at_its_longest_accepted_length_is_stored(
+    client: TestClient, headers: Headers
+) -> None:
+    """What the API accepts, the database keeps (PostgreSQL enforces column lengths; a longer
+    value than a column holds would be a server error there)."""
+    longest = {
+        "name": "N" * 200,
+        "company": "C" * 200,
+        "title": "T" * 200,
+        "field": "F" * 200,
+        "linkedin_url": "https://www.linkedin.com/in/" + "x" * (1998 - 28),
+    }
+    contact = make_contact(client, headers, **longest)
+    stored = get_json(client, f"/contacts/{contact['id']}", headers)
+    for field, value in longest.items():
+        assert stored[field] == value, field
+    too_long = client.post(
+        "/contacts",
+        json={**longest, "linkedin_url": longest["linkedin_url"] + "xyz"},
+        headers=headers,
+    )
+    assert too_long.status_code == 422, too_long.text
+
+
 def test_never_contacted_is_due_today(client: TestClient, headers: Headers) -> None:
     before = date.today()
     contact = make_contact(client, headers, tier="A")

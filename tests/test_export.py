@@ -4,7 +4,6 @@ and CSV."""
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from app.imports.export import inert_cell
 from app.imports.parsers.contact_csv import read_inert_cell
@@ -272,18 +272,23 @@ def test_restored_touches_belong_to_the_restored_workspace_only(
 
     assert restore(api.client, other, json.dumps(document).encode()).status_code == 200
 
-    with sqlite3.connect(data_dir / "givefirst.sqlite3") as db:
-        crossed = db.execute(
-            "SELECT count(*) FROM touches t JOIN contacts c ON c.id = t.contact_id "
-            "WHERE c.workspace_id != t.workspace_id"
-        ).fetchone()[0]
+    with api.app.state.session_factory() as session:
+        crossed = session.execute(
+            text(
+                "SELECT count(*) FROM touches t JOIN contacts c ON c.id = t.contact_id "
+                "WHERE c.workspace_id != t.workspace_id"
+            )
+        ).scalar_one()
         per_workspace = dict(
-            db.execute(
-                "SELECT w.name, count(*) FROM touches t JOIN workspaces w ON w.id = t.workspace_id "
-                "GROUP BY w.name"
-            ).fetchall()
+            session.execute(
+                text(
+                    "SELECT w.name, count(*) FROM touches t "
+                    "JOIN workspaces w ON w.id = t.workspace_id GROUP BY w.name"
+                )
+            )
+            .tuples()
+            .all()
         )
-    db.close()
     assert crossed == 0
     assert per_workspace == {"acme": 2, "restored": 2}
     restored_ids = {c["id"] for c in get_json(api.client, "/contacts", other)["items"]}

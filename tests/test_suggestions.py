@@ -619,6 +619,7 @@ def _wait_for_a_writer(database: Path, seconds: float) -> None:
     raise AssertionError("no write began")
 
 
+@pytest.mark.sqlite_only("watches SQLite's write lock to see the import's write begin")
 def test_during_a_long_import_the_suggestions_wait_their_turn(data_dir: Path) -> None:
     """An import holds the database for longer than the busy timeout: the suggestions wait for
     it to finish (in the server's turn, not on SQLite) and answer 200."""

@@ -84,15 +84,15 @@ Progress = Callable[[str], None]
 def check_data_dir(settings: Settings) -> None:
     """A clear error for a data folder that is missing, not a folder, or not readable."""
     folder = settings.data_dir
-    if settings.database_url:
-        return  # the records are elsewhere; the folder holds only the embedding cache
+    if settings.database_url and not folder.exists():
+        return  # the records are elsewhere; the folder (vectors, cache) is made on first use
     if not folder.exists():
         raise NightlyError(f"No data folder at {folder.resolve()} (set GIVEFIRST_DATA_DIR).")
     if not folder.is_dir():
         raise NightlyError(f"{folder.resolve()} is not a folder (GIVEFIRST_DATA_DIR).")
     if not os.access(folder, os.R_OK | os.W_OK | os.X_OK):
         raise NightlyError(f"The data folder {folder.resolve()} is not readable and writable.")
-    if not (folder / "givefirst.sqlite3").is_file():
+    if not settings.database_url and not (folder / "givefirst.sqlite3").is_file():
         raise NightlyError(
             f"No database in {folder.resolve()}: start the service once (givefirst serve)."
         )
