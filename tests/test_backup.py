@@ -9,8 +9,14 @@ import httpx
 import pytest
 
 from tests.conftest import auth, error_text, get_json, running_api
-from tests.test_cli import create_key, givefirst, serving
-from tests.test_crash import Ledger, assert_index_matches_records, write_records
+from tests.helpers import (
+    Ledger,
+    assert_index_matches_records,
+    create_key,
+    givefirst,
+    serving,
+    write_records,
+)
 
 WAIT_S = 300
 

@@ -1,14 +1,8 @@
 """The ``givefirst`` console command, run for real as a subprocess."""
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -16,48 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Workspace
-from tests.conftest import auth, database_env, get_json, make_contact, running_api
+from tests.conftest import auth, get_json, make_contact, running_api
+from tests.helpers import COMMAND_TIMEOUT_S, create_key, givefirst, givefirst_command, serving
 from tests.test_auth import protected_operations
-
-GIVEFIRST = Path(sys.executable).parent / "givefirst"
-COMMAND_TIMEOUT_S = 120
-READY_TIMEOUT_S = 180  # a loaded 2-core machine can take a minute to load the model
-
-
-def _env(data_dir: Path, **settings: str) -> dict[str, str]:
-    """The test's environment without any GIVEFIRST_* setting, plus the data folder and any
-    ``settings`` (``rate_limit="5/minute"`` becomes ``GIVEFIRST_RATE_LIMIT``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIVEFIRST_")}
-    env["GIVEFIRST_DATA_DIR"] = str(data_dir)
-    env.update(database_env(data_dir))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update({f"GIVEFIRST_{name.upper()}": value for name, value in settings.items()})
-    return env
-
-
-def givefirst(
-    data_dir: Path, *args: str, settings: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``givefirst ARGS`` on ``data_dir`` (plus any ``GIVEFIRST_*`` ``settings``), and wait."""
-    assert GIVEFIRST.is_file(), f"the console script is not installed at {GIVEFIRST}"
-    return subprocess.run(
-        [str(GIVEFIRST), *args],
-        env={**_env(data_dir), **(settings or {})},
-        cwd=data_dir.parent,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT_S,
-        check=False,
-    )
-
-
-def create_key(data_dir: Path, workspace: str) -> tuple[str, subprocess.CompletedProcess[str]]:
-    """``givefirst keys create WORKSPACE``: the key (its last line) and the finished process."""
-    result = givefirst(data_dir, "keys", "create", workspace)
-    assert result.returncode == 0, result.stderr
-    key = result.stdout.strip().splitlines()[-1]
-    assert key.startswith("gf_"), result.stdout
-    return key, result
 
 
 def list_keys(data_dir: Path) -> list[list[str]]:
@@ -105,7 +60,7 @@ def test_the_data_folder_defaults_to_the_users_data_folder_wherever_a_command_ru
 
     def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(GIVEFIRST), *args],
+            givefirst_command(*args),
             env=env,
             cwd=cwd,
             capture_output=True,
@@ -214,84 +169,6 @@ def test_keys_create_rejects_a_bad_workspace_name(data_dir: Path, name: str) -> 
 
 
 # --- serve ----------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[str]
-    base_url: str
-    lines: list[str] = field(default_factory=list)
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def printed_key(self) -> str | None:
-        """The last line starting with ``gf_`` printed before uvicorn's first log line."""
-        key = None
-        for line in self.lines:
-            if line.startswith(("INFO:", "WARNING:", "ERROR:")):
-                break
-            if line.startswith("gf_"):
-                key = line.strip()
-        return key
-
-
-@contextmanager
-def serving(data_dir: Path, **settings: str) -> Iterator[Server]:
-    """``givefirst serve --port P`` on a free loopback port, ready to answer; always stopped.
-
-    ``settings`` are passed as ``GIVEFIRST_*`` variables. A test may SIGKILL ``server.process``
-    inside the block; it is then only reaped.
-    """
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(GIVEFIRST), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(data_dir, **settings),
-        cwd=data_dir.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Server(process, f"http://127.0.0.1:{port}")
-    assert process.stdout is not None
-    stream = process.stdout
-
-    def read() -> None:
-        for line in stream:
-            server.lines.append(line.rstrip("\n"))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            assert process.poll() is None, f"serve exited early:\n{server.output()}"
-            assert time.monotonic() < deadline, f"serve not ready:\n{server.output()}"
-            # Ready: /health answers, and uvicorn's start-up line (printed after anything the
-            # command printed first) has been read.
-            started = any("Uvicorn running on" in line for line in list(server.lines))
-            try:
-                if started and httpx.get(f"{server.base_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)  # poll interval of a bounded readiness loop
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
-        reader.join(timeout=10)
 
 
 def test_serve_prints_a_first_key_that_works(data_dir: Path) -> None:

@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import auth, get_json, running_api
-from tests.test_cli import create_key, givefirst
+from tests.helpers import create_key, givefirst
 from tests.test_imports import FIXTURES
 
 

@@ -7,7 +7,6 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -17,70 +16,18 @@ from app.db import session_scope
 from app.indexing import record_texts
 from app.models import Article
 from app.runtime import open_database, runtime_scope
-from tests.conftest import Json, auth, make_settings
-from tests.test_cli import create_key, serving
+from tests.conftest import auth, make_settings
+from tests.helpers import (
+    Ledger,
+    assert_index_matches_records,
+    create_key,
+    serving,
+    write_records,
+)
 
 WRITERS = 4
 ACKNOWLEDGED_BEFORE_KILL = 24
 WAIT_S = 300
-
-
-@dataclass
-class Ledger:
-    """What the server acknowledged (2xx with the record in the body), from every writer."""
-
-    contacts: dict[int, Json] = field(default_factory=dict)
-    pain_points: dict[int, tuple[int, str]] = field(default_factory=dict)
-    articles: dict[int, Json] = field(default_factory=dict)
-    pairs: list[tuple[int, int]] = field(default_factory=list)  # (article, contact it helps)
-    errors: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.contacts) + len(self.pain_points) + len(self.articles)
-
-
-def write_records(
-    base_url: str, key: str, writer: int, ledger: Ledger, stop: threading.Event | None = None
-) -> None:
-    """Create contacts, pain points and articles, one after another, until ``stop`` is set or
-    the server dies; every acknowledged write goes into ``ledger``."""
-    with httpx.Client(base_url=base_url, headers=auth(key), timeout=120) as client:
-        for n in range(10_000):
-            if stop is not None and stop.is_set():
-                return
-            need = f"Finding a vendor for the employee engagement survey in region {writer}x{n}"
-            try:
-                contact = client.post("/contacts", json={"name": f"W{writer} N{n}"})
-                if contact.status_code != 201:
-                    ledger.errors.append(f"POST /contacts {contact.status_code}: {contact.text}")
-                    return
-                with ledger.lock:
-                    ledger.contacts[contact.json()["id"]] = contact.json()
-                contact_id = contact.json()["id"]
-                pain_point = client.post(f"/contacts/{contact_id}/pain-points", json={"text": need})
-                if pain_point.status_code != 201:
-                    ledger.errors.append(f"POST pain-points {pain_point.status_code}")
-                    return
-                with ledger.lock:
-                    ledger.pain_points[pain_point.json()["id"]] = (contact_id, need)
-                article = client.post(
-                    "/articles",
-                    json={
-                        "title": need,
-                        "url": f"https://example.com/{writer}/{n}",
-                        "text": f"{need}. How one team compared survey vendors, step by step.",
-                    },
-                )
-                if article.status_code != 201:
-                    ledger.errors.append(f"POST /articles {article.status_code}: {article.text}")
-                    return
-                with ledger.lock:
-                    ledger.articles[article.json()["id"]] = article.json()
-                    ledger.pairs.append((article.json()["id"], contact_id))
-            except httpx.TransportError:
-                return  # the server is gone
 
 
 def _kill_when(server_process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
@@ -93,19 +40,6 @@ def _kill_when(server_process: subprocess.Popen[str], ready: Callable[[], bool])
     server_process.send_signal(signal.SIGKILL)
     server_process.wait(timeout=60)
     assert server_process.returncode == -signal.SIGKILL
-
-
-def assert_index_matches_records(data_dir: Path) -> int:
-    """Every record's texts are in the vector index with their current text, and nothing else
-    is: a reconcile finds nothing to do. Returns the number of points."""
-    with runtime_scope(make_settings(data_dir), repair=False) as runtime:
-        assert runtime.indexer is not None
-        with session_scope(runtime.session_factory) as session:
-            expected = {t.id: t.hash for t in record_texts(session)}
-            stored = runtime.indexer.index.all_hashes()
-            assert stored == expected, f"{len(set(expected) - set(stored))} points missing"
-            assert runtime.indexer.reconcile(session) == (0, 0)
-        return len(expected)
 
 
 def stray_and_missing_points(data_dir: Path) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from app.daily.nightly import NightlyOptions, run_nightly
 from app.db import session_scope
 from app.models import Workspace
 from tests.conftest import Api, Headers, copy_data_dir, get_json, make_settings, running_api
-from tests.test_nightly import Mailbox, free_port, smtp_settings
+from tests.helpers import Mailbox, free_port, smtp_settings
 
 TODAY = date.today()
 PUBLIC_URL = "https://givefirst.example.org/"

@@ -17,7 +17,7 @@ from schemathesis import Case, CheckFunction, checks
 
 from app.main import create_app
 from tests.conftest import Headers, auth, make_settings
-from tests.test_cli import Server, create_key, serving
+from tests.helpers import Server, create_key, serving
 
 EXAMPLES = int(os.environ.get("GIVEFIRST_FUZZ_EXAMPLES", "15"))
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.conftest import Api, auth, error_text, get_json, make_settings, running_api
-from tests.test_cli import create_key, serving
+from tests.helpers import create_key, serving
 
 
 def test_past_the_rate_limit_a_key_gets_429_with_retry_after(data_dir: Path) -> None:

@@ -4,8 +4,7 @@ request fails, no acknowledged write is lost, and the index agrees with the reco
 from pathlib import Path
 
 from scripts.bench_load import run_load
-from tests.test_cli import create_key, serving
-from tests.test_crash import assert_index_matches_records
+from tests.helpers import assert_index_matches_records, create_key, serving
 
 
 def test_32_concurrent_clients_get_no_errors_and_lose_no_write(tmp_path: Path) -> None:

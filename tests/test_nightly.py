@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,8 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
-from email import message_from_bytes
-from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -32,10 +29,7 @@ from app.db import session_scope
 from app.models import DailyItem, DailyList, Give, Suggestion
 from app.runtime import open_database
 from tests.conftest import (
-    Api,
-    Headers,
     copy_data_dir,
-    database_env,
     database_url,
     error_text,
     get_json,
@@ -44,56 +38,18 @@ from tests.conftest import (
     running_api,
     write_held,
 )
-
-TODAY = date.today()
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def days_ago(n: int) -> str:
-    return (TODAY - timedelta(days=n)).isoformat()
+from tests.fixtures.due_network import (
+    ARTICLES,
+    EXPECTED_ORDER,
+    NETWORK,
+    TODAY,
+    build_network,
+    days_ago,
+)
+from tests.helpers import ROOT, Mailbox, command_env, free_port, givefirst_command, smtp_settings
 
 
 # name, tier, days since the last touch (cadences A 90, B 182, C 365), pain point
-NETWORK = [
-    ("Ana Overdue-B", "B", 300, "choosing a vendor for our employee engagement survey"),  # 118 late
-    ("Ben Overdue-A", "A", 200, None),  # 110 days late
-    ("Cy Tie-A", "A", 140, None),  # 50 days late
-    ("Dee Tie-C", "C", 415, None),  # 50 days late, tier C: after Cy
-    ("Eve Late-C", "C", 400, None),  # 35 days late
-    ("Fay Late-A", "A", 100, "onboarding remote engineers"),  # 10 days late
-    ("Gus Due-B", "B", 182, None),  # due today
-    ("Hal Fresh-B", "B", 10, None),  # not due for months
-]
-EXPECTED_ORDER = [name for name, *_ in NETWORK[:7]]
-ARTICLES = [
-    (
-        "How to choose an employee engagement survey vendor",
-        "A buyer's checklist for picking an engagement survey provider: methodology, "
-        "benchmarks, confidentiality and pricing.",
-    ),
-    (
-        "Onboarding remote engineers in their first 90 days",
-        "A week-by-week plan for onboarding software engineers who work remotely.",
-    ),
-]
-
-
-def build_network(api: Api, workspace: str = "acme") -> Headers:
-    headers = api.headers(workspace)
-    for title, summary in ARTICLES:
-        response = api.client.post(
-            "/articles", json={"title": title, "summary": summary}, headers=headers
-        )
-        assert response.status_code == 201, response.text
-    for name, tier, last, pain in NETWORK:
-        body: dict[str, Any] = {"name": name, "tier": tier, "last_contacted_on": days_ago(last)}
-        if pain:
-            body["pain_points"] = [pain]
-        response = api.client.post("/contacts", json=body, headers=headers)
-        assert response.status_code == 201, response.text
-    return headers
-
-
 def nightly(data_dir: Path, day: date = TODAY, **options: Any) -> list[Any]:
     settings = make_settings(data_dir).model_copy(update=options.pop("settings", {}))
     return run_nightly(settings, NightlyOptions(day=day, **options))
@@ -320,16 +276,6 @@ def test_the_batch_reads_touches_a_contact_met_yesterday_is_not_due(fresh: Path)
 # -- crash recovery ------------------------------------------------------------------------------
 
 
-def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIVEFIRST_")}
-    return {**env, "GIVEFIRST_DATA_DIR": str(data_dir), **database_env(data_dir), **extra}
-
-
-def givefirst(*args: str) -> list[str]:
-    """The installed ``givefirst`` command, as a user runs it."""
-    return [str(Path(sys.executable).parent / "givefirst"), *args]
-
-
 def test_killed_halfway_the_next_run_finishes_without_duplicates(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     workspaces = [f"team-{n}" for n in range(6)]
@@ -337,8 +283,8 @@ def test_killed_halfway_the_next_run_finishes_without_duplicates(tmp_path: Path)
         for workspace in workspaces:
             build_network(api, workspace)
     process = subprocess.Popen(
-        givefirst("nightly"),
-        env=cli_env(data_dir),
+        givefirst_command("nightly"),
+        env=command_env(data_dir),
         cwd=ROOT,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -428,10 +374,15 @@ def test_a_long_write_costs_only_the_lists_it_blocks(
 
 @ONE_WRITER
 def test_the_command_exits_4_naming_the_lists_it_could_not_build(fresh: Path) -> None:
-    env = cli_env(fresh, **{f"GIVEFIRST_{name.upper()}": str(v) for name, v in BUSY.items()})
+    env = command_env(fresh, **{name: str(v) for name, v in BUSY.items()})
     with write_held(fresh):
         result = subprocess.run(
-            givefirst("nightly"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+            givefirst_command("nightly"),
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert result.returncode == 4, result.stderr
     assert "no list built for workspace 'acme'" in result.stderr
@@ -439,7 +390,7 @@ def test_the_command_exits_4_naming_the_lists_it_could_not_build(fresh: Path) ->
     assert counts(fresh)[0] == 0
 
     rerun = subprocess.run(
-        givefirst("nightly"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        givefirst_command("nightly"), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert rerun.returncode == 0, rerun.stderr
     assert counts(fresh)[0] == 1
@@ -497,8 +448,8 @@ def test_a_webhook_that_refuses_is_reported_and_the_list_kept(fresh: Path, recei
     url, handler = receiver
     handler.failures, handler.status_after = 0, 404
     result = subprocess.run(
-        givefirst("nightly", "--webhook", url),
-        env=cli_env(fresh, GIVEFIRST_WEBHOOK_SECRET="k"),
+        givefirst_command("nightly", "--webhook", url),
+        env=command_env(fresh, webhook_secret="k"),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -530,32 +481,6 @@ def test_a_delivery_that_cannot_be_recorded_is_reported(fresh: Path, receiver: A
         "write): the next run delivers it again"
     ]
     assert counts(fresh)[0] == 1  # the list itself is stored
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def smtp_settings(port: int) -> dict[str, Any]:
-    """Settings that send the digest to a local SMTP server on ``port``, without TLS."""
-    return {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": port,
-        "smtp_tls": "none",
-        "smtp_from": "givefirst@example.com",
-        "smtp_to": ["me@example.com"],
-    }
 
 
 def test_email_goes_through_a_real_smtp_server_once(fresh: Path) -> None:
@@ -602,8 +527,8 @@ def test_bad_options_exit_non_zero_with_a_message(
     fresh: Path, args: list[str], code: int, message: str
 ) -> None:
     result = subprocess.run(
-        givefirst("nightly", *args),
-        env=cli_env(fresh),
+        givefirst_command("nightly", *args),
+        env=command_env(fresh),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -621,7 +546,7 @@ def test_an_unusable_data_folder_is_a_clear_error(tmp_path: Path, kind: str) -> 
         data_dir.write_text("not a folder")
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "nightly_suggestions.py")],
-        env=cli_env(data_dir),
+        env=command_env(data_dir),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -654,8 +579,8 @@ def test_help_documents_every_option() -> None:
 
 def test_plain_log_lines_when_not_on_a_terminal_and_dry_run_prints(fresh: Path) -> None:
     result = subprocess.run(
-        givefirst("nightly", "--dry-run", "--date", TODAY.isoformat()),
-        env=cli_env(fresh),
+        givefirst_command("nightly", "--dry-run", "--date", TODAY.isoformat()),
+        env=command_env(fresh),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -673,8 +598,8 @@ def test_plain_log_lines_when_not_on_a_terminal_and_dry_run_prints(fresh: Path) 
 def test_runs_beside_the_server_on_the_same_data_folder(fresh: Path) -> None:
     port = free_port()
     server = subprocess.Popen(
-        givefirst("serve", "--port", str(port)),
-        env=cli_env(fresh),
+        givefirst_command("serve", "--port", str(port)),
+        env=command_env(fresh),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -694,8 +619,8 @@ def test_runs_beside_the_server_on_the_same_data_folder(fresh: Path) -> None:
         with running_keys(fresh) as key:
             headers = {"Authorization": f"Bearer {key}"}
             result = subprocess.run(
-                givefirst("nightly"),
-                env=cli_env(fresh),
+                givefirst_command("nightly"),
+                env=command_env(fresh),
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
@@ -727,8 +652,8 @@ def test_runs_beside_the_server_on_the_same_data_folder(fresh: Path) -> None:
 def running_keys(data_dir: Path) -> Iterator[str]:
     """A key for ``acme`` made with the CLI (the server is running)."""
     result = subprocess.run(
-        givefirst("keys", "create", "acme"),
-        env=cli_env(data_dir),
+        givefirst_command("keys", "create", "acme"),
+        env=command_env(data_dir),
         cwd=ROOT,
         capture_output=True,
         text=True,

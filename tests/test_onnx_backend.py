@@ -23,7 +23,7 @@ from embeddings.onnx_backend import (
 )
 from embeddings.torch_backend import SentenceTransformerEmbedder
 from tests.fixtures.hr_network import ARTICLES, CONTACTS
-from tests.test_cli import givefirst
+from tests.helpers import givefirst
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ from app.db import session_scope
 from app.models import Contact, DailyItem, DailyList, Suggestion
 from app.runtime import open_database
 from tests.conftest import copy_data_dir, database_url, make_settings, running_api
-from tests.test_cli import create_key, serving
-from tests.test_nightly import ROOT, TODAY, build_network, cli_env, givefirst
+from tests.fixtures.due_network import TODAY, build_network
+from tests.helpers import ROOT, command_env, create_key, givefirst_command, serving
 
 WORKSPACES = ("north", "south", "west")
 WAIT_S = 600
@@ -57,8 +57,8 @@ def _lists(data_dir: Path) -> dict[str, object]:
 
 def _nightly(data_dir: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        givefirst("nightly"),
-        env=cli_env(data_dir),
+        givefirst_command("nightly"),
+        env=command_env(data_dir),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

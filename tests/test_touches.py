@@ -17,7 +17,7 @@ from tests.conftest import (
     make_contact,
     running_api,
 )
-from tests.test_cli import create_key, givefirst
+from tests.helpers import create_key, givefirst
 
 FIXTURES = Path(__file__).parent / "fixtures" / "touches"
 TODAY = date.today()
