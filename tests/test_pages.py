@@ -3,10 +3,8 @@ revoked key's session, and the same workspace isolation as the API."""
 
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -18,6 +16,7 @@ from tests.conftest import (
     Api,
     Headers,
     Json,
+    WebPages,
     auth,
     error_text,
     get_json,
@@ -651,54 +650,6 @@ def test_new_pages_and_routes_are_scoped_to_the_workspace(api: Api) -> None:
     assert a.client.get("/network").status_code == 200
 
 
-WEB_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>Choosing an engagement survey vendor</title></head><body><article>
-<h1>Choosing an engagement survey vendor</h1>
-<p>Choosing a firm to run your employee engagement survey is one of the harder calls an HR
-leader makes. Ask every vendor about benchmarks, anonymity and action planning.</p>
-<p>Speak with a customer of your size who has run the survey with them for three years.</p>
-</article></body></html>"""
-
-
-class _WebPages(BaseHTTPRequestHandler):
-    """/stalled answers once the test lets it go; /missing is a 404."""
-
-    stalled = threading.Event()
-    let_go = threading.Event()
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        if self.path == "/stalled":
-            self.stalled.set()
-            self.let_go.wait(timeout=30)
-        status = 200 if self.path in ("/stalled", "/article") else 404
-        body = WEB_PAGE if status == 200 else b"<html><body>Not found</body></html>"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@pytest.fixture
-def web_pages() -> Iterator[str]:
-    """A web server on 127.0.0.1 (allowed by the setting in the test): its base address."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _WebPages)
-    server.daemon_threads = True
-    _WebPages.stalled.clear()
-    _WebPages.let_go.clear()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        _WebPages.let_go.set()
-        server.shutdown()
-        server.server_close()
-
-
 def test_library_saves_a_web_page_by_its_address_and_the_fetch_holds_up_no_write(
     tmp_path: Path, web_pages: str
 ) -> None:
@@ -723,11 +674,11 @@ def test_library_saves_a_web_page_by_its_address_and_the_fetch_holds_up_no_write
         )
         fetching.start()
         try:
-            assert _WebPages.stalled.wait(timeout=30), "the page was never asked for"
+            assert WebPages.stalled.wait(timeout=30), "the page was never asked for"
             written = api.client.post("/contacts", json={"name": "Ada Lovelace"}, headers=headers)
             still_fetching = fetching.is_alive()
         finally:
-            _WebPages.let_go.set()
+            WebPages.let_go.set()
             fetching.join(timeout=60)
         assert written.status_code == 201, written.text
         assert still_fetching, "the write waited for the fetch to end"
