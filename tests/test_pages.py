@@ -672,15 +672,24 @@ def test_library_saves_a_web_page_by_its_address_and_the_fetch_holds_up_no_write
         fetching = threading.Thread(
             target=lambda: saved.append(browser.post(path, {"url": f"{web_pages}/stalled"}))
         )
+        written: list[httpx.Response] = []
+        writing = threading.Thread(  # a write while the fetch is held: it must not wait for it
+            target=lambda: written.append(
+                api.client.post("/contacts", json={"name": "Ada Lovelace"}, headers=headers)
+            ),
+            daemon=True,
+        )
         fetching.start()
         try:
             assert WebPages.stalled.wait(timeout=30), "the page was never asked for"
-            written = api.client.post("/contacts", json={"name": "Ada Lovelace"}, headers=headers)
+            writing.start()
+            writing.join(timeout=20)
             still_fetching = fetching.is_alive()
         finally:
             WebPages.let_go.set()
             fetching.join(timeout=60)
-        assert written.status_code == 201, written.text
+        assert written, "the write waited for the fetch to end"
+        assert written[0].status_code == 201, written[0].text
         assert still_fetching, "the write waited for the fetch to end"
         assert [r.status_code for r in saved] == [303], saved[0].text if saved else "no answer"
         location = saved[0].headers["location"]
