@@ -14,9 +14,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.contacts import service as contacts
 from app.contacts.schemas import ContactCreate, PainPointCreate, PainPointUpdate
-from app.deps import IndexerDep, RecordId, SessionDep, SettingsDep, writes_on_read
+from app.deps import (
+    IndexerDep,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    pain_point_or_404,
+    writes_on_read,
+)
 from app.ledger import service as ledger
-from app.models import Contact, PainPoint, Workspace
+from app.models import Contact, Workspace
 from app.pages.router import (
     dismiss_suggestion,
     engine_of,
@@ -256,16 +263,6 @@ def page_add_pain_point(
     return _pain_points(request, page, session, workspace, settings, contact, "Pain point added.")
 
 
-def _pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
-    pain_point = contacts.get_pain_point(contact=contact, pain_point_id=pain_point_id)
-    if pain_point is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"Pain point {pain_point_id} not found on contact {contact.id}.",
-        )
-    return pain_point
-
-
 @router.post("/people/{contact_id}/pain-points/{pain_point_id}", dependencies=[CsrfChecked])
 def page_reword_pain_point(
     request: Request,
@@ -281,7 +278,7 @@ def page_reword_pain_point(
     """As PATCH /contacts/{id}/pain-points/{pain_point_id} with a new ``text``."""
     checked = validated(PainPointCreate, text=text)  # the text is required here
     contact = _contact_or_404(session, workspace, contact_id)
-    pain_point = _pain_point_or_404(contact, pain_point_id)
+    pain_point = pain_point_or_404(contact, pain_point_id)
     contacts.update_pain_point(
         session=session,
         indexer=indexer,
@@ -307,7 +304,7 @@ def page_resolve_pain_point(
     """As DELETE /contacts/{id}/pain-points/{pain_point_id}: kept, no longer drives
     suggestions."""
     contact = _contact_or_404(session, workspace, contact_id)
-    pain_point = _pain_point_or_404(contact, pain_point_id)
+    pain_point = pain_point_or_404(contact, pain_point_id)
     contacts.resolve_pain_point(session=session, indexer=indexer, pain_point=pain_point)
     session.flush()
     note = f"Resolved: {pain_point.text}"
