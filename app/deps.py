@@ -13,10 +13,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.contacts.service import get_contact
+from app.contacts.service import get_contact, get_pain_point
 from app.db import session_scope
 from app.indexing import RecordIndexer
-from app.models import Contact, Workspace
+from app.models import Contact, PainPoint, Workspace
 from app.ratelimit import KeyRateLimiter
 from app.schemas import Page
 from app.workspaces.service import hash_key, is_well_formed_key, workspace_for_key
@@ -218,3 +218,14 @@ def get_contact_from_path(
 
 
 ContactDep = Annotated[Contact, Depends(get_contact_from_path)]
+
+
+def pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
+    """The contact's pain point with this id (the API's routes and the page's); 404 otherwise."""
+    pain_point = get_pain_point(contact=contact, pain_point_id=pain_point_id)
+    if pain_point is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"Pain point {pain_point_id} not found on contact {contact.id}.",
+        )
+    return pain_point

@@ -4,6 +4,7 @@ import copy
 import json
 import logging
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
@@ -134,6 +135,11 @@ def _describe(error: dict[str, Any]) -> str:
     return f"{location}: {_human(error)}" if location else _human(error)
 
 
+def describe_errors(errors: Sequence[Any]) -> str:
+    """Validation errors as one readable message, each naming its field."""
+    return "; ".join(_describe(e) for e in errors)
+
+
 class _AsciiJSONResponse(JSONResponse):
     """JSON with every non-ASCII character escaped: an error echoes the input it refused, which
     may hold half a character (a lone surrogate) that UTF-8 cannot carry."""
@@ -150,7 +156,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content=jsonable_encoder(
             {
-                "message": "; ".join(_describe(e) for e in errors),
+                "message": describe_errors(errors),
                 "detail": [{k: v for k, v in e.items() if k != "ctx"} for e in errors],
             }
         ),

@@ -114,6 +114,10 @@ REQUEST_EXAMPLES: dict[str, tuple[str, Callable[[date], Json]]] = {
         "Not now: may come back in a month",
         lambda today: {"reason": "bad_timing", "until": _month_ahead(today)},
     ),
+    "RecipientChoice": (
+        "Suggest the article to two of its recipients",
+        lambda today: {"contact_ids": [3, 4]},
+    ),
     "ArticleFromUrl": (
         "A public web page",
         lambda today: {"url": "https://en.wikipedia.org/wiki/Employee_engagement", "tags": ["hr"]},

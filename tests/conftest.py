@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -307,3 +308,52 @@ def _postgresql_write_held(url: str) -> Iterator[Callable[[], None]]:
             closed.set()
             session.close()
             engine.dispose()
+
+
+WEB_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Choosing an engagement survey vendor</title></head><body><article>
+<h1>Choosing an engagement survey vendor</h1>
+<p>Choosing a firm to run your employee engagement survey is one of the harder calls an HR
+leader makes. Ask every vendor about benchmarks, anonymity and action planning.</p>
+<p>Speak with a customer of your size who has run the survey with them for three years.</p>
+</article></body></html>"""
+
+
+class WebPages(BaseHTTPRequestHandler):
+    """A small web site: /article and /stalled (which answers once the test lets it go) are
+    the same article; anything else is a 404."""
+
+    stalled = threading.Event()
+    let_go = threading.Event()
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        if self.path == "/stalled":
+            self.stalled.set()
+            self.let_go.wait(timeout=30)
+        status = 200 if self.path in ("/stalled", "/article") else 404
+        body = WEB_PAGE if status == 200 else b"<html><body>Not found</body></html>"
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def web_pages() -> Iterator[str]:
+    """A web server on 127.0.0.1 (allowed by the setting in the test): its base address."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), WebPages)
+    server.daemon_threads = True
+    WebPages.stalled.clear()
+    WebPages.let_go.clear()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        WebPages.let_go.set()
+        server.shutdown()
+        server.server_close()

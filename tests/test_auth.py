@@ -296,6 +296,7 @@ VALID_BODIES: dict[str, Json] = {
     "AskCreate": {"description": "Injected ask"},
     "DismissRequest": {"reason": "not_relevant"},
     "SnoozeRequest": {"until": (date.today() + timedelta(7)).isoformat()},
+    "RecipientChoice": {"contact_ids": [1]},  # the owner's first contact: a foreign id as well
 }
 
 

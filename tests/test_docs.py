@@ -72,6 +72,15 @@ def _records(api: Api, headers: Headers) -> dict[str, int]:
     client = api.client
     contact = make_contact(client, headers, tier="A", pain_points=["Hiring a first engineer"])
     other = make_contact(client, headers, name="Grace Hopper", tier="A")
+    # Contacts 3 and 4, whom the article helps (the RecipientChoice example names them).
+    readers = [
+        make_contact(client, headers, name=name, pain_points=[pain])
+        for name, pain in (
+            ("Ken Ito", "Hiring our first engineer"),
+            ("Lea Roy", "How to hire a first software engineer"),
+        )
+    ]
+    assert [r["id"] for r in readers] == [3, 4]
     article = make_article(client, headers, text="Hiring your first engineer, step by step.")
     suggestions = client.get(f"/contacts/{other['id']}/suggestions", headers=headers)
     assert suggestions.status_code == 200, suggestions.text
@@ -110,7 +119,7 @@ def test_every_request_body_example_succeeds_when_sent_unchanged(api: Api) -> No
         else:
             assert 200 <= response.status_code < 300, f"{method.upper()} {path}: {response.text}"
         sent += 1
-    assert sent == 14  # and the uploads, which are files (multipart)
+    assert sent == 15  # and the uploads, which are files (multipart)
 
 
 # A regular expression, or a name only pydantic uses, in a message meant for a person.

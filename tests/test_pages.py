@@ -2,15 +2,28 @@
 revoked key's session, and the same workspace isolation as the API."""
 
 import re
+import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
 
-from tests.conftest import Api, Headers, Json, auth, get_json, make_article, make_contact
+from tests.conftest import (
+    Api,
+    Headers,
+    Json,
+    WebPages,
+    auth,
+    error_text,
+    get_json,
+    make_article,
+    make_contact,
+    running_api,
+)
 
 PAIN = "Choosing a vendor to run our employee engagement survey"
 ARTICLE = {
@@ -410,3 +423,280 @@ def test_library_saves_a_pasted_article_and_shows_who_it_would_help(api: Api) ->
     bad = browser.post("/library/articles", {"title": "", "text": "x"}, htmx=False)
     assert bad.status_code == 422
     assert get_json(api.client, "/articles", headers)["total"] == 2
+
+
+def test_add_a_contact_with_a_tier_and_a_first_pain_point(api: Api) -> None:
+    key, headers, _ = seed(api, "acme")
+    browser = sign_in(api, key)
+    form = browser.client.get("/people/new")
+    assert form.status_code == 200, form.text
+    for control in ("contact-name", "contact-email", "contact-tier", "contact-pain"):
+        assert f'<label for="{control}">' in form.text and f'id="{control}"' in form.text
+    assert 'href="/people/new"' in browser.client.get("/people").text
+    before = get_json(api.client, "/contacts", headers)["total"]
+
+    bad = browser.post(
+        "/people",
+        {"name": "Cleo Marsh", "email": "cleo at example", "tier": "A", "pain_point": PAIN},
+        htmx=False,
+    )
+    assert bad.status_code == 422
+    assert "Not saved: email:" in bad.text  # the API's message, naming the field
+    assert 'value="Cleo Marsh"' in bad.text and f">{PAIN}</textarea>" in bad.text  # kept
+    assert re.search(r'<option value="A" selected>', bad.text)
+    assert get_json(api.client, "/contacts", headers)["total"] == before  # nothing stored
+    assert browser.post("/people", {"name": "", "tier": "A"}, htmx=False).status_code == 422
+    bad_tier = browser.post("/people", {"name": "Cleo", "tier": "Z"}, htmx=False)
+    assert "tier: must be A, B or C" in bad_tier.text
+
+    bare = browser.client.post("/people", data={"name": "No token"})
+    assert bare.status_code == 403
+
+    made = browser.post(
+        "/people",
+        {
+            "name": "Cleo Marsh",
+            "email": "cleo@example.org",
+            "company": "Fabrikam",
+            "title": "HR Director",
+            "tier": "A",
+            "pain_point": PAIN,
+            "expertise": "",
+        },
+        htmx=False,
+    )
+    assert made.status_code == 303, made.text
+    contact_id = int(made.headers["location"].rsplit("/", 1)[1])
+    record = get_json(api.client, f"/contacts/{contact_id}", headers)
+    assert (record["name"], record["tier"], record["company"]) == ("Cleo Marsh", "A", "Fabrikam")
+    assert [p["text"] for p in record["pain_points"]] == [PAIN]
+    page = browser.client.get(made.headers["location"])
+    assert page.status_code == 200 and ARTICLE["title"] in page.text  # matched at once
+
+
+def test_reword_a_pain_point_in_place(api: Api) -> None:
+    key, headers, ann = seed(api, "acme")
+    browser = sign_in(api, key)
+    pain = get_json(api.client, f"/contacts/{ann['id']}", headers)["pain_points"][0]
+    page = browser.client.get(f"/people/{ann['id']}").text
+    assert f'<label for="pain-edit-{pain["id"]}">' in page
+
+    path = f"/people/{ann['id']}/pain-points/{pain['id']}"
+    empty = browser.post(path, {"text": "   "})
+    assert empty.status_code == 422 and "text: must not be empty" in empty.json()["message"]
+    reworded = browser.post(path, {"text": "Picking an engagement survey vendor by March"})
+    assert reworded.status_code == 200, reworded.text
+    assert 'id="pain-points"' in reworded.text
+    assert "Reworded: Picking an engagement survey vendor by March" in reworded.text
+    stored = get_json(api.client, f"/contacts/{ann['id']}", headers)["pain_points"]
+    assert [(p["id"], p["text"], p["active"]) for p in stored] == [
+        (pain["id"], "Picking an engagement survey vendor by March", True)
+    ]
+    plain = browser.post(path, {"text": "Picking a survey vendor"}, htmx=False)
+    assert plain.status_code == 303 and plain.headers["location"] == f"/people/{ann['id']}"
+    assert browser.post(f"/people/{ann['id']}/pain-points/999999", {"text": "x"}).status_code == 404
+
+
+def test_suggest_an_article_to_the_recipients_chosen(api: Api) -> None:
+    _, headers, ann = seed(api, "acme")
+    bo = make_contact(api.client, headers, name="Bo Lind", pain_points=[PAIN])
+    cy = make_contact(api.client, headers, name="Cy Ruiz", pain_points=["Our sales team misses"])
+    article = get_json(api.client, "/articles", headers)["items"][0]
+    until = (date.today() + timedelta(30)).isoformat()
+    snoozed = api.client.post(
+        f"/contacts/{bo['id']}/snooze", json={"until": until}, headers=headers
+    )
+    assert snoozed.status_code == 200
+    recipients = get_json(api.client, f"/articles/{article['id']}/recipients", headers)["items"]
+    by_name = {r["contact"]["name"]: r for r in recipients}
+    assert set(by_name) == {ann["name"], "Bo Lind"}
+    assert (
+        by_name["Bo Lind"]["snoozed_until"] == until
+        and by_name[ann["name"]]["snoozed_until"] is None
+    )
+
+    path = f"/articles/{article['id']}/recipients/suggestions"
+    refused = api.client.post(path, json={"contact_ids": [ann["id"], cy["id"]]}, headers=headers)
+    assert refused.status_code == 422
+    assert "Cy Ruiz" in error_text(refused) and "nothing was suggested" in error_text(refused)
+    assert get_json(api.client, f"/contacts/{ann['id']}/ledger", headers)["given"] == 0
+
+    made = api.client.post(path, json={"contact_ids": [ann["id"], bo["id"]]}, headers=headers)
+    assert made.status_code == 201, made.text
+    items = made.json()["items"]
+    assert [(s["contact_id"], s["kind"], s["article"]["id"]) for s in items] == [
+        (ann["id"], "article", article["id"]),
+        (bo["id"], "article", article["id"]),  # snoozed: offered, and the suggestion waits
+    ]
+    assert all(s["status"] == "open" and s["drafts"]["email"] for s in items)
+    assert items[0]["pain_point"]["text"] == PAIN and "speaks to" in items[0]["reason"]
+    again = api.client.post(path, json={"contact_ids": [ann["id"]]}, headers=headers)
+    assert [s["id"] for s in again.json()["items"]] == [items[0]["id"]]  # reused, not doubled
+    on_page = get_json(api.client, f"/contacts/{ann['id']}/suggestions", headers)["items"]
+    assert items[0]["id"] in [s["id"] for s in on_page]
+
+    sent = api.client.post(f"/suggestions/{items[0]['id']}/sent", headers=headers)
+    assert sent.status_code == 200
+    closed = api.client.post(path, json={"contact_ids": [ann["id"]]}, headers=headers)
+    assert closed.status_code == 409 and "already sent" in error_text(closed)
+    empty = api.client.post(path, json={"contact_ids": []}, headers=headers)
+    assert empty.status_code == 422 and "contact_ids: must have at least 1 item" in error_text(
+        empty
+    )
+
+
+def test_the_article_page_suggests_it_to_the_contacts_ticked(api: Api) -> None:
+    key, headers, ann = seed(api, "acme")
+    bo = make_contact(api.client, headers, name="Bo Lind", pain_points=[PAIN])
+    until = (date.today() + timedelta(30)).isoformat()
+    api.client.post(f"/contacts/{bo['id']}/snooze", json={"until": until}, headers=headers)
+    article = get_json(api.client, "/articles", headers)["items"][0]
+    browser = sign_in(api, key)
+    page = browser.client.get(f"/library/articles/{article['id']}").text
+    assert f'id="choose-{ann["id"]}" name="contact_ids" value="{ann["id"]}" checked' in page
+    assert f'id="choose-{bo["id"]}" name="contact_ids" value="{bo["id"]}">' in page  # not ticked
+    assert "Snoozed until" in page
+
+    path = f"/library/articles/{article['id']}/suggestions"
+    none = browser.post(path, {})
+    assert none.status_code == 422 and "Tick at least one contact" in none.json()["message"]
+    made = browser.post(path, {"contact_ids": str(ann["id"])})
+    assert made.status_code == 200, made.text
+    suggestion = get_json(api.client, f"/contacts/{ann['id']}/suggestions", headers)["items"][0]
+    assert suggestion["article"]["id"] == article["id"]
+    assert f'href="/people/{ann["id"]}#suggestion-{suggestion["id"]}">{ann["name"]}' in made.text
+    plain = browser.post(path, {"contact_ids": str(ann["id"])}, htmx=False)
+    assert plain.status_code == 200 and "Suggested to 1 contact(s)" in plain.text
+
+
+def test_the_network_page_draws_the_apis_figures(api: Api) -> None:
+    key, headers, _ = seed(api, "acme")
+    make_contact(
+        api.client,
+        headers,
+        name="Bo Lind",
+        tier="B",
+        title="Head of HR",
+        last_contacted_on=date.today().isoformat(),
+    )
+    browser = sign_in(api, key)
+    page = browser.client.get("/network")
+    assert page.status_code == 200, page.text
+    health = get_json(api.client, "/network/health", headers)
+    assert f'<dd id="health-contacts">{health["contacts"]}</dd>' in page.text
+    share = round(health["cadence"]["overall"]["share_in_cadence"] * 100)
+    assert f'<dd id="health-in-cadence">{share}%</dd>' in page.text
+    assert f'<dd id="health-due-now">{health["neglect"]["due_now"]}</dd>' in page.text
+    points = re.search(r'<polyline class="line" points="([^"]+)"', page.text)
+    weeks = [w for w in health["cadence"]["history"] if w["share_in_cadence"] is not None]
+    assert points and len(points.group(1).split()) == len(weeks) >= 1
+    assert 'href="/network" aria-current="page">Network</a>' in page.text
+    # No chart library: nothing loaded from another host.
+    assert not re.search(r'(src|href)="(https?:)?//(?!testserver/)', page.text)
+
+
+def test_new_pages_and_routes_are_scoped_to_the_workspace(api: Api) -> None:
+    key_a, headers_a, ann = seed(api, "acme")
+    key_b, headers_b, bea = seed(api, "other")
+    a = sign_in(api, key_a)
+    b = sign_in(api, key_b)
+    article_a = get_json(api.client, "/articles", headers_a)["items"][0]
+    article_b = get_json(api.client, "/articles", headers_b)["items"][0]
+    pain_a = get_json(api.client, f"/contacts/{ann['id']}", headers_a)["pain_points"][0]
+
+    # b acting on a's ids: each as unknown.
+    assert (
+        b.post(f"/people/{ann['id']}/pain-points/{pain_a['id']}", {"text": "x"}).status_code == 404
+    )
+    assert (
+        b.post(
+            f"/library/articles/{article_a['id']}/suggestions", {"contact_ids": str(ann["id"])}
+        ).status_code
+        == 404
+    )
+    # b's own article, a's contact: 404 too, through the page and the API.
+    assert (
+        b.post(
+            f"/library/articles/{article_b['id']}/suggestions", {"contact_ids": str(ann["id"])}
+        ).status_code
+        == 404
+    )
+    for article_id, contact_id in ((article_a["id"], bea["id"]), (article_b["id"], ann["id"])):
+        foreign = api.client.post(
+            f"/articles/{article_id}/recipients/suggestions",
+            json={"contact_ids": [contact_id]},
+            headers=headers_b,
+        )
+        assert foreign.status_code == 404, foreign.text
+    # a's own pain point id under b's contact: not b's contact's pain point.
+    assert (
+        b.post(f"/people/{bea['id']}/pain-points/{pain_a['id']}", {"text": "x"}).status_code == 404
+    )
+
+    assert get_json(api.client, f"/contacts/{ann['id']}", headers_a)["pain_points"] == [pain_a]
+    assert (
+        get_json(api.client, f"/contacts/{ann['id']}/suggestions", headers_a)["items"][0]["status"]
+        == "open"
+    )
+    assert get_json(api.client, f"/contacts/{ann['id']}/ledger", headers_a)["given"] == 0
+
+    made = b.post("/people", {"name": "Made by b", "tier": "C"}, htmx=False)
+    assert made.status_code == 303
+    assert get_json(api.client, "/contacts", headers_a, q="Made by b")["total"] == 0
+    assert get_json(api.client, "/contacts", headers_b, q="Made by b")["total"] == 1
+    network_b = b.client.get("/network").text
+    assert '<dd id="health-contacts">2</dd>' in network_b  # Bea and the one just made
+    assert ann["name"] not in network_b
+    assert a.client.get("/network").status_code == 200
+
+
+def test_library_saves_a_web_page_by_its_address_and_the_fetch_holds_up_no_write(
+    tmp_path: Path, web_pages: str
+) -> None:
+    with running_api(tmp_path / "data", fetch_allowed_hosts=["127.0.0.1"]) as api:
+        key, headers, ann = seed(api, "acme")
+        browser = sign_in(api, key)
+        assert '<label for="article-page-url">' in browser.client.get("/library").text
+        path = "/library/articles/from-url"
+
+        bad = browser.post(path, {"url": "ftp://example.org/x"}, htmx=False)
+        assert bad.status_code == 422
+        assert "Not saved: url: must be a web address" in bad.text
+        assert 'value="ftp://example.org/x"' in bad.text  # kept as typed
+        missing = browser.post(path, {"url": f"{web_pages}/missing"}, htmx=False)
+        assert missing.status_code == 422 and "Not saved:" in missing.text
+        assert f'value="{web_pages}/missing"' in missing.text
+        assert get_json(api.client, "/articles", headers)["total"] == 1
+
+        saved: list[httpx.Response] = []
+        fetching = threading.Thread(
+            target=lambda: saved.append(browser.post(path, {"url": f"{web_pages}/stalled"}))
+        )
+        written: list[httpx.Response] = []
+        writing = threading.Thread(  # a write while the fetch is held: it must not wait for it
+            target=lambda: written.append(
+                api.client.post("/contacts", json={"name": "Ada Lovelace"}, headers=headers)
+            ),
+            daemon=True,
+        )
+        fetching.start()
+        try:
+            assert WebPages.stalled.wait(timeout=30), "the page was never asked for"
+            writing.start()
+            writing.join(timeout=20)
+            still_fetching = fetching.is_alive()
+        finally:
+            WebPages.let_go.set()
+            fetching.join(timeout=60)
+        assert written, "the write waited for the fetch to end"
+        assert written[0].status_code == 201, written[0].text
+        assert still_fetching, "the write waited for the fetch to end"
+        assert [r.status_code for r in saved] == [303], saved[0].text if saved else "no answer"
+        location = saved[0].headers["location"]
+        article = get_json(api.client, f"/articles/{location.rsplit('/', 1)[1]}", headers)
+        assert (article["title"], article["url"]) == (
+            "Choosing an engagement survey vendor",
+            f"{web_pages}/stalled",
+        )
+        page = browser.client.get(location).text
+        assert f'<a href="/people/{ann["id"]}">{ann["name"]}</a>' in page  # who needs it

@@ -3,11 +3,13 @@ app served by uvicorn on a free port (in a thread of the test process).
 
 Sign in by keyboard, Today shows a due contact's suggestion, Copy puts the draft on the
 clipboard, Sent / Dismiss / Snooze swap the card without reloading the page (and the API sees
-the change), a POST without the session's CSRF token is refused, a pain point added on a
-contact's page appears without a reload, an article saved in the Library shows who it would
-help, and every page fits 360 px and 1400 px without horizontal scrolling, a label on every
-control. With ``GIVEFIRST_SCREENSHOT_DIR`` set, screenshots of each page at both widths are
-written there as ``web-PAGE-WIDTH.png`` (``docs/`` holds the README's).
+the change), a POST without the session's CSRF token is refused, a contact added with a tier and
+a first pain point (a refused form keeps what was typed), a pain point added and reworded on a
+contact's page without a reload, an article saved in the Library (pasted, or fetched by its
+address) shows who it would help and is suggested to the contacts ticked, the Network health
+page draws the API's figures, and every page fits 360 px and 1400 px without horizontal
+scrolling, a label on every control. With ``GIVEFIRST_SCREENSHOT_DIR`` set, screenshots of each
+page at both widths are written there as ``web-PAGE-WIDTH.png`` (``docs/`` holds the README's).
 
 Skipped only where no Chromium and chromedriver are installed (``.ci/run`` installs them).
 """
@@ -82,8 +84,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The real app (daily budget 3, so that Coming up has names) served by uvicorn."""
-    app = create_app(make_settings(tmp_path_factory.mktemp("browser") / "data", daily_budget=3))
+    """The real app (daily budget 3, so that Coming up has names; pages on 127.0.0.1 may be
+    saved by address) served by uvicorn."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("browser") / "data",
+        daily_budget=3,
+        fetch_allowed_hosts=["127.0.0.1"],
+    )
+    app = create_app(settings)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -402,11 +410,139 @@ def test_import_a_vcard_and_see_the_report_without_a_reload(
     assert [c["name"] for c in found] == ["Bea Okafor"]
 
 
+def test_add_a_contact_with_a_tier_and_a_pain_point(served: Served, browser: "WebDriver") -> None:
+    key, _ = seed(served, "add-contact")
+    sign_in(browser, served, key)
+    browser.find_element(By.LINK_TEXT, "Contacts").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/people"))
+    browser.find_element(By.LINK_TEXT, "Add a contact").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/people/new"))
+
+    browser.find_element(By.ID, "contact-name").send_keys("   ")  # required, yet blank
+    Select(browser.find_element(By.ID, "contact-tier")).select_by_visible_text("Tier A")
+    browser.find_element(By.ID, "contact-pain").send_keys(PAIN)
+    browser.find_element(By.XPATH, "//button[normalize-space()='Add the contact']").click()
+    error = wait(browser).until(lambda d: d.find_elements(By.ID, "form-error"))[0]
+    assert "Not saved: name: must not be empty" in error.text
+    assert browser.find_element(By.ID, "contact-pain").get_attribute("value") == PAIN  # kept
+    assert Select(browser.find_element(By.ID, "contact-tier")).first_selected_option.text == (
+        "Tier A"
+    )
+
+    name = browser.find_element(By.ID, "contact-name")
+    name.clear()
+    name.send_keys("Fay Holm")
+    browser.find_element(By.ID, "contact-company").send_keys("Woodgrove")
+    browser.find_element(By.XPATH, "//button[normalize-space()='Add the contact']").click()
+    wait(browser).until(lambda d: "/people/new" not in d.current_url and "Fay Holm" in d.title)
+    assert PAIN in browser.find_element(By.ID, "pain-points").text
+    assert "How to choose an engagement survey vendor" in browser.page_source  # matched at once
+    contact_id = browser.current_url.rsplit("/", 1)[1]
+    record = served.api("GET", f"/contacts/{contact_id}", key)
+    assert (record["tier"], record["company"]) == ("A", "Woodgrove")
+    assert [p["text"] for p in record["pain_points"]] == [PAIN]
+
+
+def test_reword_a_pain_point_in_place(served: Served, browser: "WebDriver") -> None:
+    key, contacts = seed(served, "reword")
+    sign_in(browser, served, key)
+    browser.get(f"{served.base_url}/people/{contacts[1]['id']}")
+    pain = served.api("GET", f"/contacts/{contacts[1]['id']}", key)["pain_points"][0]
+    mark_page(browser)
+    browser.find_element(By.CSS_SELECTOR, f"#pain-{pain['id']} summary").click()
+    field = browser.find_element(By.ID, f"pain-edit-{pain['id']}")
+    field.clear()
+    field.send_keys("   ")
+    save = browser.find_element(By.XPATH, "//button[normalize-space()='Save the wording']")
+    save.click()
+    wait(browser).until(lambda d: "must not be empty" in d.find_element(By.ID, "flash").text)
+    field.clear()
+    field.send_keys("Onboarding new engineers takes three months")
+    save.click()
+    wait(browser).until(
+        lambda d: (
+            "Reworded: Onboarding new engineers takes three months"
+            in d.find_element(By.ID, "pain-points").text
+        )
+    )
+    assert not_reloaded(browser)
+    assert browser.find_element(By.ID, "flash").text == ""
+    stored = served.api("GET", f"/contacts/{contacts[1]['id']}", key)["pain_points"]
+    assert [p["text"] for p in stored] == ["Onboarding new engineers takes three months"]
+
+
+def test_save_a_web_page_by_address_and_suggest_it_to_the_ones_ticked(
+    served: Served, browser: "WebDriver", web_pages: str
+) -> None:
+    key, contacts = seed(served, "by-address")
+    sign_in(browser, served, key)
+    browser.find_element(By.LINK_TEXT, "Library").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/library"))
+    browser.find_element(By.ID, "article-page-url").send_keys(f"{web_pages}/article")
+    browser.find_element(By.XPATH, "//button[contains(., 'Fetch, save')]").click()
+    wait(browser).until(lambda d: "/library/articles/" in d.current_url)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Choosing an engagement survey vendor"
+    names = [r.text for r in browser.find_elements(By.CSS_SELECTOR, ".recipient h3 a")]
+    assert "Ann Park" in names, names
+    article_id = browser.current_url.rsplit("/", 1)[1]
+    ranked = served.api("GET", f"/articles/{article_id}/recipients", key)["items"]
+    assert [r["contact"]["name"] for r in ranked] == names
+
+    ticked = {
+        box.get_attribute("value")
+        for box in browser.find_elements(By.CSS_SELECTOR, "input[name=contact_ids]")
+        if box.is_selected()
+    }
+    assert ticked == {str(r["contact"]["id"]) for r in ranked}  # nobody snoozed: all ticked
+    for box in browser.find_elements(By.CSS_SELECTOR, "input[name=contact_ids]"):
+        if box.get_attribute("value") != str(contacts[0]["id"]):
+            box.click()  # untick all but Ann
+    mark_page(browser)
+    browser.find_element(By.XPATH, "//button[contains(., 'Suggest it to')]").click()
+    note = wait(browser).until(lambda d: d.find_element(By.ID, "suggested").text and d)
+    assert "Suggested to 1 contact(s)" in note.find_element(By.ID, "suggested").text
+    assert not_reloaded(browser)
+    link = browser.find_element(By.CSS_SELECTOR, "#suggested a")
+    assert link.text == "Ann Park"
+    made = served.api("GET", f"/contacts/{contacts[0]['id']}/suggestions", key)["items"]
+    assert int(article_id) in [s["article"]["id"] for s in made if s["article"]]
+    link.click()
+    wait(browser).until(lambda d: f"/people/{contacts[0]['id']}" in d.current_url)
+    assert (
+        "Choosing an engagement survey vendor"
+        in browser.find_element(By.ID, "suggestions-heading").find_element(By.XPATH, "..").text
+    )
+
+
+def test_network_health_draws_the_apis_figures(served: Served, browser: "WebDriver") -> None:
+    key, _ = seed(served, "network")
+    sign_in(browser, served, key)
+    browser.find_element(By.LINK_TEXT, "Network").click()
+    wait(browser).until(lambda d: d.current_url.endswith("/network"))
+    health = served.api("GET", "/network/health", key)
+    assert browser.find_element(By.ID, "health-contacts").text == str(health["contacts"])
+    assert browser.find_element(By.ID, "health-due-now").text == str(health["neglect"]["due_now"])
+    tier_a = browser.find_element(By.CSS_SELECTOR, "#tier-A .stacked")
+    widths = [
+        float(s.value_of_css_property("width").removesuffix("px"))
+        for s in tier_a.find_elements(By.CSS_SELECTOR, ".seg")
+    ]
+    assert widths and abs(sum(widths) - tier_a.size["width"]) <= 3  # the bar is filled
+    line = browser.find_element(By.CSS_SELECTOR, "svg.history polyline")
+    assert line.get_attribute("points")
+    assert browser.find_element(By.CSS_SELECTOR, "svg.history").size["width"] > 200
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map((r) => r.name);"
+    )
+    assert all(r.startswith(served.base_url) for r in resources), resources
+
+
 @pytest.fixture(scope="module")
 def widths_workspace(served: Served) -> tuple[str, dict[str, str]]:
     """One workspace for the width checks, and the path of each page to check."""
     key, contacts = seed(served, "widths")
-    article = served.api("GET", "/articles", key)["items"][0]
+    articles = served.api("GET", "/articles", key)["items"]
+    article = next(a for a in articles if "engagement survey" in a["title"])  # two recipients
     return key, {
         "today": "/",
         "contacts": "/people",
@@ -414,10 +550,15 @@ def widths_workspace(served: Served) -> tuple[str, dict[str, str]]:
         "library": "/library",
         "article": f"/library/articles/{article['id']}",
         "import": "/import",
+        "new-contact": "/people/new",
+        "network": "/network",
     }
 
 
-@pytest.mark.parametrize("page", ["today", "contacts", "contact", "library", "article", "import"])
+PAGES = ["today", "contacts", "contact", "library", "article", "import", "new-contact", "network"]
+
+
+@pytest.mark.parametrize("page", PAGES)
 @pytest.mark.parametrize("width", [1400, 360])
 def test_each_page_fits_the_width_without_horizontal_scrolling(
     served: Served,
@@ -443,7 +584,7 @@ def test_each_page_fits_the_width_without_horizontal_scrolling(
         controls = browser.find_elements(
             By.CSS_SELECTOR, "select, textarea, input:not([type=hidden])"
         )
-        assert controls or page in ("contacts", "article")
+        assert controls or page in ("contacts", "network")
         for control in controls:
             control_id = control.get_attribute("id")
             assert browser.find_elements(By.CSS_SELECTOR, f"label[for='{control_id}']")

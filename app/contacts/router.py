@@ -23,22 +23,12 @@ from app.deps import (
     SessionDep,
     SettingsDep,
     WorkspaceDep,
+    pain_point_or_404,
 )
-from app.models import Contact, PainPoint
 from app.schemas import Page
 from app.workspaces.service import cadences_for
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
-
-
-def _pain_point_or_404(contact: Contact, pain_point_id: int) -> PainPoint:
-    pain_point = service.get_pain_point(contact=contact, pain_point_id=pain_point_id)
-    if pain_point is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"Pain point {pain_point_id} not found on contact {contact.id}.",
-        )
-    return pain_point
 
 
 def _too_many(error: service.TooManyPainPointsError) -> HTTPException:
@@ -173,7 +163,7 @@ def update_pain_point(
     indexer: IndexerDep,
 ) -> PainPointPublic:
     """Reword a pain point, change the day it was heard, or mark it active again or resolved."""
-    pain_point = _pain_point_or_404(contact, pain_point_id)
+    pain_point = pain_point_or_404(contact, pain_point_id)
     try:
         service.update_pain_point(
             session=session, indexer=indexer, pain_point=pain_point, data=data
@@ -191,6 +181,6 @@ def resolve_pain_point(
     indexer: IndexerDep,
 ) -> PainPointPublic:
     """Resolve a pain point: it is kept (``active: false``) but no longer drives suggestions."""
-    pain_point = _pain_point_or_404(contact, pain_point_id)
+    pain_point = pain_point_or_404(contact, pain_point_id)
     service.resolve_pain_point(session=session, indexer=indexer, pain_point=pain_point)
     return PainPointPublic.model_validate(pain_point)

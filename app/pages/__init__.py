@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from app.pages import contacts, imports, library
+from app.pages import contacts, imports, library, network
 from app.pages.router import router
 from app.pages.session import SignInRequired
 
@@ -33,5 +33,6 @@ def install(app: FastAPI) -> None:
     app.include_router(contacts.router)
     app.include_router(library.router)
     app.include_router(imports.router)
+    app.include_router(network.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SignInRequired, _sign_in_required)

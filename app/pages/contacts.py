@@ -1,6 +1,6 @@
-"""The web page's Contacts: the list (search, tier, due or overdue) and a contact's page (pain
-points added and resolved in place, expertise, ledger and touches, the suggestions for them with
-Sent / Dismiss).
+"""The web page's Contacts: the list (search, tier, due or overdue), adding a contact (with a tier
+and a first pain point), and a contact's page (pain points added, reworded and resolved in place,
+expertise, ledger and touches, the suggestions for them with Sent / Dismiss).
 
 The pages live under ``/people`` because ``/contacts`` is the API's. Each calls the service the
 matching API route calls, within the signed-in workspace: another workspace's contact is a 404.
@@ -13,8 +13,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, Response
 
 from app.contacts import service as contacts
-from app.contacts.schemas import PainPointCreate
-from app.deps import IndexerDep, RecordId, SessionDep, SettingsDep, writes_on_read
+from app.contacts.schemas import ContactCreate, PainPointCreate, PainPointUpdate
+from app.deps import (
+    IndexerDep,
+    RecordId,
+    SessionDep,
+    SettingsDep,
+    pain_point_or_404,
+    writes_on_read,
+)
 from app.ledger import service as ledger
 from app.models import Contact, Workspace
 from app.pages.router import (
@@ -89,6 +96,83 @@ def contacts_page(
             "today": today,
         },
     )
+
+
+def _new_contact_form(
+    request: Request,
+    page: PageSession,
+    workspace: Workspace,
+    values: dict[str, str],
+    error: str | None = None,
+) -> Response:
+    """The form to add a contact; after a refusal, with what was typed and why."""
+    return render(
+        request,
+        page,
+        "contact_new.html",
+        {
+            "workspace": workspace,
+            "nav": "contacts",
+            "tiers": TIERS,
+            "values": {"tier": workspace.default_tier, **values},
+            "error": error,
+        },
+        status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
+    )
+
+
+@router.get("/people/new", response_class=HTMLResponse)
+def new_contact_page(
+    request: Request, page: PageSessionDep, workspace: PageWorkspaceDep
+) -> Response:
+    """The form of POST /contacts: name, e-mail, company, title, tier and a first pain point."""
+    return _new_contact_form(request, page, workspace, {})
+
+
+@router.post("/people", dependencies=[CsrfChecked])
+def page_create_contact(
+    request: Request,
+    page: PageSessionDep,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: PageWorkspaceDep,
+    name: Annotated[str, Form(max_length=1000)] = "",
+    email: Annotated[str, Form(max_length=1000)] = "",
+    company: Annotated[str, Form(max_length=1000)] = "",
+    title: Annotated[str, Form(max_length=1000)] = "",
+    tier: Annotated[str, Form(max_length=10)] = "",
+    pain_point: Annotated[str, Form(max_length=5000)] = "",
+    expertise: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """As POST /contacts; then to the new contact's page. Refused: the form again, as typed,
+    with the API's message."""
+    values = {
+        "name": name,
+        "email": email,
+        "company": company,
+        "title": title,
+        "tier": tier,
+        "pain_point": pain_point,
+        "expertise": expertise,
+    }
+    try:
+        data = validated(
+            ContactCreate,
+            name=name,
+            email=email.strip(),
+            company=company,
+            title=title,
+            tier=tier,
+            pain_points=[pain_point] if pain_point.strip() else [],
+            expertise=[expertise] if expertise.strip() else [],
+        )
+    except HTTPException as error:
+        return _new_contact_form(request, page, workspace, values, str(error.detail))
+    contact = contacts.create_contact(
+        session=session, indexer=indexer, workspace=workspace, data=data, today=date.today()
+    )
+    session.flush()
+    return see(f"/people/{contact.id}")
 
 
 @router.get(
@@ -179,6 +263,33 @@ def page_add_pain_point(
     return _pain_points(request, page, session, workspace, settings, contact, "Pain point added.")
 
 
+@router.post("/people/{contact_id}/pain-points/{pain_point_id}", dependencies=[CsrfChecked])
+def page_reword_pain_point(
+    request: Request,
+    contact_id: RecordId,
+    pain_point_id: RecordId,
+    page: PageSessionDep,
+    session: SessionDep,
+    indexer: IndexerDep,
+    workspace: PageWorkspaceDep,
+    settings: SettingsDep,
+    text: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """As PATCH /contacts/{id}/pain-points/{pain_point_id} with a new ``text``."""
+    checked = validated(PainPointCreate, text=text)  # the text is required here
+    contact = _contact_or_404(session, workspace, contact_id)
+    pain_point = pain_point_or_404(contact, pain_point_id)
+    contacts.update_pain_point(
+        session=session,
+        indexer=indexer,
+        pain_point=pain_point,
+        data=PainPointUpdate(text=checked.text),
+    )
+    session.flush()
+    note = f"Reworded: {pain_point.text}"
+    return _pain_points(request, page, session, workspace, settings, contact, note)
+
+
 @router.post("/people/{contact_id}/pain-points/{pain_point_id}/resolve", dependencies=[CsrfChecked])
 def page_resolve_pain_point(
     request: Request,
@@ -193,12 +304,7 @@ def page_resolve_pain_point(
     """As DELETE /contacts/{id}/pain-points/{pain_point_id}: kept, no longer drives
     suggestions."""
     contact = _contact_or_404(session, workspace, contact_id)
-    pain_point = contacts.get_pain_point(contact=contact, pain_point_id=pain_point_id)
-    if pain_point is None:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            f"Pain point {pain_point_id} not found on contact {contact.id}.",
-        )
+    pain_point = pain_point_or_404(contact, pain_point_id)
     contacts.resolve_pain_point(session=session, indexer=indexer, pain_point=pain_point)
     session.flush()
     note = f"Resolved: {pain_point.text}"

@@ -15,16 +15,16 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from app.articles.schemas import ArticleCreate
-from app.contacts.schemas import PainPointCreate, SnoozeRequest
+from app.contacts.schemas import SnoozeRequest
 from app.contacts.service import snooze
 from app.daily import service as daily
 from app.daily.digest import KIND_LABEL
 from app.daily.mail import mailto_url
 from app.daily.schemas import DailyItemPublic, DailyListPublic
 from app.deps import RecordId, SessionDep, SettingsDep, writes_on_read
+from app.errors import describe_errors
 from app.models import Contact, Suggestion, Workspace
 from app.pages.session import (
     CSRF_FIELD,
@@ -285,15 +285,16 @@ def dismiss_suggestion(
     return f"Dismissed: {label}" + (f", until {until:%d %b %Y}." if until else ".")
 
 
-Model = TypeVar("Model", DismissRequest, SnoozeRequest, PainPointCreate, ArticleCreate)
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def validated(model: type[Model], **values: Any) -> Model:
-    """The form's values checked by the API's request model: 422 with its readable message."""
+    """The form's values checked by the API's request model: 422 with its readable message
+    (the API's own words, each naming its field)."""
     try:
         return model.model_validate({k: v for k, v in values.items() if v not in (None, "")})
     except ValidationError as error:
-        message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+        message = describe_errors(error.errors())
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, message) from error
 
 

@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import session_scope
 from app.deps import SessionDep
 from app.models import ApiKey, Workspace
 from app.ratelimit import KeyRateLimiter
@@ -144,6 +145,18 @@ def signed_in_workspace(request: Request, session: SessionDep, page: PageSession
     """The workspace of the session's key, as ``get_current_workspace`` gives the API's: the
     sign-in page if the key was revoked (or there is no session), 429 past the key's rate limit
     (the page and the API share it)."""
+    return _workspace_of_session(request, session, page)
+
+
+def signed_in_workspace_outside_turn(request: Request, page: PageSessionDep) -> Workspace:
+    """The same check in a session of its own, closed at once, as
+    ``get_workspace_outside_turn`` for the API: for a route that takes the write turn only for
+    its write (``WriteTurnDep``), after a slow fetch."""
+    with session_scope(request.app.state.session_factory) as session:
+        return _workspace_of_session(request, session, page)
+
+
+def _workspace_of_session(request: Request, session: Session, page: PageSession) -> Workspace:
     api_key = live_key(session, page)
     if api_key is None:
         raise SignInRequired
@@ -162,3 +175,4 @@ def signed_in_workspace(request: Request, session: SessionDep, page: PageSession
 
 CsrfChecked = Depends(check_csrf)
 PageWorkspaceDep = Annotated[Workspace, Depends(signed_in_workspace)]
+PageWorkspaceOutsideTurnDep = Annotated[Workspace, Depends(signed_in_workspace_outside_turn)]

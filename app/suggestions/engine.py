@@ -235,6 +235,25 @@ class SuggestionEngine:
                 best[pain_point.contact_id] = match
         return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
 
+    def article_for(
+        self, *, session: Session, contact: Contact, article: Article, today: date
+    ) -> Candidate | None:
+        """``article`` as a suggestion for ``contact`` ("who needs this article?" the other way
+        round): matched to their best fresh pain point with ``rank_recipients``'s score, and
+        explained and drafted as ``suggest`` does; None when it clears the relevance floor for
+        none of their pain points."""
+        found = self.rank_recipients(
+            article=article, pain_points=contact.pain_points, today=today, limit=1
+        )
+        if not found:
+            return None
+        best = found[0]
+        match = _Match("article", article.id, best.score, best.hit.score, best.pain_point, best.hit)
+        candidates = self._candidates(session, contact, [match])
+        for candidate in candidates:
+            candidate.drafts = self._drafts(candidate)
+        return candidates[0] if candidates else None
+
     # -- ranking ------------------------------------------------------------------------------
 
     def _fresh_pain_points(self, contact: Contact, today: date) -> list[PainPoint]:
@@ -314,7 +333,7 @@ class SuggestionEngine:
         limit: int,
     ) -> list[Candidate]:
         contact = request.contact
-        blocked = _blocked_targets(session, contact, today)
+        blocked = blocked_targets(session, contact, today)
         # Today's check-in, once sent or dismissed, is not offered again the same day.
         check_in_done = target_key("check_in", today) in blocked
         if not fresh:
@@ -577,7 +596,7 @@ def _saved_again(session: Session, contact: Contact) -> Sequence[int]:
     ).all()
 
 
-def _blocked_targets(session: Session, contact: Contact, today: date) -> set[str]:
+def blocked_targets(session: Session, contact: Contact, today: date) -> set[str]:
     """What must not be suggested to this contact on ``today``.
 
     Articles already given (or saved again after one given was deleted), anything sent or

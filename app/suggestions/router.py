@@ -8,11 +8,13 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from app.articles.service import get_article
 from app.deps import ContactDep, RecordId, SessionDep, SettingsDep, WorkspaceDep, writes_on_read
 from app.errors import BUSY_DESCRIPTION
-from app.models import Suggestion
+from app.models import Contact, Suggestion
+from app.scoped import load_scoped
 from app.suggestions import service
 from app.suggestions.engine import SuggestionEngine
 from app.suggestions.schemas import (
     DismissRequest,
+    RecipientChoice,
     RecipientList,
     SuggestionList,
     SuggestionPublic,
@@ -135,3 +137,51 @@ def article_recipients(
         session=session, engine=_engine(request), article=article, today=date.today(), limit=limit
     )
     return RecipientList(items=items)
+
+
+@router.post(
+    "/articles/{article_id}/recipients/suggestions",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "The article was already sent to one of them, or dismissed."},
+        422: {"description": "The article answers none of one contact's active pain points."},
+    },
+)
+def suggest_article_to_recipients(
+    request: Request,
+    article_id: RecordId,
+    data: RecipientChoice,
+    session: SessionDep,
+    workspace: WorkspaceDep,
+) -> SuggestionList:
+    """Who needs this article? Suggest it to the contacts you chose among its recipients.
+
+    Each gets an article suggestion with its reason, matched passage and drafts, as
+    ``GET /contacts/{id}/suggestions`` makes them (an open one of the same article is reused), to
+    mark sent or dismiss by id. A snoozed contact may be chosen: the suggestion waits on their
+    page. Nothing is stored if one of them is not in the workspace (404), already had the article
+    or dismissed it (409), or has no active pain point it answers (422).
+    """
+    article = get_article(session=session, workspace=workspace, article_id=article_id)
+    if article is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Article {article_id} not found.")
+    wanted = list(dict.fromkeys(data.contact_ids))
+    found = load_scoped(session, Contact, workspace.id, wanted)
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Contact {missing[0]} not found.")
+    try:
+        stored = service.suggest_article_to(
+            session=session,
+            engine=_engine(request),
+            article=article,
+            contacts=[found[i] for i in wanted],
+            today=date.today(),
+        )
+    except service.SuggestionClosedError as error:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
+    except service.NotARecipientError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    return SuggestionList(
+        items=[service.to_public(session, s, signature=workspace.signature) for s in stored]
+    )

@@ -115,7 +115,22 @@ class Recipient(BaseModel):
     score: float
     pain_point: PainPointRef
     matched_text: str
+    snoozed_until: date | None = Field(
+        default=None,
+        description="The contact is snoozed (off the lists) until this day; null if not. Still "
+        "offered: a suggestion made for them waits on their page.",
+    )
 
 
 class RecipientList(BaseModel):
     items: list[Recipient]
+
+
+RecordIdValue = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+class RecipientChoice(InputModel):
+    contact_ids: Annotated[list[RecordIdValue], Field(min_length=1, max_length=100)] = Field(
+        description="The contacts to suggest the article to (ids from GET "
+        "/articles/{id}/recipients), at most 100; each must have a pain point it answers."
+    )

@@ -1,12 +1,13 @@
 """Suggestions: run the engine, store what it proposes, act on it (sent, dismissed)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.contacts.service import next_due_on
+from app.contacts.service import is_snoozed, next_due_on
 from app.ledger.service import log_give, touch
 from app.models import (
     Article,
@@ -23,6 +24,7 @@ from app.suggestions import drafts
 from app.suggestions.engine import (
     Candidate,
     SuggestionEngine,
+    blocked_targets,
     log_missing_records,
 )
 from app.suggestions.schemas import (
@@ -39,6 +41,10 @@ from embeddings.text import window_text
 
 class SuggestionClosedError(ValueError):
     """The suggestion was already sent or dismissed."""
+
+
+class NotARecipientError(ValueError):
+    """The article answers none of the contact's active pain points well enough to be a gift."""
 
 
 def contact_ref(contact: Contact) -> ContactRef:
@@ -215,9 +221,50 @@ def recipients_for_article(
                 id=m.pain_point.id, text=m.pain_point.text, noted_on=m.pain_point.noted_on
             ),
             matched_text=window_text(article.title, m.hit.text),
+            snoozed_until=(
+                m.pain_point.contact.snoozed_until
+                if is_snoozed(m.pain_point.contact, today)
+                else None
+            ),
         )
         for m in matches
     ]
+
+
+def suggest_article_to(
+    *,
+    session: Session,
+    engine: SuggestionEngine,
+    article: Article,
+    contacts: Sequence[Contact],
+    today: date,
+) -> list[Suggestion]:
+    """ "Who needs this article?" answered by the user: ``article`` suggested to each of
+    ``contacts``, explained, drafted and stored as ``suggest_for_contact`` stores its own (an
+    open suggestion of the article is reused). A snoozed contact may have one: it waits on their
+    page, as a snooze keeps them off the lists, not out of reach. Nothing is stored when one of
+    them cannot have it: already sent it or dismissed it (``SuggestionClosedError``), or it
+    answers none of their active pain points (``NotARecipientError``)."""
+    candidates = []
+    key = target_key("article", article.id)
+    for contact in contacts:
+        if key in blocked_targets(session, contact, today):
+            raise SuggestionClosedError(
+                f'"{article.title}" was already sent to {contact.name} or dismissed for them '
+                f"(contact {contact.id}); nothing was suggested."
+            )
+        candidate = engine.article_for(
+            session=session, contact=contact, article=article, today=today
+        )
+        if candidate is None:
+            raise NotARecipientError(
+                f'"{article.title}" answers none of {contact.name}\'s active pain points well '
+                f"enough to be a gift (contact {contact.id}); nothing was suggested."
+            )
+        candidates.append(candidate)
+    stored = [store_candidate(session, c, today) for c in candidates]
+    session.flush()
+    return stored
 
 
 @dataclass(frozen=True)
