@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile, status
@@ -111,10 +112,11 @@ def import_articles(
 ) -> ImportReport:
     """Import browser bookmarks (folders become tags), an OPML feed list or an RSS/Atom feed.
 
-    A link already saved keeps its title and text and gains the file's tags.
+    A link already saved keeps its title and text and gains the file's tags. The feeds of an
+    OPML list are subscribed to (see `POST /feeds`): their items are saved as they are polled.
     """
     return _import(
-        service.import_article_file,
+        partial(service.import_article_file, feed_poll_minutes=settings.feed_poll_minutes),
         file,
         session,
         indexer,
@@ -199,6 +201,8 @@ def restore_workspace(
             workspace=workspace,
             document=document,
             today=date.today(),
+            now=datetime.now(UTC),
+            feed_poll_minutes=settings.feed_poll_minutes,
         )
     except FileRejected as error:
         raise _rejected(error) from error

@@ -22,6 +22,7 @@ from app.scoped import Owned, get_scoped, load_scoped, scoped
 from app.suggestions import drafts
 from app.suggestions.engine import (
     Candidate,
+    RecipientMatch,
     SuggestionEngine,
     log_missing_records,
 )
@@ -207,17 +208,19 @@ def recipients_for_article(
         today=today,
         limit=limit,
     )
-    return [
-        Recipient(
-            contact=contact_ref(m.pain_point.contact),
-            score=round(m.score, 4),
-            pain_point=PainPointRef(
-                id=m.pain_point.id, text=m.pain_point.text, noted_on=m.pain_point.noted_on
-            ),
-            matched_text=window_text(article.title, m.hit.text),
-        )
-        for m in matches
-    ]
+    return [recipient(article, m) for m in matches]
+
+
+def recipient(article: Article, match: RecipientMatch) -> Recipient:
+    """A contact ``article`` would help, as the API shows it."""
+    return Recipient(
+        contact=contact_ref(match.pain_point.contact),
+        score=round(match.score, 4),
+        pain_point=PainPointRef(
+            id=match.pain_point.id, text=match.pain_point.text, noted_on=match.pain_point.noted_on
+        ),
+        matched_text=window_text(article.title, match.hit.text),
+    )
 
 
 @dataclass(frozen=True)
