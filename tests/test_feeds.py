@@ -47,6 +47,7 @@ FEED_SETTINGS: dict[str, Any] = {
     "fetch_allowed_hosts": ["127.0.0.1"],
     "fetch_timeout_seconds": TIMEOUT_S,
     "feed_check_seconds": 0.2,
+    "feed_poll_minutes": 60,
 }
 
 SURVEY_TEXT = (
