@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from app.backup import backup, restore
 from app.cli import cli
 from app.daily.nightly import NightlyOptions, run_nightly
 from scripts.feed_server import (
@@ -432,4 +433,27 @@ def test_the_cli_asks_the_running_server(tmp_path: Path, feeds: FeedServer) -> N
         assert done.returncode == 0, done.stderr
         assert "asked it to poll 1 feed(s)" in done.stderr
         assert f"{feed['id']}\tok\t" in done.stdout
+        assert get_json(api.client, "/articles", headers)["total"] == 2
+
+
+@pytest.mark.sqlite_only("givefirst backup copies the SQLite files")
+def test_feeds_survive_a_backup_and_a_restore(tmp_path: Path, feeds: FeedServer) -> None:
+    data_dir, copy = tmp_path / "data", tmp_path / "backup"
+    with running_api(data_dir, **FEED_SETTINGS) as api:
+        headers = api.headers()
+        feed = subscribe(api.client, headers, serve_rss(feeds, "t11"), tags=["hr"])
+        wait_for_polls(api.client, headers)
+        backup(make_settings(data_dir), copy)  # while the server runs
+    restored_dir = tmp_path / "restored"
+    restore(make_settings(restored_dir), copy)
+    with running_api(restored_dir, **FEED_SETTINGS) as api:
+        headers = api.headers()
+        listed = api.client.get("/feeds", headers=headers).json()
+        assert [(f["id"], f["url"], f["tags"], f["status"]) for f in listed] == [
+            (feed["id"], feed["url"], ["hr"], "ok")
+        ]
+        before = datetime.now(UTC)
+        api.client.post("/feeds/poll", headers=headers)
+        # The validators came back too: the feed answers 304, nothing is saved twice.
+        assert wait_for_polls(api.client, headers, after=before)[0]["status"] == "not_modified"
         assert get_json(api.client, "/articles", headers)["total"] == 2

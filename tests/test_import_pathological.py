@@ -19,7 +19,7 @@ from scripts.bench_import_pathological import (
     opml_nested,
     vcard_qp,
 )
-from tests.conftest import Headers, Json, get_json
+from tests.conftest import Headers, Json
 from tests.test_imports import articles_by_url, contacts_by_name, upload
 
 pytestmark = pytest.mark.slow

@@ -81,6 +81,18 @@ def list_feeds(session: SessionDep, workspace: WorkspaceDep) -> list[FeedPublic]
     return [FeedPublic.model_validate(feed) for feed in feeds]
 
 
+@router.post("/feeds/poll", status_code=status.HTTP_202_ACCEPTED)
+def poll_now(session: SessionDep, workspace: WorkspaceDep) -> list[FeedPublic]:
+    """Make every feed of the workspace due now: the server polls them at its next check
+    (within `GIVEFIRST_FEED_CHECK_SECONDS`). Answers the feeds as they are before that poll."""
+    service.request_poll(session=session, workspace_id=workspace.id, now=datetime.now(UTC))
+    session.flush()
+    return [
+        FeedPublic.model_validate(f)
+        for f in service.list_feeds(session=session, workspace=workspace)
+    ]
+
+
 @router.get("/feeds/{feed_id}", responses={404: {"description": "No such feed here."}})
 def get_feed(feed_id: RecordId, session: SessionDep, workspace: WorkspaceDep) -> FeedPublic:
     """One feed of the workspace, with how its last poll went."""
@@ -95,15 +107,3 @@ def get_feed(feed_id: RecordId, session: SessionDep, workspace: WorkspaceDep) ->
 def delete_feed(feed_id: RecordId, session: SessionDep, workspace: WorkspaceDep) -> None:
     """Unsubscribe. The articles saved from the feed stay."""
     service.delete_feed(session=session, feed=_feed_or_404(session, workspace, feed_id))
-
-
-@router.post("/feeds/poll", status_code=status.HTTP_202_ACCEPTED)
-def poll_now(session: SessionDep, workspace: WorkspaceDep) -> list[FeedPublic]:
-    """Make every feed of the workspace due now: the server polls them at its next check
-    (within `GIVEFIRST_FEED_CHECK_SECONDS`). Answers the feeds as they are before that poll."""
-    service.request_poll(session=session, workspace_id=workspace.id, now=datetime.now(UTC))
-    session.flush()
-    return [
-        FeedPublic.model_validate(f)
-        for f in service.list_feeds(session=session, workspace=workspace)
-    ]
