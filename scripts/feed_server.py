@@ -97,6 +97,7 @@ class Route:
     etag: str | None = None
     last_modified: str | None = None
     delay_seconds: float = 0.0
+    hold: threading.Event | None = None  # answered once it is set (a fetch held in progress)
 
 
 @dataclass
@@ -134,6 +135,8 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 return
             if route.delay_seconds:
                 time.sleep(route.delay_seconds)
+            if route.hold is not None:
+                route.hold.wait(timeout=60)
             validators = []
             if route.etag is not None:
                 validators.append(self.headers.get("If-None-Match") == route.etag)

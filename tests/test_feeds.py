@@ -5,6 +5,7 @@ The server's own scheduler polls them, as it does in production."""
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -280,6 +281,35 @@ def test_a_failing_feed_is_recorded_and_does_not_stop_the_others(
         assert wait == timedelta(hours=2)
     assert listed[good]["status"] == "ok"
     assert feeds.url("/t3/survey") in articles_by_url(client, headers)
+
+
+def test_a_feed_being_fetched_holds_up_no_other_workspaces_writes(
+    api: Api, headers: Headers, feeds: FeedServer
+) -> None:
+    client = api.client
+    url = serve_rss(feeds, "t12")
+    subscribe(client, headers, url)
+    wait_for_polls(client, headers)
+    held = threading.Event()
+    feeds.serve("/t12/rss.xml", Route(rss_feed("P", "x", _rss_items(feeds, "t12")), hold=held))
+    asked = feeds.requests["/t12/rss.xml"]
+    before = datetime.now(UTC)
+    client.post("/feeds/poll", headers=headers)
+    try:
+        deadline = time.monotonic() + 30
+        while feeds.requests["/t12/rss.xml"] == asked:  # the poll is waiting on the feed
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        other = api.headers("globex")
+        made = client.post("/contacts", json={"name": "Lee"}, headers=other)
+        assert made.status_code == 201  # written while the feed is still being fetched
+        saved = client.post("/articles", json={"title": "Mine"}, headers=headers)
+        assert saved.status_code == 201  # in the feed's own workspace too
+        polled = client.get("/feeds", headers=headers).json()[0]["last_polled_at"]
+        assert datetime.fromisoformat(polled) < before  # this poll has not ended
+    finally:
+        held.set()
+    assert wait_for_polls(client, headers, after=before)[0]["status"] == "ok"
 
 
 @pytest.mark.parametrize(

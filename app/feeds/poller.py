@@ -176,10 +176,12 @@ class FeedPoller:
             for _ in range(self.config.fetches_at_once * 2):
                 submit_next()
             while pending:
+                if self.stop.is_set():  # the rest stay claimed: due again once the claim lapses
+                    for waiting_fetch in pending:
+                        waiting_fetch.cancel()
+                    break
                 fetched = pending.popleft().result()
                 submit_next()
-                if self.stop.is_set():
-                    continue  # claimed but not stored: due again once the claim lapses
                 results.append(self._store(fetched, now))
         return results
 
@@ -233,7 +235,8 @@ class FeedPoller:
         """The article an item makes: with its page's text when the feed carries only a
         summary (``pages_per_poll`` pages per feed at most; the others keep their summary)."""
         text, summary = entry.text, entry.summary
-        if text is None and fetched.pages_fetched < self.config.pages_per_poll:
+        budget_left = fetched.pages_fetched < self.config.pages_per_poll
+        if text is None and budget_left and not self.stop.is_set():
             fetched.pages_fetched += 1
             try:
                 page = read_page(entry.link, self.config.policy)
