@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from app.backup import backup, restore
 from app.cli import cli
+from app.daily.mail import render_text
 from app.daily.nightly import NightlyOptions, run_nightly
 from scripts.feed_server import (
     ATOM_TYPE,
@@ -241,6 +242,10 @@ def test_new_items_are_found_for_the_contacts_who_need_them(
     assert "Dana Reyes" in section
     assert "employee engagement survey" in section  # why: her pain point
     assert "An old post" not in digest
+    outcome = outcomes[0]
+    assert outcome.daily is not None
+    mail = render_text(outcome.daily, outcome.health, outcome.mail).split("New this week", 1)[1]
+    assert "Choosing an engagement survey vendor" in mail and "for Dana Reyes" in mail
 
 
 def test_a_failing_feed_is_recorded_and_does_not_stop_the_others(

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -316,7 +316,7 @@ def _build(
         built=built,
         daily=daily,
         health=health,
-        mail=mail,
+        mail=replace(mail, new_items=new_items),
         new_items=new_items,
     )
 

@@ -36,7 +36,7 @@ from app.feeds.reader import (
 )
 from app.feeds.schemas import FeedPollResult
 from app.feeds.service import FeedToPoll, claim_feeds, known_item_keys, record_poll
-from app.imports.fetch import FetchError, FetchPolicy, fetch_feed
+from app.imports.fetch import FetchError, FetchPolicy, fetch_feed, fetch_policy
 from app.imports.parsers.common import ArticleRow
 from app.imports.service import new_article, read_page, save_link_once
 from app.indexing import RecordIndexer
@@ -62,12 +62,7 @@ class PollConfig:
 
 def poll_config(settings: Settings) -> PollConfig:
     return PollConfig(
-        policy=FetchPolicy(
-            timeout_seconds=settings.fetch_timeout_seconds,
-            max_bytes=settings.fetch_max_bytes,
-            allowed_hosts=frozenset(settings.fetch_allowed_hosts),
-            extract_timeout_seconds=settings.extract_timeout_seconds,
-        ),
+        policy=fetch_policy(settings),
         poll_minutes=settings.feed_poll_minutes,
         max_age_days=settings.feed_max_age_days,
         pages_per_poll=settings.feed_pages_per_poll,

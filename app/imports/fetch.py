@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
+from app.config import Settings
 from app.imports.parsers.common import clean
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -83,6 +84,16 @@ class ExtractedArticle:
     title: str
     text: str | None
     summary: str | None
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The limits of every fetch the service makes (save by URL, feeds), from the settings."""
+    return FetchPolicy(
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=settings.fetch_max_bytes,
+        allowed_hosts=frozenset(settings.fetch_allowed_hosts),
+        extract_timeout_seconds=settings.extract_timeout_seconds,
+    )
 
 
 def resolve(host: str, port: int) -> list[str]:

@@ -20,7 +20,7 @@ from app.deps import (
     WriteTurnDep,
 )
 from app.imports import export, service
-from app.imports.fetch import FetchError, FetchPolicy
+from app.imports.fetch import FetchError, fetch_policy
 from app.imports.parsers.common import FileRejected
 from app.imports.schemas import (
     ArticleFormat,
@@ -123,15 +123,6 @@ def import_articles(
         workspace,
         settings,
         chosen_format(format_query, format_form),
-    )
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy(
-        timeout_seconds=settings.fetch_timeout_seconds,
-        max_bytes=settings.fetch_max_bytes,
-        allowed_hosts=frozenset(settings.fetch_allowed_hosts),
-        extract_timeout_seconds=settings.extract_timeout_seconds,
     )
 
 
