@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from app.backup import backup, restore
-from app.cli import cli
 from app.daily.mail import render_text
 from app.daily.nightly import NightlyOptions, run_nightly
 from scripts.feed_server import (
@@ -140,6 +138,18 @@ def serve_atom_behind_page(server: FeedServer, prefix: str) -> str:
         "</head><body><p>Welcome.</p></body></html>"
     )
     return server.serve(f"/{prefix}/home", Route(page.encode(), HTML_TYPE))
+
+
+def givefirst(data_dir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``givefirst ARGS`` in a process of its own, on ``data_dir``'s records."""
+    return subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", *args],
+        env={**os.environ, "GIVEFIRST_DATA_DIR": str(data_dir), **database_env(data_dir), **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def subscribe(client: TestClient, headers: Headers, url: str, **extra: object) -> Json:
@@ -422,19 +432,14 @@ def test_the_cli_polls_when_the_server_is_stopped(tmp_path: Path, feeds: FeedSer
         headers = api.headers()
         feed = subscribe(api.client, headers, serve_rss(feeds, "t9"))
         assert feed["next_poll_at"].startswith("2999")  # the server does not poll by itself
-    env = {
-        "GIVEFIRST_DATA_DIR": str(data_dir),
-        "GIVEFIRST_FETCH_ALLOWED_HOSTS": "127.0.0.1",
-        **database_env(data_dir),
-    }
-    runner = CliRunner()
-    result = runner.invoke(cli, ["feeds", "poll", "-w", "acme"], env=env)
-    assert result.exit_code == 0, result.output
-    assert f"{feed['id']}\tok\t2 saved, 0 already saved, 1 too old" in result.output
-    listed = runner.invoke(cli, ["feeds", "list"], env=env)
-    assert f"{feed['id']}\tok\t" in listed.output
-    unknown = runner.invoke(cli, ["feeds", "poll", "-w", "nobody"], env=env)
-    assert unknown.exit_code == 1 and "No workspace 'nobody'" in unknown.output
+    env = {"GIVEFIRST_FETCH_ALLOWED_HOSTS": "127.0.0.1"}
+    result = givefirst(data_dir, env, "feeds", "poll", "-w", "acme")
+    assert result.returncode == 0, result.stderr
+    assert f"{feed['id']}\tok\t2 saved, 0 already saved, 1 too old" in result.stdout
+    listed = givefirst(data_dir, env, "feeds", "list")
+    assert f"{feed['id']}\tok\t" in listed.stdout
+    unknown = givefirst(data_dir, env, "feeds", "poll", "-w", "nobody")
+    assert unknown.returncode == 1 and "No workspace 'nobody'" in unknown.stderr
 
 
 def test_the_cli_asks_the_running_server(tmp_path: Path, feeds: FeedServer) -> None:
@@ -442,28 +447,8 @@ def test_the_cli_asks_the_running_server(tmp_path: Path, feeds: FeedServer) -> N
     with running_api(data_dir, **{**FEED_SETTINGS, "feed_poll_minutes": 0}) as api:
         headers = api.headers()
         feed = subscribe(api.client, headers, serve_rss(feeds, "t10"))
-        env = {
-            **os.environ,
-            "GIVEFIRST_DATA_DIR": str(data_dir),
-            "GIVEFIRST_FEED_CHECK_SECONDS": "0.2",
-            **database_env(data_dir),
-        }
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from app.cli import main; main()",
-                "feeds",
-                "poll",
-                "-w",
-                "acme",
-                "--wait",
-                "60",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+        done = givefirst(
+            data_dir, {"GIVEFIRST_FEED_CHECK_SECONDS": "0.2"}, "feeds", "poll", "-w", "acme"
         )
         assert done.returncode == 0, done.stderr
         assert "asked it to poll 1 feed(s)" in done.stderr
