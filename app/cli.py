@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings, get_settings
 from app.db import open_records, session_scope
+from app.feeds.cli import feeds_cli
 from app.imports.cli import export_command, import_cli
 from app.workspaces import service as workspaces
 
@@ -28,6 +29,7 @@ cli = typer.Typer(
 keys_cli = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(import_cli, name="import")
+cli.add_typer(feeds_cli, name="feeds")
 cli.command("export")(export_command)
 
 
@@ -280,7 +282,7 @@ def nightly(
         raise typer.Exit(1) from error
     for outcome in outcomes:
         if outcome.daily is not None and dry_run:
-            typer.echo(render_markdown(outcome.daily))
+            typer.echo(render_markdown(outcome.daily, new_items=outcome.new_items))
         elif outcome.files:
             typer.echo(f"{outcome.workspace}: {outcome.files[0]} and {outcome.files[1]}")
     failures = [error for outcome in outcomes for error in outcome.errors]

@@ -210,6 +210,37 @@ class Settings(BaseSettings):
         "(comma-separated).",
     )
 
+    feed_poll_minutes: float = Field(
+        default=60,
+        ge=0,
+        le=10_080,
+        description="Feeds: how often each feed is polled; 0: the server never polls by itself "
+        "(`givefirst feeds poll` still does).",
+    )
+    feed_check_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="Feeds: how often the server looks for feeds due (or asked for by "
+        "`givefirst feeds poll` while it runs).",
+    )
+    feed_max_age_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Feeds: items published longer ago than this are not saved.",
+    )
+    feed_pages_per_poll: int = Field(
+        default=10,
+        ge=0,
+        le=1000,
+        description="Feeds: most item pages fetched per feed and poll to read the full text of "
+        "items that carry only a summary (the others keep their summary).",
+    )
+    feed_fetches_at_once: int = Field(
+        default=4, ge=1, le=32, description="Feeds: how many feeds are fetched at the same time."
+    )
+
     session_secret: SecretStr | None = Field(
         default=None,
         description="The key signing the web page's session cookies; default: a random key "

@@ -10,7 +10,7 @@ import anyio
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
 from app.contacts.service import get_contact, get_pain_point
@@ -101,8 +101,12 @@ def get_write_turn(request: Request) -> WriteTurn:
     ``with write_turn() as session:`` waits for the turn there and then, and commits the session
     before giving the turn back. The route takes no ``SessionDep``, which would hold the turn for
     the whole request."""
-    turn: anyio.Semaphore = request.app.state.write_turn
-    factory = request.app.state.session_factory
+    return write_turn_of(request.app.state.write_turn, request.app.state.session_factory)
+
+
+def write_turn_of(turn: anyio.Semaphore, factory: sessionmaker[Session]) -> WriteTurn:
+    """``with write_turn() as session:`` from a worker thread of the app's event loop: waits for
+    the process's write turn there, and commits the session before giving the turn back."""
 
     @contextmanager
     def write_turn() -> Iterator[Session]:

@@ -122,6 +122,10 @@ REQUEST_EXAMPLES: dict[str, tuple[str, Callable[[date], Json]]] = {
         "A public web page",
         lambda today: {"url": "https://en.wikipedia.org/wiki/Employee_engagement", "tags": ["hr"]},
     ),
+    "FeedCreate": (
+        "A public feed (or a page that links one)",
+        lambda today: {"url": "https://hbr.org/", "tags": ["management"]},
+    ),
 }
 
 

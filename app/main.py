@@ -15,10 +15,12 @@ from app.articles.router import router as articles_router
 from app.config import Settings, get_settings
 from app.contacts.router import router as contacts_router
 from app.daily.router import router as daily_router
-from app.deps import reject_unknown_query_parameters
+from app.deps import reject_unknown_query_parameters, write_turn_of
 from app.docs import install_docs
 from app.errors import document_errors, install_error_handlers
 from app.examples import document_examples
+from app.feeds.poller import FeedPoller, poll_config, poll_on_schedule
+from app.feeds.router import router as feeds_router
 from app.imports.limits import BodySizeLimit, body_limit
 from app.imports.router import router as imports_router
 from app.ledger.router import router as ledger_router
@@ -74,8 +76,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 else None
             )
             app.state.smtp_listener = listener
+            # Feeds are polled here, beside the requests: on the embedded default no other
+            # process may open the vector store while the server runs (``app.feeds.poller``).
+            assert runtime.indexer is not None
+            poller = FeedPoller(
+                session_factory=runtime.session_factory,
+                indexer=runtime.indexer,
+                write_turn=write_turn_of(app.state.write_turn, runtime.session_factory),
+                config=poll_config(settings),
+            )
+            app.state.feed_poller = poller
             try:
-                yield
+                async with anyio.create_task_group() as background:
+                    background.start_soon(poll_on_schedule, poller, settings.feed_check_seconds)
+                    try:
+                        yield
+                    finally:
+                        poller.stop.set()  # the poll at hand ends after its current feed
+                        background.cancel_scope.cancel()
             finally:
                 if listener is not None:
                     await listener.close()
@@ -113,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(workspace_router)
     app.include_router(contacts_router)
     app.include_router(articles_router)
+    app.include_router(feeds_router)
     app.include_router(ledger_router)
     app.include_router(suggestions_router)
     app.include_router(daily_router)

@@ -472,3 +472,74 @@ class RateLimitHit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(128), index=True)  # the limit and what it counts
     at: Mapped[float] = mapped_column(Float)  # seconds since the epoch, on the database's clock
+
+
+class FeedStatus(StrEnum):
+    """How a feed's last poll went."""
+
+    new = "new"  # not polled yet
+    ok = "ok"  # fetched and read
+    not_modified = "not_modified"  # the server answered 304: nothing new
+    error = "error"  # not fetched or not readable: ``Feed.last_error`` says why
+
+
+class Feed(Base):
+    """An RSS or Atom feed the workspace subscribes to: polled, its new items saved as articles.
+
+    ``etag`` and ``last_modified`` are the server's validators, sent back on the next poll (a
+    304 answer costs no body). ``failures`` counts the polls that failed in a row: each one
+    doubles the wait before the next (``next_poll_at``).
+    """
+
+    __tablename__ = "feeds"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "url", name="uq_feeds_workspace_url"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(String(500))
+    site_url: Mapped[str | None] = mapped_column(String(2000))
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default=FeedStatus.new)  # a FeedStatus
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_polled_at: Mapped[datetime | None] = mapped_column()
+    # Due for a poll from then; a poll that starts moves it on first, so that two processes
+    # polling at once do not fetch the same feed.
+    next_poll_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedItem(Base):
+    """An item of a feed, seen once: ``key`` (a hash of its id or link) is never read twice.
+
+    ``article_id`` is the article it was saved as, or found to be already (the same link or
+    text from another feed, or saved by hand); NULL once that article is deleted.
+    """
+
+    __tablename__ = "feed_items"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "key", name="uq_feed_items_feed_key"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    # True when this item made the article (not found saved already): "new this week".
+    saved_article: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column()
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

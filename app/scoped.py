@@ -20,6 +20,8 @@ Owned = TypeVar(
     models.Ask,
     models.Contact,
     models.DailyList,
+    models.Feed,
+    models.FeedItem,
     models.Expertise,
     models.Give,
     models.PainPoint,

@@ -128,6 +128,9 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     of the test run cannot point a test at a shared database.
     """
     overrides.setdefault("database_url", database_url(data_dir))
+    # The server polls no feed by itself unless a test asks it to: the feeds that test files
+    # name (https://peopleops.example/feed.xml…) are never fetched.
+    overrides.setdefault("feed_poll_minutes", 0)
     return Settings(data_dir=data_dir, qdrant_url=None, **overrides)
 
 

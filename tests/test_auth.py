@@ -310,8 +310,8 @@ class Seeded:
 
 
 def seed_workspace(client: TestClient, headers: Headers, tag: str) -> Seeded:
-    """Two contacts, a pain point, an article, a suggestion, a give and an ask, all named with
-    ``tag`` so that any of them showing up in another workspace's answer is caught."""
+    """Two contacts, a pain point, an article, a suggestion, a give, an ask and a feed, all named
+    with ``tag`` so that any of them showing up in another workspace's answer is caught."""
     contact = make_contact(
         client,
         headers,
@@ -336,6 +336,12 @@ def seed_workspace(client: TestClient, headers: Headers, tag: str) -> Seeded:
     for kind, body in (("gives", {"description": f"{tag} gift"}), ("asks", {"description": "x"})):
         response = client.post(f"/contacts/{contact['id']}/{kind}", json=body, headers=headers)
         assert response.status_code == 201, response.text
+    # A feed, subscribed through an OPML list (nothing fetched; the server polls none in tests).
+    outline = f'<outline text="{tag} feed" xmlUrl="https://example.com/{tag.lower()}/feed.xml"/>'
+    opml = f'<?xml version="1.0"?><opml version="2.0"><body>{outline}</body></opml>'
+    files = {"file": ("feeds.opml", opml.encode())}
+    assert client.post("/imports/articles", files=files, headers=headers).json()["created"] == 1
+    feed = client.get("/feeds", headers=headers).json()[0]
     return Seeded(
         headers=headers,
         ids={
@@ -343,6 +349,7 @@ def seed_workspace(client: TestClient, headers: Headers, tag: str) -> Seeded:
             "pain_point_id": contact["pain_points"][0]["id"],
             "article_id": article["id"],
             "suggestion_id": suggestions[0]["id"],
+            "feed_id": feed["id"],
         },
         secrets=(tag, tag.lower()),
     )

@@ -228,6 +228,7 @@ def test_restore_round_trip_is_exact(api: Api, headers: Headers) -> None:
         "gives": 2,
         "asks": 1,
         "touches": 2,
+        "feeds": 0,
     }
     restored = export(api.client, other)
     assert restored["workspace"]["name"] == "restored"

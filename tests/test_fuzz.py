@@ -32,9 +32,10 @@ def excluded_checks(case: Case) -> list[CheckFunction]:
     # checked (a name of whitespace alone is refused on purpose), which JSON Schema cannot state
     # in Python's sense of whitespace.
     excluded.append(checks.positive_data_acceptance)
-    if case.path == "/articles/from-url":
+    if case.path in ("/articles/from-url", "/feeds/poll"):
         # PATCH /articles/from-url is PATCH /articles/{article_id} with an id that is not a
-        # number: a 422 naming article_id, not a 405 (and Allow lists that route's methods).
+        # number: a 422 naming article_id, not a 405 (and Allow lists that route's methods);
+        # GET /feeds/poll is GET /feeds/{feed_id} likewise.
         excluded += [checks.unsupported_method, checks.allow_header_conformance]
     return excluded
 

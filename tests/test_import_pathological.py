@@ -19,7 +19,7 @@ from scripts.bench_import_pathological import (
     opml_nested,
     vcard_qp,
 )
-from tests.conftest import Headers, Json, get_json
+from tests.conftest import Headers, Json
 from tests.test_imports import articles_by_url, contacts_by_name, upload
 
 pytestmark = pytest.mark.slow
@@ -71,5 +71,5 @@ def test_an_opml_file_nested_308_000_deep(client: TestClient, headers: Headers) 
     report = imported(client, headers, "articles", opml_nested(LIMIT))
 
     assert (report["format"], report["created"], report["skipped"]) == ("opml", 1, 0)
-    feed = get_json(client, "/articles", headers)["items"][0]
-    assert (feed["url"], feed["tags"]) == (DEEP_URL, [f"L{n:06}" for n in range(50)])
+    feed = client.get("/feeds", headers=headers).json()[0]
+    assert (feed["url"], feed["tags"]) == (f"{DEEP_URL}.xml", [f"L{n:06}" for n in range(50)])

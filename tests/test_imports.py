@@ -476,17 +476,25 @@ def test_a_saved_article_keeps_its_text_and_gains_tags(
     assert get_json(client, "/articles", headers)["total"] == 3
 
 
-def test_opml_feed_list(client: TestClient, headers: Headers) -> None:
+def test_opml_feed_list_subscribes_to_its_feeds(client: TestClient, headers: Headers) -> None:
     report = import_file(client, "/imports/articles", headers, "feeds.opml")
 
     assert (report["format"], report["created"], report["skipped"]) == ("opml", 3, 1)
     assert "file:///home/me/feed.xml" in report["skipped_rows"][0]["reason"]
-    saved = articles_by_url(client, headers)
-    weekly = saved["https://peopleops.example/"]
-    assert (weekly["title"], weekly["tags"]) == ("People Ops Weekly", ["HR"])
-    assert weekly["summary"] == "A weekly digest for people teams."
-    assert saved["https://talent.example/rss"]["title"] == "Talent Notes"
-    assert saved["https://eng.example/blog"]["tags"] == []
+    feeds = {f["url"]: f for f in client.get("/feeds", headers=headers).json()}
+    weekly = feeds["https://peopleops.example/feed.xml"]
+    assert (weekly["title"], weekly["tags"], weekly["status"]) == (
+        "People Ops Weekly",
+        ["HR"],
+        "new",
+    )
+    assert feeds["https://talent.example/rss"]["title"] == "Talent Notes"
+    assert feeds["https://eng.example/atom.xml"]["tags"] == []
+    assert articles_by_url(client, headers) == {}  # no home page saved as an article
+
+    again = import_file(client, "/imports/articles", headers, "feeds.opml")
+    assert (again["created"], again["unchanged"]) == (0, 3)
+    assert len(client.get("/feeds", headers=headers).json()) == 3
 
 
 def test_rss_feed(client: TestClient, headers: Headers) -> None:

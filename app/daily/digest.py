@@ -3,15 +3,21 @@
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.daily.schemas import DailyListPublic
+from app.feeds.schemas import NewItem
 from app.network.schemas import NetworkHealth
 
 KIND_LABEL = {"article": "Send an article", "introduction": "Introduce", "check_in": "Check in"}
 
 
-def render_markdown(daily: DailyListPublic, health: NetworkHealth | None = None) -> str:
+def render_markdown(
+    daily: DailyListPublic,
+    health: NetworkHealth | None = None,
+    new_items: Sequence[NewItem] = (),
+) -> str:
     lines = [
         f"# Give first: {daily.date:%A %d %B %Y} ({daily.workspace})",
         "",
@@ -48,9 +54,24 @@ def render_markdown(daily: DailyListPublic, health: NetworkHealth | None = None)
             names = ", ".join(c.name for c in day.contacts)
             lines.append(f"- {day.date:%a %d %b}: {names}")
         lines.append("")
+    if new_items:
+        lines += render_new_items(new_items)
     if health is not None:
         lines += render_health(health)
     return "\n".join(lines)
+
+
+def render_new_items(new_items: Sequence[NewItem]) -> list[str]:
+    """The digest's "New this week" section: what the feeds brought, for whom and why."""
+    lines = ["## New this week", "", "From your feeds, for whoever it would help:", ""]
+    for item in new_items:
+        title = f"[{item.title}]({item.url})" if item.url else item.title
+        lines.append(f"- {title}")
+        for r in item.recipients:
+            lines.append(
+                f"  - for {r.contact.name}, who mentioned “{r.pain_point.text}”: “{r.matched_text}”"
+            )
+    return [*lines, ""]
 
 
 def _percent(share: float | None) -> str:
@@ -124,13 +145,16 @@ def write_digest(
     out_dir: Path,
     workspace_id: int,
     health: NetworkHealth | None = None,
+    new_items: Sequence[NewItem] = (),
 ) -> tuple[Path, Path]:
     """Write ``<out>/<id>-<workspace>/<date>.md`` and ``.json``, each whole or not at all; the
-    Markdown ends with the network's health (the JSON stays the document GET /daily returns)."""
+    Markdown ends with what the feeds brought this week and the network's health (the JSON stays
+    the document GET /daily returns)."""
     folder = out_dir / folder_name(workspace_id, daily.workspace)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for suffix, text in ((".md", render_markdown(daily, health)), (".json", render_json(daily))):
+    markdown = render_markdown(daily, health, new_items)
+    for suffix, text in ((".md", markdown), (".json", render_json(daily))):
         path = folder / f"{daily.date.isoformat()}{suffix}"
         partial = path.with_name(path.name + ".partial")
         partial.write_text(text, encoding="utf-8")

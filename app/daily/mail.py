@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from app.daily.digest import KIND_LABEL, render_health
 from app.daily.schemas import DailyItemPublic, DailyListPublic
+from app.feeds.schemas import NewItem
 from app.network.schemas import NetworkHealth
 
 # The draft a ``mailto:`` link fills in: the e-mail to the contact themself.
@@ -33,11 +34,13 @@ class ActionLink:
 
 @dataclass(frozen=True)
 class MailContext:
-    """What the e-mail shows beside the list: contacts' e-mail addresses and one-click links."""
+    """What the e-mail shows beside the list: contacts' e-mail addresses, one-click links and
+    what the feeds brought this week."""
 
     emails: Mapping[int, str] = field(default_factory=dict)  # contact id -> address
     # suggestion id -> its links; None: no public URL is set, so no links can be made
     actions: Mapping[int, Sequence[ActionLink]] | None = None
+    new_items: Sequence[NewItem] = ()  # "New this week"
 
 
 NO_LINKS = (
@@ -119,6 +122,12 @@ def render_text(daily: DailyListPublic, health: NetworkHealth | None, context: M
         for day in daily.coming_up:
             lines.append(f"  {day.date:%a %d %b}: {', '.join(c.name for c in day.contacts)}")
         lines.append("")
+    if context.new_items:
+        lines += ["New this week, from your feeds:"]
+        for new in context.new_items:
+            lines.append(f"  {new.title}" + (f" <{new.url}>" if new.url else ""))
+            lines += [f"    for {r.contact.name}: {r.pain_point.text}" for r in new.recipients]
+        lines.append("")
     health_lines = _health_lines(health)
     if health_lines:
         lines += ["Network health:", *(f"  {line}" for line in health_lines), ""]
@@ -166,6 +175,13 @@ def render_html(daily: DailyListPublic, health: NetworkHealth | None, context: M
         for day in daily.coming_up:
             names = ", ".join(c.name for c in day.contacts)
             parts.append(f"<li>{e(f'{day.date:%a %d %b}')}: {e(names)}</li>")
+        parts.append("</ul>")
+    if context.new_items:
+        parts.append("<h2>New this week</h2><ul>")
+        for new in context.new_items:
+            title = _a(new.url, new.title) if new.url else e(new.title)
+            who = "; ".join(f"for {r.contact.name}: {r.pain_point.text}" for r in new.recipients)
+            parts.append(f"<li>{title}<br>{e(who)}</li>")
         parts.append("</ul>")
     health_lines = _health_lines(health)
     if health_lines:

@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +35,8 @@ from app.daily.digest import folder_name, render_json, write_digest
 from app.daily.mail import MailContext, digest_message
 from app.daily.schemas import DailyListPublic
 from app.db import is_busy
+from app.feeds import news
+from app.feeds.schemas import NewItem
 from app.indexing import embed_texts, record_texts
 from app.models import Contact, DailyList, Workspace, utcnow
 from app.network.schemas import NetworkHealth
@@ -75,6 +77,7 @@ class WorkspaceOutcome:
     errors: list[str] = field(default_factory=list)
     not_built: str | None = None
     health: NetworkHealth | None = None  # the digest's "Network health" section
+    new_items: list[NewItem] = field(default_factory=list)  # the digest's "New this week"
     mail: MailContext = field(default_factory=MailContext)  # addresses and one-click links
 
 
@@ -129,7 +132,7 @@ def run_nightly(
             if outcome.daily is not None and not options.dry_run:
                 assert outcome.workspace_id is not None
                 outcome.files = write_digest(
-                    outcome.daily, out_dir, outcome.workspace_id, outcome.health
+                    outcome.daily, out_dir, outcome.workspace_id, outcome.health, outcome.new_items
                 )
                 _deliver(runtime, settings, options, outcome)
             outcomes.append(outcome)
@@ -272,18 +275,25 @@ def _build(
     options: NightlyOptions,
 ) -> WorkspaceOutcome:
     settings = runtime.settings
-    if existing is not None:
-        daily_list, built = existing, False
-    else:
+    daily_list, built, new_items = existing, False, []
+    fresh = news.any_new(session=session, workspace=workspace, today=options.day)
+    if existing is None or fresh:
         with workspace_index(runtime, session, embedder, workspace.id) as index:
-            daily_list, built = service.build_daily_list(
-                session=session,
-                engine=SuggestionEngine(embedder, index, settings.engine_config()),
-                workspace=workspace,
-                cadences=cadences_for(workspace, settings),
-                day=options.day,
-                config=config,
-            )
+            engine = SuggestionEngine(embedder, index, settings.engine_config())
+            if existing is None:
+                daily_list, built = service.build_daily_list(
+                    session=session,
+                    engine=engine,
+                    workspace=workspace,
+                    cadences=cadences_for(workspace, settings),
+                    day=options.day,
+                    config=config,
+                )
+            if fresh:
+                new_items = news.new_this_week(
+                    session=session, engine=engine, workspace=workspace, today=options.day
+                )
+    assert daily_list is not None
     daily = service.to_public(session, daily_list, workspace)
     health = workspace_health(
         session=session,
@@ -306,7 +316,8 @@ def _build(
         built=built,
         daily=daily,
         health=health,
-        mail=mail,
+        mail=replace(mail, new_items=new_items),
+        new_items=new_items,
     )
 
 

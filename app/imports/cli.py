@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -144,10 +145,12 @@ def import_articles(
         ArticleFormat | None, typer.Option("--format", help="Default: detected.")
     ] = None,
 ) -> None:
-    """Import browser bookmarks (HTML), an OPML feed list or an RSS/Atom feed."""
+    """Import browser bookmarks (HTML), an OPML feed list (its feeds are subscribed to) or an
+    RSS/Atom feed."""
     from app.imports import service
 
-    _file_import(service.import_article_file, file, workspace, format_name)
+    apply = partial(service.import_article_file, feed_poll_minutes=get_settings().feed_poll_minutes)
+    _file_import(apply, file, workspace, format_name)
 
 
 @import_cli.command("touches")
@@ -214,6 +217,8 @@ def import_workspace(file: FileArgument, workspace: WorkspaceOption = DEFAULT_WO
             workspace=ws,
             document=export.read_document(data),
             today=date.today(),
+            now=datetime.now(UTC),
+            feed_poll_minutes=settings.feed_poll_minutes,
         )
         return ["Restored: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + "."]
 

@@ -19,6 +19,7 @@ from app.articles import service as articles
 from app.articles.schemas import ArticleCreate
 from app.contacts import service as contacts
 from app.contacts.schemas import MAX_PAIN_POINTS, ContactCreate, PainPointCreate
+from app.feeds import service as feeds
 from app.imports.parsers.common import FileRejected
 from app.imports.parsers.contact_csv import GIVEFIRST_COLUMNS, inert_cell
 from app.imports.parsers.vcard import CardFields, write_vcards
@@ -27,6 +28,8 @@ from app.imports.schemas import (
     ExportedArticle,
     ExportedAsk,
     ExportedContact,
+    ExportedFeed,
+    ExportedFeedItem,
     ExportedGive,
     ExportedPainPoint,
     ExportedSuggestion,
@@ -42,6 +45,8 @@ from app.models import (
     Article,
     Ask,
     Contact,
+    Feed,
+    FeedItem,
     Give,
     Suggestion,
     Touch,
@@ -75,6 +80,20 @@ def _touches(session: Session, workspace: Workspace) -> Sequence[Touch]:
     return session.scalars(
         select(Touch).where(Touch.workspace_id == workspace.id).order_by(Touch.id)
     ).all()
+
+
+def _feeds(session: Session, workspace: Workspace) -> Sequence[Feed]:
+    return session.scalars(
+        select(Feed).where(Feed.workspace_id == workspace.id).order_by(Feed.id)
+    ).all()
+
+
+def _feed_items(session: Session, workspace: Workspace) -> dict[int, list[FeedItem]]:
+    items: dict[int, list[FeedItem]] = {}
+    query = select(FeedItem).where(FeedItem.workspace_id == workspace.id).order_by(FeedItem.id)
+    for item in session.scalars(query):
+        items.setdefault(item.feed_id, []).append(item)
+    return items
 
 
 class _Refs:
@@ -224,7 +243,34 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
             )
             for t in _touches(session, workspace)
         ],
+        feeds=_exported_feeds(session, workspace, article_ref),
     )
+
+
+def _exported_feeds(
+    session: Session, workspace: Workspace, article_ref: "_Refs"
+) -> list[ExportedFeed]:
+    items = _feed_items(session, workspace)
+    return [
+        ExportedFeed(
+            url=f.url,
+            title=f.title,
+            site_url=f.site_url,
+            tags=f.tags,
+            created_at=f.created_at,
+            items=[
+                ExportedFeedItem(
+                    key=i.key,
+                    article=article_ref(i.article_id),
+                    saved_article=i.saved_article,
+                    published_at=i.published_at,
+                    seen_at=i.seen_at,
+                )
+                for i in items.get(f.id, [])
+            ],
+        )
+        for f in _feeds(session, workspace)
+    ]
 
 
 # --- restore --------------------------------------------------------------------------------
@@ -271,12 +317,25 @@ def _check_refs(document: WorkspaceDocument) -> None:
         *[("suggestion", g.suggestion, suggestions) for g in document.gives],
         *[("contact", a.contact, contacts_) for a in document.asks],
         *[("contact", t.contact, contacts_) for t in document.touches],
+        *[("article", i.article, articles_) for f in document.feeds for i in f.items],
     ]
     for what, ref, known in references:
         if ref is not None and ref not in known:
             raise FileRejected(f"The file is not a consistent export: no {what} with ref {ref}.")
     _check_suggestions(document.suggestions)
     _check_touches(document.touches)
+    _check_feeds(document.feeds)
+
+
+def _check_feeds(exported: Sequence[ExportedFeed]) -> None:
+    """One subscription per feed URL, one item per key of a feed, and not too many feeds."""
+    if len(exported) > feeds.MAX_FEEDS:
+        raise FileRejected(f"The file has {len(exported):,} feeds; at most {feeds.MAX_FEEDS:,}.")
+    if len({normalize_url(f.url) for f in exported}) != len(exported):
+        raise FileRejected("The file is not a consistent export: two feeds share a URL.")
+    for number, feed in enumerate(exported):
+        if len({i.key for i in feed.items}) != len(feed.items):
+            raise FileRejected(f"feeds[{number}]: two items share a key.")
 
 
 def _check_touches(touches: Sequence[ExportedTouch]) -> None:
@@ -370,6 +429,8 @@ def restore_workspace(
     workspace: Workspace,
     document: WorkspaceDocument,
     today: date,
+    now: datetime,
+    feed_poll_minutes: float = 60,
 ) -> dict[str, int]:
     """Recreate every record of ``document`` in the empty ``workspace``; counts by kind."""
     held = (
@@ -502,6 +563,30 @@ def restore_workspace(
                 created_at=t.created_at,
             )
         )
+    for entry_feed in document.feeds:
+        feed, _ = feeds.subscribe(
+            session=session,
+            workspace=workspace,
+            url=entry_feed.url,
+            tags=entry_feed.tags,
+            now=now,
+            poll_minutes=feed_poll_minutes,
+            title=entry_feed.title,
+            site_url=entry_feed.site_url,
+        )
+        feed.created_at = entry_feed.created_at
+        for i in entry_feed.items:
+            session.add(
+                FeedItem(
+                    workspace_id=workspace.id,
+                    feed_id=feed.id,
+                    key=i.key,
+                    article_id=mapped(article_ids, i.article),
+                    saved_article=i.saved_article,
+                    published_at=i.published_at,
+                    seen_at=i.seen_at,
+                )
+            )
     session.flush()
     return {
         "contacts": len(document.contacts),
@@ -510,6 +595,7 @@ def restore_workspace(
         "gives": len(document.gives),
         "asks": len(document.asks),
         "touches": len(document.touches),
+        "feeds": len(document.feeds),
     }
 
 

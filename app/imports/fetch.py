@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
+from app.config import Settings
 from app.imports.parsers.common import clean
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -51,6 +52,30 @@ class FetchPolicy:
 class FetchedPage:
     url: str
     content: bytes
+    content_type: str = ""
+    # A feed's validators, sent back on the next poll (``fetch_feed``).
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False  # the server answered 304: ``content`` is empty
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """What a fetch accepts: the Accept header sent, the answers read, and how they are named."""
+
+    accept: str
+    is_wanted: Callable[[str], bool]
+    refusal: str  # why another Content-Type is refused, after "(Content-Type: x)"
+    noun: str = "page"
+    conditional: tuple[tuple[str, str], ...] = ()  # If-None-Match, If-Modified-Since
+
+
+_PAGE = _Wanted(
+    accept="text/html,application/xhtml+xml;q=0.9",
+    is_wanted=lambda content_type: _is_html(content_type),
+    refusal="only web pages can be saved by URL",
+)
+_FEED_TYPES = ("xml", "rss", "atom", "rdf", "html", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -59,6 +84,16 @@ class ExtractedArticle:
     title: str
     text: str | None
     summary: str | None
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """The limits of every fetch the service makes (save by URL, feeds), from the settings."""
+    return FetchPolicy(
+        timeout_seconds=settings.fetch_timeout_seconds,
+        max_bytes=settings.fetch_max_bytes,
+        allowed_hosts=frozenset(settings.fetch_allowed_hosts),
+        extract_timeout_seconds=settings.extract_timeout_seconds,
+    )
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -159,10 +194,40 @@ def fetch_page(url: str, policy: FetchPolicy, *, resolver: Resolver = resolve) -
     byte at a time. The exchange runs in an event loop of its own: call this from a thread that
     has none (a sync route runs in the threadpool).
     """
-    return anyio.run(_fetch_page, url, policy, resolver)
+    return anyio.run(_fetch, url, policy, resolver, _PAGE)
 
 
-async def _fetch_page(url: str, policy: FetchPolicy, resolver: Resolver) -> FetchedPage:
+def fetch_feed(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    resolver: Resolver = resolve,
+) -> FetchedPage:
+    """A feed (or the page that links one) with the same checks as ``fetch_page``, asked
+    conditionally: with the validators of the last poll, a 304 answer comes back as
+    ``not_modified`` with no body."""
+    conditional = (("If-None-Match", etag), ("If-Modified-Since", last_modified))
+    wanted = _Wanted(
+        accept="application/rss+xml,application/atom+xml,application/xml;q=0.9,"
+        "text/xml;q=0.9,text/html;q=0.5,*/*;q=0.1",
+        is_wanted=_is_feed_type,
+        refusal="only RSS or Atom feeds, or pages that link one, can be subscribed to",
+        noun="feed",
+        conditional=tuple((name, value) for name, value in conditional if value),
+    )
+    return anyio.run(_fetch, url, policy, resolver, wanted)
+
+
+def _is_feed_type(content_type: str) -> bool:
+    """Feeds come as XML of every name, as HTML (a page that links one) and as plain text; an
+    answer with no Content-Type is read too (feedparser says whether it is a feed)."""
+    kind = content_type.split(";")[0].strip().lower()
+    return not kind or any(part in kind for part in _FEED_TYPES)
+
+
+async def _fetch(url: str, policy: FetchPolicy, resolver: Resolver, wanted: _Wanted) -> FetchedPage:
     current = _parsed(url)
     seconds = f"{policy.timeout_seconds:g} s"
     too_slow = f"{current.host} did not answer within {seconds}."
@@ -174,22 +239,34 @@ async def _fetch_page(url: str, policy: FetchPolicy, resolver: Resolver) -> Fetc
                 for _ in range(policy.max_redirects + 1):
                     too_slow = f"{current.host} did not answer within {seconds}."
                     address = await _checked_address(current, policy, resolver)
-                    response = await _send(client, current, address)
+                    response = await _send(client, current, address, wanted)
                     try:
                         if response.is_redirect and "location" in response.headers:
                             current = _parsed(response.headers["location"], current)
                             continue
-                        too_slow = f"{current.host} took more than {seconds} to send the page."
-                        content = await _read_body(response, policy)
+                        if response.status_code == 304 and wanted.conditional:
+                            return FetchedPage(url=str(current), content=b"", not_modified=True)
+                        too_slow = (
+                            f"{current.host} took more than {seconds} to send the {wanted.noun}."
+                        )
+                        content = await _read_body(response, policy, wanted)
                     finally:
                         await response.aclose()
-                    return FetchedPage(url=str(current), content=content)
+                    return FetchedPage(
+                        url=str(current),
+                        content=content,
+                        content_type=response.headers.get("content-type", ""),
+                        etag=response.headers.get("etag"),
+                        last_modified=response.headers.get("last-modified"),
+                    )
     except TimeoutError as error:
         raise FetchError(too_slow) from error
     raise FetchError(f"More than {policy.max_redirects} redirects.")
 
 
-async def _send(client: httpx.AsyncClient, url: httpx.URL, address: str) -> httpx.Response:
+async def _send(
+    client: httpx.AsyncClient, url: httpx.URL, address: str, wanted: _Wanted
+) -> httpx.Response:
     """The answer's status and headers, from ``address`` (checked) in the name of ``url``."""
     request = client.build_request(
         "GET",
@@ -197,15 +274,16 @@ async def _send(client: httpx.AsyncClient, url: httpx.URL, address: str) -> http
         headers={
             "Host": url.netloc.decode("ascii"),
             "User-Agent": _USER_AGENT,
-            "Accept": "text/html,application/xhtml+xml;q=0.9",
+            "Accept": wanted.accept,
             "Accept-Encoding": "gzip, deflate",
+            **dict(wanted.conditional),
         },
         extensions={"sni_hostname": url.host},
     )
     try:
         return await client.send(request, stream=True)
     except httpx.HTTPError as error:
-        raise FetchError(f"Could not fetch the page from {url.host}: {error}.") from error
+        raise FetchError(f"Could not fetch the {wanted.noun} from {url.host}: {error}.") from error
 
 
 def _decoder(response: httpx.Response) -> "zlib._Decompress | None":
@@ -230,19 +308,20 @@ def _decoder(response: httpx.Response) -> "zlib._Decompress | None":
     return zlib.decompressobj(zlib.MAX_WBITS | 32)  # a gzip or a zlib header, whichever it is
 
 
-async def _read_body(response: httpx.Response, policy: FetchPolicy) -> bytes:
+async def _read_body(response: httpx.Response, policy: FetchPolicy, wanted: _Wanted) -> bytes:
+    noun = wanted.noun
     if response.status_code >= 400:
-        raise FetchError(f"The page answered HTTP {response.status_code}.")
+        raise FetchError(f"The {noun} answered HTTP {response.status_code}.")
     content_type = response.headers.get("content-type", "")
-    if not _is_html(content_type):
+    if not wanted.is_wanted(content_type):
+        what = "HTML" if noun == "page" else "a feed"
         raise FetchError(
-            f"The page is not HTML (Content-Type: {content_type or 'none'}); only web pages "
-            "can be saved by URL."
+            f"The {noun} is not {what} (Content-Type: {content_type or 'none'}); {wanted.refusal}."
         )
     limit = f"larger than the {policy.max_bytes:,} bytes allowed"
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
-        raise FetchError(f"The page is {limit} ({int(declared):,} bytes).")
+        raise FetchError(f"The {noun} is {limit} ({int(declared):,} bytes).")
     decoder = _decoder(response)
     body = bytearray()
     received = 0
@@ -254,11 +333,11 @@ async def _read_body(response: httpx.Response, policy: FetchPolicy) -> bytes:
             else:  # decoded only up to one byte past the limit, never the whole of a bomb
                 body += decoder.decompress(chunk, policy.max_bytes - len(body) + 1)
             if received > policy.max_bytes or len(body) > policy.max_bytes:
-                raise FetchError(f"The page is {limit}.")
+                raise FetchError(f"The {noun} is {limit}.")
     except zlib.error as error:
-        raise FetchError(f"The page's compression is damaged: {error}.") from error
+        raise FetchError(f"The {noun}'s compression is damaged: {error}.") from error
     except httpx.HTTPError as error:
-        raise FetchError(f"The page could not be read: {error}.") from error
+        raise FetchError(f"The {noun} could not be read: {error}.") from error
     return bytes(body)
 
 

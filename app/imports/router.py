@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Query, Response, UploadFile, status
@@ -19,7 +20,7 @@ from app.deps import (
     WriteTurnDep,
 )
 from app.imports import export, service
-from app.imports.fetch import FetchError, FetchPolicy
+from app.imports.fetch import FetchError, fetch_policy
 from app.imports.parsers.common import FileRejected
 from app.imports.schemas import (
     ArticleFormat,
@@ -111,25 +112,17 @@ def import_articles(
 ) -> ImportReport:
     """Import browser bookmarks (folders become tags), an OPML feed list or an RSS/Atom feed.
 
-    A link already saved keeps its title and text and gains the file's tags.
+    A link already saved keeps its title and text and gains the file's tags. The feeds of an
+    OPML list are subscribed to (see `POST /feeds`): their items are saved as they are polled.
     """
     return _import(
-        service.import_article_file,
+        partial(service.import_article_file, feed_poll_minutes=settings.feed_poll_minutes),
         file,
         session,
         indexer,
         workspace,
         settings,
         chosen_format(format_query, format_form),
-    )
-
-
-def fetch_policy(settings: Settings) -> FetchPolicy:
-    return FetchPolicy(
-        timeout_seconds=settings.fetch_timeout_seconds,
-        max_bytes=settings.fetch_max_bytes,
-        allowed_hosts=frozenset(settings.fetch_allowed_hosts),
-        extract_timeout_seconds=settings.extract_timeout_seconds,
     )
 
 
@@ -199,6 +192,8 @@ def restore_workspace(
             workspace=workspace,
             document=document,
             today=date.today(),
+            now=datetime.now(UTC),
+            feed_poll_minutes=settings.feed_poll_minutes,
         )
     except FileRejected as error:
         raise _rejected(error) from error

@@ -189,6 +189,27 @@ class ExportedTouch(InputModel):
     created_at: Timestamp
 
 
+class ExportedFeedItem(InputModel):
+    """An item of a feed seen by a poll: a restored workspace does not save it again."""
+
+    key: TextHash = Field(description="The SHA-256 of the item's id (else its link).")
+    article: Ref | None = Field(description="The article it was saved as, or found to be.")
+    saved_article: bool = Field(default=False, description="Whether this item made the article.")
+    published_at: Timestamp | None
+    seen_at: Timestamp
+
+
+class ExportedFeed(InputModel):
+    """A feed subscribed to (its poll state is not kept: a restored feed is polled anew)."""
+
+    url: StoredUrl
+    title: Title | None
+    site_url: StoredUrl | None
+    tags: TagList
+    created_at: Timestamp
+    items: Annotated[list[ExportedFeedItem], Field(max_length=1_000_000)]
+
+
 class WorkspaceDocument(InputModel):
     """Everything a workspace holds; records refer to each other by ``ref`` numbers."""
 
@@ -204,6 +225,9 @@ class WorkspaceDocument(InputModel):
     touches: list[ExportedTouch] = Field(
         default_factory=list, description="Absent from exports made before touches were."
     )
+    feeds: list[ExportedFeed] = Field(
+        default_factory=list, description="Absent from exports made before feeds were."
+    )
 
 
 class RestoreReport(BaseModel):
@@ -215,3 +239,4 @@ class RestoreReport(BaseModel):
     gives: int
     asks: int
     touches: int
+    feeds: int

@@ -7,7 +7,7 @@ The caller commits once for the whole import.
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -18,6 +18,7 @@ from app.articles import service as articles
 from app.articles.schemas import ArticleCreate, ArticleUpdate
 from app.contacts import service as contacts
 from app.contacts.schemas import ContactCreate, ContactUpdate, PainPointCreate
+from app.feeds import service as feeds
 from app.imports.fetch import (
     ExtractedArticle,
     FetchError,
@@ -32,13 +33,14 @@ from app.imports.parsers.common import (
     ContactRow,
     Parsed,
     Problem,
+    Row,
     shorten,
 )
 from app.imports.parsers.contacts import parse_contacts
 from app.imports.schemas import ImportReport, RowProblem
 from app.indexing import RecordIndexer
-from app.models import Article, Contact, Workspace
-from app.schemas import normalize_url
+from app.models import Article, Contact, Workspace, article_text_hash
+from app.schemas import MAX_URL_LENGTH, normalize_url
 
 T = TypeVar("T")
 _MAX_TAG_LENGTH = 100
@@ -277,7 +279,9 @@ def _article_changes(article: Article, row: ArticleRow) -> dict[str, Any]:
     return changes
 
 
-def _new_article(row: ArticleRow) -> ArticleCreate:
+def new_article(row: ArticleRow) -> ArticleCreate:
+    """The article a link read from a file or a feed makes (long fields cut to their limits);
+    ``ValidationError`` when it cannot be one."""
     return ArticleCreate.model_validate(
         {
             "title": shorten(row.title, 500),
@@ -298,17 +302,23 @@ def import_article_file(
     data: bytes,
     format_name: str | None,
     today: date,
+    feed_poll_minutes: float = 60,
 ) -> ImportReport:
-    """Save the links of a bookmarks export, an OPML list or an RSS/Atom feed.
+    """Save the links of a bookmarks export, an OPML list or an RSS/Atom feed; subscribe to the
+    feeds of an OPML list (their items are saved as they are polled, not their home pages).
 
     A link already saved keeps its title and text and gains the file's tags. Raises
     ``FileRejected`` (before writing anything) when the file cannot be read.
     """
     parsed = parse_articles(data, format_name)
     tally = _Tally(parsed.format)
+    now = datetime.now(UTC)
     for row in parsed.rows:
+        if row.value.feed_url is not None:
+            _subscribe(session, workspace, row, tally, now, feed_poll_minutes)
+            continue
         try:
-            create = _new_article(row.value)
+            create = new_article(row.value)
         except ValidationError as error:
             tally.skipped.append(Problem(row.record, row.line, validation_reason(error)))
             continue
@@ -334,6 +344,82 @@ def import_article_file(
         else:
             tally.unchanged += 1
     return tally.report(parsed)
+
+
+def saved_already(*, session: Session, workspace: Workspace, data: ArticleCreate) -> Article | None:
+    """The workspace's article with the same link, else with the same text, if any."""
+    if data.url:
+        found = articles.find_by_url(
+            session=session, workspace=workspace, url=normalize_url(data.url)
+        )
+        if found is not None:
+            return found
+    digest = article_text_hash(data.text, data.summary)
+    if digest is None:
+        return None
+    return session.scalar(
+        select(Article)
+        .where(Article.workspace_id == workspace.id, Article.text_hash == digest)
+        .order_by(Article.id)
+        .limit(1)
+    )
+
+
+def save_link_once(
+    *,
+    session: Session,
+    indexer: RecordIndexer,
+    workspace: Workspace,
+    data: ArticleCreate,
+    today: date,
+) -> tuple[Article, bool]:
+    """Save a link found by the service itself (a feed's item) unless it is saved already, by
+    link or by text: then that article is returned unchanged. Returns the article and whether it
+    was created."""
+    found = saved_already(session=session, workspace=workspace, data=data)
+    if found is not None:
+        return found, False
+    return articles.save_article(
+        session=session, indexer=indexer, workspace=workspace, data=data, today=today
+    )
+
+
+def _subscribe(
+    session: Session,
+    workspace: Workspace,
+    row: Row[ArticleRow],
+    tally: _Tally,
+    now: datetime,
+    poll_minutes: float,
+) -> None:
+    """Subscribe to an OPML outline's feed (no fetch: a feed that fails says so at its poll)."""
+    link = row.value
+    assert link.feed_url is not None
+    if len(link.feed_url) > MAX_URL_LENGTH:
+        reason = f"the feed's URL is longer than {MAX_URL_LENGTH:,} characters"
+        tally.skipped.append(Problem(row.record, row.line, reason))
+        return
+    before = feeds.find_feed(session=session, workspace=workspace, url=link.feed_url)
+    tags_before = list(before.tags) if before is not None else None
+    try:
+        feed, created = feeds.subscribe(
+            session=session,
+            workspace=workspace,
+            url=link.feed_url,
+            tags=_tags(link.tags),
+            now=now,
+            poll_minutes=poll_minutes,
+            title=shorten(link.title, 500),
+        )
+    except feeds.TooManyFeedsError as error:
+        tally.skipped.append(Problem(row.record, row.line, str(error)))
+        return
+    if created:
+        tally.created += 1
+    elif feed.tags != tags_before:
+        tally.updated += 1
+    else:
+        tally.unchanged += 1
 
 
 def read_page(url: str, policy: FetchPolicy) -> ExtractedArticle:

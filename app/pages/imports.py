@@ -50,7 +50,8 @@ KINDS = (
     {
         "kind": "articles",
         "title": "Articles",
-        "hint": "Browser bookmarks (folders become tags), an OPML feed list or an RSS/Atom feed.",
+        "hint": "Browser bookmarks (folders become tags), an OPML feed list (its feeds are "
+        "subscribed to) or an RSS/Atom feed.",
         "accept": ".html,.htm,.opml,.xml,.rss,.atom",
         "formats": get_args(ArticleFormat),
     },

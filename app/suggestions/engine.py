@@ -209,31 +209,59 @@ class SuggestionEngine:
         """Who ``article`` would help most, best first: per contact, their best fresh pain point,
         with the article's best passage scored exactly as ``suggest`` scores it (the same
         relevance floor and age decay)."""
+        found = self.recipients_of_articles(
+            workspace_id=article.workspace_id,
+            article_ids={article.id},
+            pain_points=pain_points,
+            today=today,
+            per_pain_point=1,
+        )
+        return found.get(article.id, [])[:limit]
+
+    def recipients_of_articles(
+        self,
+        *,
+        workspace_id: int,
+        article_ids: set[int],
+        pain_points: Sequence[PainPoint],
+        today: date,
+        per_pain_point: int,
+    ) -> dict[int, list[RecipientMatch]]:
+        """``rank_recipients`` for many articles at once (one search per pain point, among
+        ``article_ids`` only): each fresh pain point is matched with its ``per_pain_point`` best
+        articles. Per article, the contacts it would help, best first; articles that clear the
+        relevance floor for no one are left out."""
         fresh = [
             p
             for p in pain_points
             if p.active and (today - p.noted_on).days <= self.config.stale_after_days
         ]
-        if not fresh:
-            return []
+        if not fresh or not article_ids:
+            return {}
         found = self.index.search_many(
-            article.workspace_id,
+            workspace_id,
             "article",
             self._queries([p.text for p in fresh]),
-            limit=1,
+            # Deep enough for ``per_pain_point`` distinct articles of a few passages each.
+            limit=per_pain_point if per_pain_point == 1 else per_pain_point * 4,
             keyword_weight=self.config.keyword_weight,
-            record_ids={article.id},
+            record_ids=article_ids,
         )
-        best: dict[int, RecipientMatch] = {}
-        for pain_point, hits in zip(fresh, found, strict=True):
-            if not hits or hits[0].score < self.config.relevance_floor:
-                continue
+        best: dict[int, dict[int, RecipientMatch]] = {}
+        for pain_point, passages in zip(fresh, found, strict=True):
             weight = pain_point_weight(pain_point, today, self.config.half_life_days)
-            match = RecipientMatch(pain_point, hits[0], hits[0].score * weight)
-            current = best.get(pain_point.contact_id)
-            if current is None or match.score > current.score:
-                best[pain_point.contact_id] = match
-        return sorted(best.values(), key=lambda m: m.score, reverse=True)[:limit]
+            for hit in _best_per_article(passages)[:per_pain_point]:
+                if hit.score < self.config.relevance_floor:
+                    break
+                match = RecipientMatch(pain_point, hit, hit.score * weight)
+                helped = best.setdefault(hit.record_id, {})
+                current = helped.get(pain_point.contact_id)
+                if current is None or match.score > current.score:
+                    helped[pain_point.contact_id] = match
+        return {
+            article_id: sorted(helped.values(), key=lambda m: m.score, reverse=True)
+            for article_id, helped in best.items()
+        }
 
     def article_for(
         self, *, session: Session, contact: Contact, article: Article, today: date

@@ -23,6 +23,7 @@ from app.scoped import Owned, get_scoped, load_scoped, scoped
 from app.suggestions import drafts
 from app.suggestions.engine import (
     Candidate,
+    RecipientMatch,
     SuggestionEngine,
     blocked_targets,
     log_missing_records,
@@ -213,22 +214,22 @@ def recipients_for_article(
         today=today,
         limit=limit,
     )
-    return [
-        Recipient(
-            contact=contact_ref(m.pain_point.contact),
-            score=round(m.score, 4),
-            pain_point=PainPointRef(
-                id=m.pain_point.id, text=m.pain_point.text, noted_on=m.pain_point.noted_on
-            ),
-            matched_text=window_text(article.title, m.hit.text),
-            snoozed_until=(
-                m.pain_point.contact.snoozed_until
-                if is_snoozed(m.pain_point.contact, today)
-                else None
-            ),
-        )
-        for m in matches
-    ]
+    return [recipient(article, m, today) for m in matches]
+
+
+def recipient(article: Article, match: RecipientMatch, today: date) -> Recipient:
+    """A contact ``article`` would help, as the API shows it (with the end of their snooze,
+    if they are snoozed ``today``)."""
+    contact = match.pain_point.contact
+    return Recipient(
+        contact=contact_ref(contact),
+        score=round(match.score, 4),
+        pain_point=PainPointRef(
+            id=match.pain_point.id, text=match.pain_point.text, noted_on=match.pain_point.noted_on
+        ),
+        matched_text=window_text(article.title, match.hit.text),
+        snoozed_until=contact.snoozed_until if is_snoozed(contact, today) else None,
+    )
 
 
 def suggest_article_to(

@@ -37,7 +37,7 @@ def _is_web_url(url: str) -> bool:
     return url.lower().startswith(("http://", "https://"))
 
 
-class _TolerantHtml(HTMLParser):
+class TolerantHtml(HTMLParser):
     """``HTMLParser`` without two faults of the Pythons released before June 2025 (3.11.7 among
     them; the first is gh-135462, CVE-2025-6069, fixed upstream then).
 
@@ -68,7 +68,7 @@ class _TolerantHtml(HTMLParser):
             return end + 1 if end >= 0 else -1
 
 
-class _HtmlText(_TolerantHtml):
+class _HtmlText(TolerantHtml):
     """The readable text of an HTML fragment (feed descriptions), paragraphs kept apart."""
 
     _BLOCKS = frozenset({"p", "br", "div", "li", "h1", "h2", "h3", "h4", "tr", "blockquote"})
@@ -108,7 +108,7 @@ def html_to_text(fragment: str | None) -> str | None:
 # --- bookmarks ------------------------------------------------------------------------------
 
 
-class _Bookmarks(_TolerantHtml):
+class _Bookmarks(TolerantHtml):
     """Reads ``<DT><A HREF=…>`` links; the ``<H3>`` folder above a ``<DL>`` list is a tag.
 
     Each open ``<DL>`` holds the tags of the folders it is in (``with_tag``), which every link
@@ -352,7 +352,8 @@ def _outlines(body: Element) -> Iterator[tuple[Element, tuple[str, ...]]]:
 
 
 def parse_opml(data: bytes) -> Parsed[ArticleRow]:
-    """An OPML list of feeds (or links); the outlines they sit in become tags."""
+    """An OPML list of feeds (``feed_url``: to subscribe to) or of links (articles); the
+    outlines they sit in become tags."""
     root = _xml_root(data)
     if _xml_kind(root) != "opml":
         raise FileRejected("The file is not an OPML file: its root element is not <opml>.")
@@ -360,7 +361,8 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
     parsed: Parsed[ArticleRow] = Parsed("opml")
     outlines = _outlines(body) if body is not None else iter(())
     for number, (outline, folders) in enumerate(outlines, start=1):
-        url = clean(outline.get("htmlUrl") or outline.get("url") or outline.get("xmlUrl"))
+        feed_url = clean(outline.get("xmlUrl"))
+        url = feed_url or clean(outline.get("url") or outline.get("htmlUrl"))
         if url is None or not _is_web_url(url):
             parsed.skipped.append(Problem(number, None, f"{url!r} is not an http(s) URL"))
             continue
@@ -371,6 +373,7 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
             summary=clean(outline.get("description")),
             tags=folders,
             saved_on=_feed_date(outline.get("created")),
+            feed_url=feed_url,
         )
         parsed.rows.append(Row(number, None, row))
     return parsed

@@ -78,6 +78,7 @@ class ArticleRow:
     text: str | None = None
     tags: tuple[str, ...] = ()
     saved_on: date | None = None
+    feed_url: str | None = None  # an OPML outline's feed: subscribed to, not saved as an article
 
 
 def decode_text(data: bytes) -> str:

@@ -1,0 +1,1 @@
+"""Feeds: RSS and Atom subscriptions whose new items are saved as articles."""
