@@ -2,7 +2,9 @@
 
 Every point is one piece of text of one workspace: an article passage, a pain point or an
 expertise line, with a dense vector (cosine), a sparse BM25 vector (Qdrant's IDF modifier) and a
-payload naming the record it came from and the hash of its text.
+payload naming the record it came from and the hash of its text. Its id is an integer packing
+the record's id and the passage number (``embeddings.points.point_id``), so an article search
+returns ids and scores only: the records are read from the database, scoped to the workspace.
 
 **One shard per (workspace, kind).** Points of one workspace and one kind live in a shard (an Edge
 shard folder, or a server collection) of their own: a search reads only the caller's workspace by
@@ -47,22 +49,35 @@ from embeddings.hybrid import (
     SCORE_DEFAULTS,
     HybridSearch,
 )
-from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query
+from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query, point_record
 
 log = logging.getLogger(__name__)
 
 ShardKey = tuple[int, Kind]
+PointKey = tuple[int, Kind, int]  # (workspace, kind, point id): a point id is unique in its shard
 LOCK_FILE = ".lock"  # held (flock) by the process that has the embedded store open
 Payload = dict[str, Any]
+Scored = tuple[int, float, Payload]  # a point's id, its hybrid score, its payload (or {})
+# The kinds whose hits carry the payload (owner and text): a pain point's or an expertise line's
+# owner is a contact the id does not name. An article passage's hit is its id alone (the record
+# and passage numbers; the text is the article's, ``embeddings.text.passage_text``): reading 80
+# payloads per pain point was a third of a suggestion's search time.
+PAYLOAD_KINDS: frozenset[Kind] = frozenset({"pain_point", "expertise"})
 _PAGE = 1_000
 # Below this many points HNSW is not worth it: at 15,000 passages it cut recall@20 (0.981
 # against 0.985 by ids) for little speed, at 35,000 it kept recall (docs/benchmarks.md §8).
 HNSW_MIN_POINTS = 30_000
 
 
+# Bumped when the stored points change shape: a store of another version is another model's to
+# ``open`` (dropped), and the start-up reconcile writes every point again, vectors from the
+# embedding cache. 2: integer point ids (``embeddings.points.point_id``), were UUIDs.
+STORE_VERSION = 2
+
+
 def model_tag(model_id: str) -> str:
-    """A short, stable name for an embedding model's shards."""
-    return hashlib.sha256(model_id.encode()).hexdigest()[:16]
+    """A short, stable name for an embedding model's shards (and the store version)."""
+    return hashlib.sha256(f"{model_id}\x00{STORE_VERSION}".encode()).hexdigest()[:16]
 
 
 class VectorIndex(ABC):
@@ -86,15 +101,15 @@ class VectorIndex(ABC):
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None: ...
 
     @abstractmethod
-    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None: ...
+    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None: ...
 
     @abstractmethod
-    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]: ...
+    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]: ...
 
     @abstractmethod
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[str, Payload]]]: ...
+    ) -> Iterator[list[tuple[int, Payload]]]: ...
 
     @abstractmethod
     def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
@@ -103,11 +118,16 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def _search(
-        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[list[tuple[Payload, float]]]:
+        self,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        *,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         """Per search, its candidates scored by the hybrid formula, best ``limit`` first, every
         search of the batch together (``HybridSearch``'s nested query, or the same in two
-        requests)."""
+        requests); each with its payload if ``with_payload`` (else an empty one)."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -193,7 +213,7 @@ class VectorIndex(ABC):
             for key, group in by_shard.items():
                 self._upsert(key, group)
 
-    def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[str]) -> None:
+    def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[int]) -> None:
         ids = list(point_ids)
         if ids and self.has_shard((workspace_id, kind)):
             with self._write_lock:
@@ -201,30 +221,30 @@ class VectorIndex(ABC):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def stored_hashes(self, workspace_id: int, kind: Kind, ids: Sequence[str]) -> dict[str, str]:
+    def stored_hashes(self, workspace_id: int, kind: Kind, ids: Sequence[int]) -> dict[int, str]:
         """The text hash stored with each of these point ids (missing ids are left out)."""
         if not ids or not self.has_shard((workspace_id, kind)):
             return {}
         payloads = self._payloads((workspace_id, kind), ids)
         return {pid: str(payload["text_hash"]) for pid, payload in payloads.items()}
 
-    def point_ids(self, key: ShardKey) -> Iterator[str]:
+    def point_ids(self, key: ShardKey) -> Iterator[int]:
         """The id of every point of one shard."""
         if self.has_shard(key):
             for page in self._scroll(key):
                 for pid, _ in page:
                     yield pid
 
-    def all_points(self) -> Iterator[tuple[str, int, Kind]]:
-        """(point id, workspace id, kind) of every point (opens every shard)."""
+    def all_points(self) -> Iterator[PointKey]:
+        """(workspace id, kind, point id) of every point (opens every shard)."""
         for key in self.shards():
             for pid in self.point_ids(key):
-                yield pid, key[0], key[1]
+                yield key[0], key[1], pid
 
-    def all_hashes(self) -> dict[str, str]:
-        """Every point's id and the hash of its text."""
+    def all_hashes(self) -> dict[PointKey, str]:
+        """Every point, with the hash of its text."""
         return {
-            pid: str(payload["text_hash"])
+            (*key, pid): str(payload["text_hash"])
             for key in self.shards()
             for page in self._scroll(key, with_hash=True)
             for pid, payload in page
@@ -257,9 +277,10 @@ class VectorIndex(ABC):
             HybridSearch.plan(q, limit=limit, keyword_weight=keyword_weight, points=points)
             for q in queries
         ]
+        with_payload = kind in PAYLOAD_KINDS
         return [
-            _ranked([_hit(kind, payload, score) for payload, score in scored])
-            for scored in self._search(key, searches, record_ids)
+            _ranked([_hit(kind, point, score, payload) for point, score, payload in scored])
+            for scored in self._search(key, searches, record_ids, with_payload=with_payload)
         ]
 
     def _keyword_points(self, key: ShardKey) -> int:
@@ -302,7 +323,10 @@ def _ranked(hits: list[Hit]) -> list[Hit]:
     return sorted(hits, key=lambda h: (-h.score, h.record_id, h.passage))
 
 
-def _hit(kind: Kind, payload: Payload, score: float) -> Hit:
+def _hit(kind: Kind, point: int, score: float, payload: Payload) -> Hit:
+    if kind not in PAYLOAD_KINDS:  # an article passage: the id says it all
+        record_id, passage = point_record(point)
+        return Hit(kind, record_id, record_id, passage, None, score)
     return Hit(
         kind=kind,
         record_id=int(payload["record_id"]),
@@ -552,7 +576,7 @@ class EdgeIndex(VectorIndex):
             if path.is_dir() and any(path.iterdir()):
                 shard = edge.EdgeShard.load(str(path))
             elif create:
-                shard = edge.EdgeShard.create(str(path), self._config())
+                shard = edge.EdgeShard.create(str(path), self._config(key[1]))
                 shard.update(
                     edge.UpdateOperation.create_field_index(
                         "record_id", edge.PayloadSchemaType.Integer
@@ -564,12 +588,13 @@ class EdgeIndex(VectorIndex):
             self._shards[key] = shard
             return shard
 
-    def _config(self) -> edge.EdgeConfig:
+    def _config(self, kind: Kind) -> edge.EdgeConfig:
         """Dense vectors in a plain memory map (``on_disk``), not read in when the shard opens:
         Edge's default (``InRamChunkedMmap``) populates the first 32 MiB chunk of every opened
         shard, however small; searches then page in what they read (the page cache keeps it).
-        The payload is on disk already by default. A shard keeps the configuration it was
-        created with (``givefirst reindex`` remakes it)."""
+        The payload stays on disk where searches do not read it (article passages); the shards
+        whose hits carry it (``PAYLOAD_KINDS``: short texts) keep it in memory. A shard keeps
+        the configuration it was created with (``givefirst reindex`` remakes it)."""
         return edge.EdgeConfig(
             vectors={
                 DENSE: edge.EdgeVectorParams(
@@ -577,7 +602,7 @@ class EdgeIndex(VectorIndex):
                 )
             },
             sparse_vectors={KEYWORDS: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
-            on_disk_payload=True,
+            on_disk_payload=kind not in PAYLOAD_KINDS,
         )
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
@@ -591,17 +616,17 @@ class EdgeIndex(VectorIndex):
         # After the write: a search counting during it may have cached the count before it.
         self._keyword_counts.pop(key, None)
 
-    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None:
         self._shard(key).update(edge.UpdateOperation.delete_points(list(ids)))
         self._keyword_counts.pop(key, None)
 
-    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
+    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]:
         records = self._shard(key).retrieve(list(ids), with_payload=True, with_vector=False)
-        return {str(r.id): dict(r.payload or {}) for r in records}
+        return {int(r.id): dict(r.payload or {}) for r in records}
 
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[str, Payload]]]:
+    ) -> Iterator[list[tuple[int, Payload]]]:
         shard = self._shard(key)
         offset: Any = None
         payload = ["text_hash"] if with_hash else False
@@ -609,7 +634,7 @@ class EdgeIndex(VectorIndex):
             records, offset = shard.scroll(
                 edge.ScrollRequest(offset=offset, limit=_PAGE, with_payload=payload)
             )
-            yield [(str(r.id), dict(r.payload or {})) for r in records]
+            yield [(int(r.id), dict(r.payload or {})) for r in records]
             if offset is None:
                 return
 
@@ -625,8 +650,13 @@ class EdgeIndex(VectorIndex):
         return cached
 
     def _search(
-        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[list[tuple[Payload, float]]]:
+        self,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        *,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         """The nested query (one request) on a small shard; on a large one the same candidates
         and scores in two requests, since the nested query runs each candidate list twice (once
         per rescoring) and a second full scan costs more there than sending the candidate ids
@@ -635,28 +665,32 @@ class EdgeIndex(VectorIndex):
         where = _edge_records(record_ids)
         if self._keyword_points(key) <= self.nested_max_points:
             found = shard.query_batch(
-                edge.QueryBatchRequest([_edge_request(s, where) for s in searches])
+                edge.QueryBatchRequest([_edge_request(s, where, with_payload) for s in searches])
             )
-            return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
+            return [_edge_scored(points, with_payload) for points in found]
         lists = shard.query_batch(
             edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
         )
         candidates = [
-            {str(p.id) for p in lists[2 * i] + lists[2 * i + 1]} for i in range(len(searches))
+            {p.id for p in lists[2 * i]}.union(p.id for p in lists[2 * i + 1])
+            for i in range(len(searches))
         ]
         scoring = [i for i, ids in enumerate(candidates) if ids]  # none: nothing to score
         scored = (
             shard.query_batch(
                 edge.QueryBatchRequest(
-                    [_edge_formula_request(searches[i], candidates[i]) for i in scoring]
+                    [
+                        _edge_formula_request(searches[i], candidates[i], with_payload)
+                        for i in scoring
+                    ]
                 )
             )
             if scoring
             else []
         )
-        out: list[list[tuple[Payload, float]]] = [[] for _ in searches]
+        out: list[list[Scored]] = [[] for _ in searches]
         for i, points in zip(scoring, scored, strict=True):
-            out[i] = [(dict(p.payload or {}), float(p.score)) for p in points]
+            out[i] = _edge_scored(points, with_payload)
         return out
 
     def drop(self) -> None:
@@ -780,7 +814,15 @@ def _edge_formula(search: HybridSearch) -> edge.Formula:
     )
 
 
-def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.QueryRequest:
+def _edge_scored(points: Sequence[edge.ScoredPoint], with_payload: bool) -> list[Scored]:
+    if not with_payload:
+        return [(int(p.id), p.score, {}) for p in points]
+    return [(int(p.id), p.score, dict(p.payload or {})) for p in points]
+
+
+def _edge_request(
+    search: HybridSearch, where: edge.Filter | None, with_payload: bool
+) -> edge.QueryRequest:
     """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
     union re-scored by each vector, the formula over the two scores."""
     dense, keywords = _edge_lists(search)
@@ -796,14 +838,16 @@ def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.Query
             edge.Prefetch(limit=search.union_size, query=keywords, prefetches=lists),
         ],
         query=_edge_formula(search),
-        with_payload=True,
+        with_payload=with_payload,
     )
 
 
-def _edge_formula_request(search: HybridSearch, candidates: set[str]) -> edge.QueryRequest:
+def _edge_formula_request(
+    search: HybridSearch, candidates: "set[edge.PointId]", with_payload: bool
+) -> edge.QueryRequest:
     """The second of two requests: the candidates (already found) scored by each vector, the
     formula over the two scores; the same scores as ``_edge_request`` gives them."""
-    only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
+    only = edge.Filter(must=[edge.HasIdCondition(candidates)])
     dense, keywords = _edge_lists(search)
     return edge.QueryRequest(
         limit=search.limit,
@@ -812,7 +856,7 @@ def _edge_formula_request(search: HybridSearch, candidates: set[str]) -> edge.Qu
             edge.Prefetch(limit=len(candidates), query=keywords, filter=only),
         ],
         query=_edge_formula(search),
-        with_payload=True,
+        with_payload=with_payload,
     )
 
 
@@ -876,23 +920,23 @@ class ServerIndex(VectorIndex):
         self._ensure(key)
         self._client.upsert(self._name(key), points=[_server_point(p) for p in points])
 
-    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None:
         self._client.delete(self._name(key), points_selector=models.PointIdsList(points=list(ids)))
 
-    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
+    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]:
         records = self._client.retrieve(self._name(key), ids=list(ids), with_payload=True)
-        return {str(r.id): dict(r.payload or {}) for r in records}
+        return {int(r.id): dict(r.payload or {}) for r in records}
 
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[str, Payload]]]:
+    ) -> Iterator[list[tuple[int, Payload]]]:
         offset: Any = None
         payload = ["text_hash"] if with_hash else False
         while True:
             records, offset = self._client.scroll(
                 self._name(key), limit=_PAGE, offset=offset, with_payload=payload
             )
-            yield [(str(r.id), dict(r.payload or {})) for r in records]
+            yield [(int(r.id), dict(r.payload or {})) for r in records]
             if offset is None:
                 return
 
@@ -905,13 +949,20 @@ class ServerIndex(VectorIndex):
         return int(self._client.count(self._name(key), count_filter=where, exact=True).count)
 
     def _search(
-        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[list[tuple[Payload, float]]]:
+        self,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        *,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         where = _server_records(record_ids)
         found = self._client.query_batch_points(
-            self._name(key), requests=[_server_request(s, where) for s in searches]
+            self._name(key), requests=[_server_request(s, where, with_payload) for s in searches]
         )
-        return [[(dict(p.payload or {}), float(p.score)) for p in r.points] for r in found]
+        return [
+            [(int(p.id), float(p.score), dict(p.payload or {})) for p in r.points] for r in found
+        ]
 
     def drop(self) -> None:
         for key in self.shards():
@@ -942,7 +993,9 @@ def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
     )
 
 
-def _server_request(search: HybridSearch, where: models.Filter | None) -> models.QueryRequest:
+def _server_request(
+    search: HybridSearch, where: models.Filter | None, with_payload: bool
+) -> models.QueryRequest:
     """``search`` as one query through qdrant-client: the same nested query as on Edge."""
     dense, dense_using = _server_dense(search.query)
     keywords, keywords_using = _server_keywords(search.query)
@@ -973,7 +1026,7 @@ def _server_request(search: HybridSearch, where: models.Filter | None) -> models
         ],
         query=formula,
         limit=search.limit,
-        with_payload=True,
+        with_payload=with_payload,
     )
 
 

@@ -53,7 +53,13 @@ from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
 from embeddings.lexicon import spell_out
 from embeddings.points import Hit, Query
-from embeddings.text import SparseVector, sparse_query, split_passages, window_text
+from embeddings.text import (
+    SparseVector,
+    passage_text,
+    sparse_query,
+    split_passages,
+    window_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -254,19 +260,31 @@ class SuggestionEngine:
             by_workspace.setdefault(pain_point.workspace_id, []).append(i)
         hits: dict[tuple[str, int], list[Hit]] = {}
         for workspace_id, rows in by_workspace.items():
-            batch = [queries[i] for i in rows]
-            articles = self._rank_articles(workspace_id, batch, self.config.articles_per_query)
-            expertise = self.index.search_many(
-                workspace_id,
-                "expertise",
-                batch,
-                limit=self.config.expertise_per_query,
-                keyword_weight=self.config.keyword_weight,
-            )
+            articles, expertise = self._search_workspace(workspace_id, [queries[i] for i in rows])
             for i, article_hits, expertise_hits in zip(rows, articles, expertise, strict=True):
                 hits[("article", pain_points[i].id)] = article_hits
                 hits[("expertise", pain_points[i].id)] = expertise_hits
         return hits
+
+    def search_pain_points(
+        self, *, workspace_id: int, texts: Sequence[str]
+    ) -> tuple[list[list[Hit]], list[list[Hit]]]:
+        """Per pain point text, what ``suggest`` searches for it: its best articles (each by its
+        best passage) and its best expertise lines, before the floor, decay and rules."""
+        return self._search_workspace(workspace_id, self._queries(texts))
+
+    def _search_workspace(
+        self, workspace_id: int, queries: Sequence[Query]
+    ) -> tuple[list[list[Hit]], list[list[Hit]]]:
+        articles = self._rank_articles(workspace_id, queries, self.config.articles_per_query)
+        expertise = self.index.search_many(
+            workspace_id,
+            "expertise",
+            queries,
+            limit=self.config.expertise_per_query,
+            keyword_weight=self.config.keyword_weight,
+        )
+        return articles, expertise
 
     def _queries(self, texts: Sequence[str]) -> list[Query]:
         """Pain points as searches: shorthand spelled out ("RIF" -> reduction in force) for
@@ -411,7 +429,7 @@ class SuggestionEngine:
                         pain_point=m.pain_point,
                         article=article,
                         matched_text=(
-                            window_text(article.title, m.hit.text)
+                            window_text(article.title, article_passage(article, m.hit.passage))
                             if m.hit.passage > 0
                             else (article.summary or article.title)
                         ),
@@ -543,6 +561,12 @@ def log_missing_records(workspace_id: int, kind: str, record_ids: set[int]) -> N
             workspace_id,
             sorted(record_ids)[:10],
         )
+
+
+def article_passage(article: Article, passage: int) -> str:
+    """The text of an article's passage a hit names (article hits carry no text: it is read
+    from the record, scoped to the workspace, not from the index)."""
+    return passage_text(article.title, article.summary, article.text, passage)
 
 
 def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:

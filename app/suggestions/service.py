@@ -23,6 +23,7 @@ from app.suggestions import drafts
 from app.suggestions.engine import (
     Candidate,
     SuggestionEngine,
+    article_passage,
     log_missing_records,
 )
 from app.suggestions.schemas import (
@@ -214,7 +215,7 @@ def recipients_for_article(
             pain_point=PainPointRef(
                 id=m.pain_point.id, text=m.pain_point.text, noted_on=m.pain_point.noted_on
             ),
-            matched_text=window_text(article.title, m.hit.text),
+            matched_text=window_text(article.title, article_passage(article, m.hit.passage)),
         )
         for m in matches
     ]
