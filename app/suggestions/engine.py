@@ -251,19 +251,27 @@ class SuggestionEngine:
         ]
 
     def _search_all(self, pain_points: Sequence[PainPoint]) -> dict[tuple[str, int], list[Hit]]:
-        """Hits per (kind, pain point id): articles and expertise, all pain points at once."""
+        """Hits per (kind, pain point id): articles and expertise, all pain points at once. A
+        text said by several contacts of a batch (a pain point imported for many) is embedded
+        and searched once."""
         if not pain_points:
             return {}
-        queries = self._queries([p.text for p in pain_points])
-        by_workspace: dict[int, list[int]] = {}
-        for i, pain_point in enumerate(pain_points):
-            by_workspace.setdefault(pain_point.workspace_id, []).append(i)
+        texts = list(dict.fromkeys(p.text for p in pain_points))
+        queries = dict(zip(texts, self._queries(texts), strict=True))
+        by_workspace: dict[int, dict[str, list[PainPoint]]] = {}
+        for pain_point in pain_points:
+            same = by_workspace.setdefault(pain_point.workspace_id, {})
+            same.setdefault(pain_point.text, []).append(pain_point)
         hits: dict[tuple[str, int], list[Hit]] = {}
-        for workspace_id, rows in by_workspace.items():
-            articles, expertise = self._search_workspace(workspace_id, [queries[i] for i in rows])
-            for i, article_hits, expertise_hits in zip(rows, articles, expertise, strict=True):
-                hits[("article", pain_points[i].id)] = article_hits
-                hits[("expertise", pain_points[i].id)] = expertise_hits
+        for workspace_id, saying in by_workspace.items():
+            batch = [queries[text] for text in saying]
+            articles, expertise = self._search_workspace(workspace_id, batch)
+            for said_by, article_hits, expertise_hits in zip(
+                saying.values(), articles, expertise, strict=True
+            ):
+                for pain_point in said_by:
+                    hits[("article", pain_point.id)] = article_hits
+                    hits[("expertise", pain_point.id)] = expertise_hits
         return hits
 
     def search_pain_points(
