@@ -148,8 +148,8 @@ def optimize() -> None:
     every point (a shard under 30,000 points stays as it is; writes after this go to a new
     segment, scanned in full until the next run).
 
-    Needs the vector store to itself: stop `givefirst serve` first on the embedded default. A Qdrant
-    server builds its own indexes.
+    Needs the vector store to itself: stop `givefirst serve` first on the embedded default (which
+    builds the same in the background while it runs). A Qdrant server builds its own indexes.
     """
     from app.runtime import VectorStoreLockedError, runtime_scope
     from embeddings.index import EdgeIndex

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, SessionTransaction, object_session
 from app.models import Article, Contact, Expertise, PainPoint
 from embeddings.cache import text_hash
 from embeddings.embedder import Embedder
-from embeddings.index import ShardKey, VectorIndex
+from embeddings.index import PointKey, ShardKey, VectorIndex
 from embeddings.points import IndexPoint, Kind, point_id
 from embeddings.text import MAX_PASSAGES, sparse_document, split_passages
 
@@ -122,8 +122,13 @@ class _Text:
     text: str
 
     @property
-    def id(self) -> str:
-        return point_id(self.kind, self.record_id, self.passage)
+    def id(self) -> int:
+        return point_id(self.record_id, self.passage)
+
+    @property
+    def key(self) -> PointKey:
+        """The point's workspace, kind and id (an id is unique within its shard only)."""
+        return self.workspace_id, self.kind, self.id
 
     @property
     def hash(self) -> str:
@@ -217,9 +222,9 @@ def database_fingerprint(session: Session) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def contact_point_ids(contact: Contact) -> set[str]:
-    """The ids of the points a contact has in the index now (take them before changing it)."""
-    return {t.id for t in _contact_texts(contact)}
+def contact_point_ids(contact: Contact) -> set[PointKey]:
+    """The points a contact has in the index now (take them before changing it)."""
+    return {t.key for t in _contact_texts(contact)}
 
 
 class RecordIndexer:
@@ -247,13 +252,14 @@ class RecordIndexer:
         by_shard: dict[tuple[int, Kind], list[_Text]] = {}
         for text in texts:
             by_shard.setdefault((text.workspace_id, text.kind), []).append(text)
-        stored: dict[str, str] = {}
+        stored: dict[PointKey, str] = {}
         for (workspace_id, kind), group in by_shard.items():
-            stored |= self.index.stored_hashes(workspace_id, kind, [t.id for t in group])
-        return [t for t in texts if stored.get(t.id) != t.hash]
+            hashes = self.index.stored_hashes(workspace_id, kind, [t.id for t in group])
+            stored |= {(workspace_id, kind, pid): h for pid, h in hashes.items()}
+        return [t for t in texts if stored.get(t.key) != t.hash]
 
     def _delete(
-        self, session: Session | None, workspace_id: int, kind: Kind, ids: Iterable[str]
+        self, session: Session | None, workspace_id: int, kind: Kind, ids: Iterable[int]
     ) -> None:
         _defer(
             session,
@@ -272,7 +278,7 @@ class RecordIndexer:
             session,
             article.workspace_id,
             "article",
-            [point_id("article", article.id, n) for n in past_the_last],
+            [point_id(article.id, n) for n in past_the_last],
         )
 
     def remove_article(self, article: Article) -> None:
@@ -280,22 +286,30 @@ class RecordIndexer:
             object_session(article),
             article.workspace_id,
             "article",
-            [point_id("article", article.id, n) for n in range(MAX_PASSAGES + 2)],
+            [point_id(article.id, n) for n in range(MAX_PASSAGES + 2)],
         )
 
-    def sync_contact(self, contact: Contact, previous_ids: set[str] | None = None) -> None:
-        """Index the contact's active pain points and expertise; drop points it no longer has."""
+    def sync_contact(self, contact: Contact, previous_ids: set[PointKey] | None = None) -> None:
+        """Index the contact's active pain points and expertise; drop points it no longer has
+        (``previous_ids``: ``contact_point_ids`` before the change)."""
         session = object_session(contact)
         texts = _contact_texts(contact)
         self._write(texts, session=session)
-        gone = (previous_ids or set()) - {t.id for t in texts}
-        for kind in ("pain_point", "expertise"):
-            self._delete(session, contact.workspace_id, kind, gone)
+        self._delete_contact_points(
+            session, contact, (previous_ids or set()) - {t.key for t in texts}
+        )
 
     def remove_contact(self, contact: Contact) -> None:
-        gone = contact_point_ids(contact)
-        for kind in ("pain_point", "expertise"):
-            self._delete(object_session(contact), contact.workspace_id, kind, gone)
+        self._delete_contact_points(object_session(contact), contact, contact_point_ids(contact))
+
+    def _delete_contact_points(
+        self, session: Session | None, contact: Contact, gone: set[PointKey]
+    ) -> None:
+        kinds: tuple[Kind, ...] = ("pain_point", "expertise")
+        for kind in kinds:
+            ids = [pid for _, point_kind, pid in gone if point_kind == kind]
+            if ids:
+                self._delete(session, contact.workspace_id, kind, ids)
 
     # -- whole-index operations ---------------------------------------------------------------
 
@@ -344,12 +358,8 @@ class RecordIndexer:
     def _reconcile_all(self, session: Session) -> tuple[int, int]:
         expected = list(record_texts(session))
         written = self._write_all(expected, only_changed=True)
-        wanted = {t.id for t in expected}
-        extra = [
-            (workspace_id, kind, pid)
-            for pid, workspace_id, kind in self.index.all_points()
-            if pid not in wanted
-        ]
+        wanted = {t.key for t in expected}
+        extra = [point for point in self.index.all_points() if point not in wanted]
         for workspace_id, kind, pid in extra:
             self.index.delete(workspace_id, kind, [pid])
         return written, len(extra)

@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = open_runtime(settings)
+        if runtime.index is not None:  # HNSW for large shards, built beside the server
+            runtime.index.start_background_work()
         app.state.settings = settings
         app.state.runtime = runtime
         app.state.session_factory = runtime.session_factory

@@ -2,7 +2,9 @@
 
 Every point is one piece of text of one workspace: an article passage, a pain point or an
 expertise line, with a dense vector (cosine), a sparse BM25 vector (Qdrant's IDF modifier) and a
-payload naming the record it came from and the hash of its text.
+payload naming the record it came from and the hash of its text. Its id is an integer packing
+the record's id and the passage number (``embeddings.points.point_id``), so an article search
+returns ids and scores only: the records are read from the database, scoped to the workspace.
 
 **One shard per (workspace, kind).** Points of one workspace and one kind live in a shard (an Edge
 shard folder, or a server collection) of their own: a search reads only the caller's workspace by
@@ -29,10 +31,14 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import shutil
+import subprocess
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -47,22 +53,40 @@ from embeddings.hybrid import (
     SCORE_DEFAULTS,
     HybridSearch,
 )
-from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query
+from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query, point_record
 
 log = logging.getLogger(__name__)
 
 ShardKey = tuple[int, Kind]
+PointKey = tuple[int, Kind, int]  # (workspace, kind, point id): a point id is unique in its shard
 LOCK_FILE = ".lock"  # held (flock) by the process that has the embedded store open
 Payload = dict[str, Any]
+Scored = tuple[int, float, Payload]  # a point's id, its hybrid score, its payload (or {})
+# The kinds whose hits carry the payload (owner and text): a pain point's or an expertise line's
+# owner is a contact the id does not name. An article passage's hit is its id alone (the record
+# and passage numbers; the text is the article's, ``embeddings.text.passage_text``): reading 80
+# payloads per pain point was a third of a suggestion's search time.
+PAYLOAD_KINDS: frozenset[Kind] = frozenset({"pain_point", "expertise"})
 _PAGE = 1_000
 # Below this many points HNSW is not worth it: at 15,000 passages it cut recall@20 (0.981
 # against 0.985 by ids) for little speed, at 35,000 it kept recall (docs/benchmarks.md §8).
 HNSW_MIN_POINTS = 30_000
+# While serving, a shard is checked after this many points written to it, and rebuilt in the
+# background once it holds HNSW_MIN_POINTS and this many more points than at its last build
+# (those sit in an appendable segment that every search scans in full).
+HNSW_CHECK_EVERY = 1_000
+HNSW_REBUILD_AFTER = 5_000
+
+
+# Bumped when the stored points change shape: a store of another version is another model's to
+# ``open`` (dropped), and the start-up reconcile writes every point again, vectors from the
+# embedding cache. 2: integer point ids (``embeddings.points.point_id``), were UUIDs.
+STORE_VERSION = 2
 
 
 def model_tag(model_id: str) -> str:
-    """A short, stable name for an embedding model's shards."""
-    return hashlib.sha256(model_id.encode()).hexdigest()[:16]
+    """A short, stable name for an embedding model's shards (and the store version)."""
+    return hashlib.sha256(f"{model_id}\x00{STORE_VERSION}".encode()).hexdigest()[:16]
 
 
 class VectorIndex(ABC):
@@ -86,15 +110,15 @@ class VectorIndex(ABC):
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None: ...
 
     @abstractmethod
-    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None: ...
+    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None: ...
 
     @abstractmethod
-    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]: ...
+    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]: ...
 
     @abstractmethod
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[str, Payload]]]: ...
+    ) -> Iterator[list[tuple[int, Payload]]]: ...
 
     @abstractmethod
     def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
@@ -103,11 +127,16 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def _search(
-        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[list[tuple[Payload, float]]]:
+        self,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        *,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         """Per search, its candidates scored by the hybrid formula, best ``limit`` first, every
         search of the batch together (``HybridSearch``'s nested query, or the same in two
-        requests)."""
+        requests); each with its payload if ``with_payload`` (else an empty one)."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -173,6 +202,10 @@ class VectorIndex(ABC):
         """The shards this process holds open now."""
         return set()
 
+    def start_background_work(self) -> None:  # noqa: B027 (a server builds its own indexes)
+        """For a long-running server: build search indexes while serving (never in a
+        request)."""
+
     def release(self, keys: Iterable[ShardKey]) -> None:  # noqa: B027 (nothing held)
         """Flush and close these shards (reopened on their next use). Only while nothing else
         uses the index (at start-up)."""
@@ -193,7 +226,7 @@ class VectorIndex(ABC):
             for key, group in by_shard.items():
                 self._upsert(key, group)
 
-    def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[str]) -> None:
+    def delete(self, workspace_id: int, kind: Kind, point_ids: Iterable[int]) -> None:
         ids = list(point_ids)
         if ids and self.has_shard((workspace_id, kind)):
             with self._write_lock:
@@ -201,30 +234,30 @@ class VectorIndex(ABC):
 
     # -- reads --------------------------------------------------------------------------------
 
-    def stored_hashes(self, workspace_id: int, kind: Kind, ids: Sequence[str]) -> dict[str, str]:
+    def stored_hashes(self, workspace_id: int, kind: Kind, ids: Sequence[int]) -> dict[int, str]:
         """The text hash stored with each of these point ids (missing ids are left out)."""
         if not ids or not self.has_shard((workspace_id, kind)):
             return {}
         payloads = self._payloads((workspace_id, kind), ids)
         return {pid: str(payload["text_hash"]) for pid, payload in payloads.items()}
 
-    def point_ids(self, key: ShardKey) -> Iterator[str]:
+    def point_ids(self, key: ShardKey) -> Iterator[int]:
         """The id of every point of one shard."""
         if self.has_shard(key):
             for page in self._scroll(key):
                 for pid, _ in page:
                     yield pid
 
-    def all_points(self) -> Iterator[tuple[str, int, Kind]]:
-        """(point id, workspace id, kind) of every point (opens every shard)."""
+    def all_points(self) -> Iterator[PointKey]:
+        """(workspace id, kind, point id) of every point (opens every shard)."""
         for key in self.shards():
             for pid in self.point_ids(key):
-                yield pid, key[0], key[1]
+                yield key[0], key[1], pid
 
-    def all_hashes(self) -> dict[str, str]:
-        """Every point's id and the hash of its text."""
+    def all_hashes(self) -> dict[PointKey, str]:
+        """Every point, with the hash of its text."""
         return {
-            pid: str(payload["text_hash"])
+            (*key, pid): str(payload["text_hash"])
             for key in self.shards()
             for page in self._scroll(key, with_hash=True)
             for pid, payload in page
@@ -257,9 +290,10 @@ class VectorIndex(ABC):
             HybridSearch.plan(q, limit=limit, keyword_weight=keyword_weight, points=points)
             for q in queries
         ]
+        with_payload = kind in PAYLOAD_KINDS
         return [
-            _ranked([_hit(kind, payload, score) for payload, score in scored])
-            for scored in self._search(key, searches, record_ids)
+            _ranked([_hit(kind, point, score, payload) for point, score, payload in scored])
+            for scored in self._search(key, searches, record_ids, with_payload=with_payload)
         ]
 
     def _keyword_points(self, key: ShardKey) -> int:
@@ -302,7 +336,10 @@ def _ranked(hits: list[Hit]) -> list[Hit]:
     return sorted(hits, key=lambda h: (-h.score, h.record_id, h.passage))
 
 
-def _hit(kind: Kind, payload: Payload, score: float) -> Hit:
+def _hit(kind: Kind, point: int, score: float, payload: Payload) -> Hit:
+    if kind not in PAYLOAD_KINDS:  # an article passage: the id says it all
+        record_id, passage = point_record(point)
+        return Hit(kind, record_id, record_id, passage, None, score)
     return Hit(
         kind=kind,
         record_id=int(payload["record_id"]),
@@ -463,6 +500,25 @@ class EdgeIndex(VectorIndex):
         self._lock: TextIO | None = None
         self._keyword_counts: dict[ShardKey, int] = {}
         self._journal: ShardJournal | None = None
+        # Searches hold a shard while they use it; a swap (``build_hnsw_beside``) waits for them.
+        self._in_use = threading.Condition(self._open_lock)
+        self._users: dict[ShardKey, int] = {}
+        self._swapping: set[ShardKey] = set()
+        # Background HNSW: the point ids written to a shard while its copy is being optimised.
+        self._recording: dict[ShardKey, set[int]] = {}
+        self._written: dict[ShardKey, int] = {}
+        self._hnsw_queue: queue.Queue[ShardKey | None] | None = None
+        self._hnsw_queued: set[ShardKey] = set()
+        self._hnsw_thread: threading.Thread | None = None
+        self._hnsw_child: subprocess.Popen[bytes] | None = None
+        self._stopping = False
+
+    #: Shards of at least this many points get HNSW (``optimize``, ``build_hnsw_beside``).
+    hnsw_min_points = HNSW_MIN_POINTS
+    #: Points written to a shard between two checks of whether it needs HNSW (while serving).
+    hnsw_check_every = HNSW_CHECK_EVERY
+    #: Qdrant's indexing threshold (KiB of vectors) for the optimiser, if not its default.
+    indexing_threshold_kb: int | None = None
 
     #: Shards up to this many (keyword-holding) points are searched with one nested request;
     #: larger ones in two (see ``_search``). Measured: docs/benchmarks.md §8.
@@ -493,8 +549,24 @@ class EdgeIndex(VectorIndex):
             if other.is_dir() and other != self.folder:
                 log.info("Dropping the vectors of another embedding model: %s", other.name)
                 shutil.rmtree(other)
+        self._recover_swaps()
         if self._journal is None:
             self._journal = ShardJournal(self.folder)
+
+    def _recover_swaps(self) -> None:
+        """Undo what a process stopped during a background HNSW build left: a copy being
+        optimised is dropped; a shard moved aside for a swap that never finished is put back."""
+        shutil.rmtree(self.folder / OPTIMIZING, ignore_errors=True)
+        retired = self.folder / RETIRED
+        if retired.is_dir():
+            for old in retired.iterdir():
+                live = self.folder / old.name
+                if live.is_dir():
+                    shutil.rmtree(old)
+                else:
+                    log.warning("Restoring shard %s after an interrupted HNSW swap", old.name)
+                    old.rename(live)
+            shutil.rmtree(retired, ignore_errors=True)
 
     def _journalled(self) -> ShardJournal:
         if self._journal is None:
@@ -543,33 +615,57 @@ class EdgeIndex(VectorIndex):
             return set()
         return _shard_keys((path.name for path in self.folder.iterdir()), separator="-")
 
-    def _shard(self, key: ShardKey, *, create: bool = False) -> edge.EdgeShard:
-        with self._open_lock:
-            shard = self._shards.get(key)
-            if shard is not None:
-                return shard
-            path = self.folder / f"{key[0]}-{key[1]}"
-            if path.is_dir() and any(path.iterdir()):
-                shard = edge.EdgeShard.load(str(path))
-            elif create:
-                shard = edge.EdgeShard.create(str(path), self._config())
-                shard.update(
-                    edge.UpdateOperation.create_field_index(
-                        "record_id", edge.PayloadSchemaType.Integer
-                    )
-                )
-                self._shard_made(key)
-            else:
-                raise KeyError(key)
-            self._shards[key] = shard
-            return shard
+    def _path(self, key: ShardKey) -> Path:
+        return self.folder / f"{key[0]}-{key[1]}"
 
-    def _config(self) -> edge.EdgeConfig:
+    def _shard(self, key: ShardKey, *, create: bool = False) -> edge.EdgeShard:
+        """The open shard, opened now if need be. For writers (under the write lock, which a
+        swap holds too) and single-threaded maintenance; searches use ``_using``."""
+        with self._open_lock:
+            return self._shard_locked(key, create=create)
+
+    @contextmanager
+    def _using(self, key: ShardKey) -> Iterator[edge.EdgeShard]:
+        """The open shard, held open while the caller uses it (a swap waits for it)."""
+        with self._in_use:
+            while key in self._swapping:
+                self._in_use.wait()
+            shard = self._shard_locked(key)
+            self._users[key] = self._users.get(key, 0) + 1
+        try:
+            yield shard
+        finally:
+            with self._in_use:
+                self._users[key] -= 1
+                if not self._users[key]:
+                    self._in_use.notify_all()
+
+    def _shard_locked(self, key: ShardKey, *, create: bool = False) -> edge.EdgeShard:
+        shard = self._shards.get(key)
+        if shard is not None:
+            return shard
+        path = self._path(key)
+        if path.is_dir() and any(path.iterdir()):
+            shard = edge.EdgeShard.load(str(path))
+            self._queue_hnsw_check(key)
+        elif create:
+            shard = edge.EdgeShard.create(str(path), self._config(key[1]))
+            shard.update(
+                edge.UpdateOperation.create_field_index("record_id", edge.PayloadSchemaType.Integer)
+            )
+            self._shard_made(key)
+        else:
+            raise KeyError(key)
+        self._shards[key] = shard
+        return shard
+
+    def _config(self, kind: Kind) -> edge.EdgeConfig:
         """Dense vectors in a plain memory map (``on_disk``), not read in when the shard opens:
         Edge's default (``InRamChunkedMmap``) populates the first 32 MiB chunk of every opened
         shard, however small; searches then page in what they read (the page cache keeps it).
-        The payload is on disk already by default. A shard keeps the configuration it was
-        created with (``givefirst reindex`` remakes it)."""
+        The payload stays on disk where searches do not read it (article passages); the shards
+        whose hits carry it (``PAYLOAD_KINDS``: short texts) keep it in memory. A shard keeps
+        the configuration it was created with (``givefirst reindex`` remakes it)."""
         return edge.EdgeConfig(
             vectors={
                 DENSE: edge.EdgeVectorParams(
@@ -577,7 +673,7 @@ class EdgeIndex(VectorIndex):
                 )
             },
             sparse_vectors={KEYWORDS: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
-            on_disk_payload=True,
+            on_disk_payload=kind not in PAYLOAD_KINDS,
         )
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
@@ -590,73 +686,102 @@ class EdgeIndex(VectorIndex):
             )
         # After the write: a search counting during it may have cached the count before it.
         self._keyword_counts.pop(key, None)
+        self._written_to(key, [p.id for p in points])
 
-    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None:
         self._shard(key).update(edge.UpdateOperation.delete_points(list(ids)))
         self._keyword_counts.pop(key, None)
+        self._written_to(key, ids)
 
-    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
-        records = self._shard(key).retrieve(list(ids), with_payload=True, with_vector=False)
-        return {str(r.id): dict(r.payload or {}) for r in records}
+    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]:
+        with self._using(key) as shard:
+            records = shard.retrieve(list(ids), with_payload=True, with_vector=False)
+        return {int(r.id): dict(r.payload or {}) for r in records}
 
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[str, Payload]]]:
-        shard = self._shard(key)
+    ) -> Iterator[list[tuple[int, Payload]]]:
         offset: Any = None
         payload = ["text_hash"] if with_hash else False
         while True:
-            records, offset = shard.scroll(
-                edge.ScrollRequest(offset=offset, limit=_PAGE, with_payload=payload)
-            )
-            yield [(str(r.id), dict(r.payload or {})) for r in records]
+            with self._using(key) as shard:
+                records, offset = shard.scroll(
+                    edge.ScrollRequest(offset=offset, limit=_PAGE, with_payload=payload)
+                )
+            yield [(int(r.id), dict(r.payload or {})) for r in records]
             if offset is None:
                 return
 
     def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
         where = edge.Filter(must=[edge.HasVectorCondition(KEYWORDS)]) if with_keywords else None
-        return int(self._shard(key).count(edge.CountRequest(exact=True, filter=where)))
+        with self._using(key) as shard:
+            return int(shard.count(edge.CountRequest(exact=True, filter=where)))
 
     def _keyword_points(self, key: ShardKey) -> int:
+        with self._using(key) as shard:
+            return self._keyword_points_of(shard, key)
+
+    def _keyword_points_of(self, shard: edge.EdgeShard, key: ShardKey) -> int:
         # This process owns the shards: the count changes only through its own writes.
         cached = self._keyword_counts.get(key)
         if cached is None:
-            cached = self._keyword_counts[key] = self._count(key, with_keywords=True)
+            where = edge.Filter(must=[edge.HasVectorCondition(KEYWORDS)])
+            cached = int(shard.count(edge.CountRequest(exact=True, filter=where)))
+            self._keyword_counts[key] = cached
         return cached
 
     def _search(
-        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[list[tuple[Payload, float]]]:
+        self,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        *,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         """The nested query (one request) on a small shard; on a large one the same candidates
         and scores in two requests, since the nested query runs each candidate list twice (once
         per rescoring) and a second full scan costs more there than sending the candidate ids
         back (docs/benchmarks.md §8)."""
-        shard = self._shard(key)
+        with self._using(key) as shard:
+            return self._search_shard(shard, key, searches, record_ids, with_payload)
+
+    def _search_shard(
+        self,
+        shard: edge.EdgeShard,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         where = _edge_records(record_ids)
-        if self._keyword_points(key) <= self.nested_max_points:
+        if self._keyword_points_of(shard, key) <= self.nested_max_points:
             found = shard.query_batch(
-                edge.QueryBatchRequest([_edge_request(s, where) for s in searches])
+                edge.QueryBatchRequest([_edge_request(s, where, with_payload) for s in searches])
             )
-            return [[(dict(p.payload or {}), float(p.score)) for p in points] for points in found]
+            return [_edge_scored(points, with_payload) for points in found]
         lists = shard.query_batch(
             edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
         )
         candidates = [
-            {str(p.id) for p in lists[2 * i] + lists[2 * i + 1]} for i in range(len(searches))
+            {p.id for p in lists[2 * i]}.union(p.id for p in lists[2 * i + 1])
+            for i in range(len(searches))
         ]
         scoring = [i for i, ids in enumerate(candidates) if ids]  # none: nothing to score
         scored = (
             shard.query_batch(
                 edge.QueryBatchRequest(
-                    [_edge_formula_request(searches[i], candidates[i]) for i in scoring]
+                    [
+                        _edge_formula_request(searches[i], candidates[i], with_payload)
+                        for i in scoring
+                    ]
                 )
             )
             if scoring
             else []
         )
-        out: list[list[tuple[Payload, float]]] = [[] for _ in searches]
+        out: list[list[Scored]] = [[] for _ in searches]
         for i, points in zip(scoring, scored, strict=True):
-            out[i] = [(dict(p.payload or {}), float(p.score)) for p in points]
+            out[i] = _edge_scored(points, with_payload)
         return out
 
     def drop(self) -> None:
@@ -677,12 +802,198 @@ class EdgeIndex(VectorIndex):
         """
         key = (workspace_id, kind)
         with self._write_lock:
-            if self._count(key) < min_points:
+            points = self._count(key)
+            if points < min_points:
                 return False
             shard = self._shard(key)
             changed = bool(shard.optimize())
             shard.flush()
+            self._hnsw_built(key, points)
         return changed
+
+    # -- HNSW built in the background, while serving --------------------------------------------
+
+    def start_background_work(self) -> None:
+        """Build HNSW for large shards while serving: checked when a shard opens and after
+        every ``HNSW_CHECK_EVERY`` points written to it, one shard at a time, by one thread
+        (``build_hnsw_beside``)."""
+        with self._open_lock:
+            if self._hnsw_thread is not None:
+                return
+            self._stopping = False
+            self._hnsw_queue = queue.Queue()
+            self._hnsw_thread = threading.Thread(
+                target=self._hnsw_worker, name="givefirst-hnsw", daemon=True
+            )
+            self._hnsw_thread.start()
+            for key in self._shards:
+                self._queue_hnsw_check(key)
+
+    def _queue_hnsw_check(self, key: ShardKey) -> None:
+        if self._hnsw_queue is not None and key not in self._hnsw_queued:
+            self._hnsw_queued.add(key)
+            self._hnsw_queue.put(key)
+
+    def _written_to(self, key: ShardKey, ids: Iterable[int]) -> None:
+        """After a write (under the write lock): record the ids for a build in progress, and
+        check the shard now and then."""
+        ids = list(ids)
+        recording = self._recording.get(key)
+        if recording is not None:
+            recording.update(ids)
+        if self._hnsw_queue is None:
+            return
+        written = self._written.get(key, 0) + len(ids)
+        if written >= self.hnsw_check_every:
+            self._queue_hnsw_check(key)
+            written = 0
+        self._written[key] = written
+
+    def _hnsw_worker(self) -> None:
+        assert self._hnsw_queue is not None
+        while (key := self._hnsw_queue.get()) is not None:
+            self._hnsw_queued.discard(key)
+            try:
+                if self._wants_hnsw(key):
+                    self.build_hnsw_beside(key)
+            except Exception:
+                if not self._stopping:
+                    log.exception("Background HNSW build of shard %s-%s failed", *key)
+
+    def _hnsw_marker(self, key: ShardKey) -> Path:
+        return self.folder / HNSW_BUILT / f"{key[0]}-{key[1]}"
+
+    def _hnsw_points(self, key: ShardKey) -> int:
+        """How many points the shard held at its last HNSW build (0: never built)."""
+        try:
+            return int(json.loads(self._hnsw_marker(key).read_text())["points"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
+    def _hnsw_built(self, key: ShardKey, points: int) -> None:
+        marker = self._hnsw_marker(key)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        _write_durably(marker, json.dumps({"points": points}))
+
+    def _wants_hnsw(self, key: ShardKey) -> bool:
+        with self._open_lock:
+            if self._stopping or key not in self._shards:  # never opens a shard for this
+                return False
+        points = self._count(key)
+        built = self._hnsw_points(key)
+        return points >= self.hnsw_min_points and (
+            not built or points - built >= HNSW_REBUILD_AFTER
+        )
+
+    def build_hnsw_beside(self, key: ShardKey) -> None:
+        """Build the shard's HNSW without blocking searches or writes for longer than a copy
+        and a swap: the shard is flushed and copied (under the write lock, a few hundred
+        milliseconds at 35,000 passages); a child process optimises the copy (Qdrant's
+        ``optimize``, 1 ms of CPU per point, outside this process's GIL); the points written
+        meanwhile are copied over from the live shard, and the copy replaces it (under the
+        write lock, once no search holds the shard). A stop at any step leaves the live shard
+        or its optimised copy in place (``_recover_swaps``), and the journal and start-up
+        reconcile work as for any shard."""
+        name = f"{key[0]}-{key[1]}"
+        work = self.folder / OPTIMIZING / name
+        with self._write_lock:
+            self._shard(key).flush()
+            shutil.rmtree(work, ignore_errors=True)
+            work.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(self._path(key), work)
+            self._recording[key] = set()
+        try:
+            self._optimize_in_child(work)
+            with self._write_lock:
+                touched = self._recording.pop(key)
+                points = self._replay(key, work, touched)
+                self._swap(key, work)
+                self._hnsw_built(key, points)
+            log.info("HNSW built for shard %s (%d points)", name, points)
+        finally:
+            with self._write_lock:
+                self._recording.pop(key, None)
+            _remove_with_parent(work)
+
+    def _optimize_in_child(self, work: Path) -> None:
+        command = [sys.executable, "-m", "embeddings.index", str(work), str(self.dimension)]
+        if self.indexing_threshold_kb is not None:
+            command.append(str(self.indexing_threshold_kb))
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        self._hnsw_child = child
+        try:
+            if child.wait() != 0:
+                raise RuntimeError(f"optimising {work.name} failed (exit {child.returncode})")
+        finally:
+            self._hnsw_child = None
+
+    def _replay(self, key: ShardKey, work: Path, touched: set[int]) -> int:
+        """Bring the optimised copy up to the live shard for the points written meanwhile
+        (under the write lock); returns the copy's point count."""
+        fresh = edge.EdgeShard.load(str(work))
+        try:
+            if touched:
+                ids = sorted(touched)
+                with self._using(key) as live:
+                    records = live.retrieve(list(ids), with_payload=True, with_vector=True)
+                if records:
+                    fresh.update(
+                        edge.UpdateOperation.upsert_points(
+                            [
+                                edge.Point(id=r.id, vector=r.vector, payload=r.payload)
+                                for r in records
+                                if r.vector is not None
+                            ]
+                        )
+                    )
+                present = {int(r.id) for r in records}
+                gone = [pid for pid in ids if pid not in present]
+                if gone:
+                    fresh.update(edge.UpdateOperation.delete_points(list(gone)))
+            points = int(fresh.count(edge.CountRequest(exact=True)))
+            fresh.flush()
+        finally:
+            fresh.close()
+        return points
+
+    def _swap(self, key: ShardKey, work: Path) -> None:
+        """Put the optimised copy in the live shard's place (under the write lock), once no
+        search holds the live shard."""
+        live = self._path(key)
+        retired = self.folder / RETIRED / live.name
+        with self._in_use:
+            self._swapping.add(key)
+            try:
+                while self._users.get(key, 0):
+                    self._in_use.wait()
+                old = self._shards.pop(key, None)
+                if old is not None:
+                    old.flush()
+                    old.close()
+                retired.parent.mkdir(parents=True, exist_ok=True)
+                shutil.rmtree(retired, ignore_errors=True)
+                live.rename(retired)
+                work.rename(live)
+                _sync_folder(self.folder)
+                self._shards[key] = edge.EdgeShard.load(str(live))
+                self._keyword_counts.pop(key, None)
+            finally:
+                self._swapping.discard(key)
+                self._in_use.notify_all()
+        _remove_with_parent(retired)
+
+    def _stop_background_work(self) -> None:
+        thread, work = self._hnsw_thread, self._hnsw_queue
+        if thread is None or work is None:
+            return
+        self._stopping = True
+        work.put(None)
+        child = self._hnsw_child
+        if child is not None:
+            child.kill()  # the copy is thrown away; the live shard never depended on it
+        thread.join()
+        self._hnsw_thread = self._hnsw_queue = None
+        self._hnsw_queued.clear()
 
     def flush(self) -> None:
         with self._open_lock:
@@ -690,6 +1001,7 @@ class EdgeIndex(VectorIndex):
                 shard.flush()
 
     def close(self) -> None:
+        self._stop_background_work()
         with self._open_lock:
             for shard in self._shards.values():
                 shard.flush()
@@ -701,6 +1013,39 @@ class EdgeIndex(VectorIndex):
             if self._lock is not None:
                 self._lock.close()  # releases the lock
                 self._lock = None
+
+
+OPTIMIZING = ".optimizing"  # copies of shards being optimised by a child process
+RETIRED = ".retired"  # a shard moved aside while its optimised copy takes its place
+HNSW_BUILT = "hnsw"  # per shard: its point count at its last HNSW build
+
+
+def _remove_with_parent(folder: Path) -> None:
+    """Delete ``folder``, and its parent if nothing else is left in it."""
+    shutil.rmtree(folder, ignore_errors=True)
+    with suppress(OSError):
+        folder.parent.rmdir()
+
+
+def _optimize_folder(path: str, dimension: int, indexing_threshold_kb: int | None) -> None:
+    """In a child process: build HNSW for the shard copy in ``path`` (``build_hnsw_beside``)."""
+    config = (
+        edge.EdgeConfig(
+            vectors={
+                DENSE: edge.EdgeVectorParams(
+                    size=dimension, distance=edge.Distance.Cosine, on_disk=True
+                )
+            },
+            sparse_vectors={KEYWORDS: edge.EdgeSparseVectorParams(modifier=edge.Modifier.Idf)},
+            optimizers=edge.EdgeOptimizersConfig(indexing_threshold=indexing_threshold_kb),
+        )
+        if indexing_threshold_kb is not None
+        else None
+    )
+    shard = edge.EdgeShard.load(path, config)
+    shard.optimize()
+    shard.flush()
+    shard.close()
 
 
 class StoreHeldError(RuntimeError):
@@ -780,7 +1125,15 @@ def _edge_formula(search: HybridSearch) -> edge.Formula:
     )
 
 
-def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.QueryRequest:
+def _edge_scored(points: Sequence[edge.ScoredPoint], with_payload: bool) -> list[Scored]:
+    if not with_payload:
+        return [(int(p.id), p.score, {}) for p in points]
+    return [(int(p.id), p.score, dict(p.payload or {})) for p in points]
+
+
+def _edge_request(
+    search: HybridSearch, where: edge.Filter | None, with_payload: bool
+) -> edge.QueryRequest:
     """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
     union re-scored by each vector, the formula over the two scores."""
     dense, keywords = _edge_lists(search)
@@ -796,14 +1149,16 @@ def _edge_request(search: HybridSearch, where: edge.Filter | None) -> edge.Query
             edge.Prefetch(limit=search.union_size, query=keywords, prefetches=lists),
         ],
         query=_edge_formula(search),
-        with_payload=True,
+        with_payload=with_payload,
     )
 
 
-def _edge_formula_request(search: HybridSearch, candidates: set[str]) -> edge.QueryRequest:
+def _edge_formula_request(
+    search: HybridSearch, candidates: "set[edge.PointId]", with_payload: bool
+) -> edge.QueryRequest:
     """The second of two requests: the candidates (already found) scored by each vector, the
     formula over the two scores; the same scores as ``_edge_request`` gives them."""
-    only = edge.Filter(must=[edge.HasIdCondition(set(candidates))])
+    only = edge.Filter(must=[edge.HasIdCondition(candidates)])
     dense, keywords = _edge_lists(search)
     return edge.QueryRequest(
         limit=search.limit,
@@ -812,7 +1167,7 @@ def _edge_formula_request(search: HybridSearch, candidates: set[str]) -> edge.Qu
             edge.Prefetch(limit=len(candidates), query=keywords, filter=only),
         ],
         query=_edge_formula(search),
-        with_payload=True,
+        with_payload=with_payload,
     )
 
 
@@ -876,23 +1231,23 @@ class ServerIndex(VectorIndex):
         self._ensure(key)
         self._client.upsert(self._name(key), points=[_server_point(p) for p in points])
 
-    def _delete(self, key: ShardKey, ids: Sequence[str]) -> None:
+    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None:
         self._client.delete(self._name(key), points_selector=models.PointIdsList(points=list(ids)))
 
-    def _payloads(self, key: ShardKey, ids: Sequence[str]) -> dict[str, Payload]:
+    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]:
         records = self._client.retrieve(self._name(key), ids=list(ids), with_payload=True)
-        return {str(r.id): dict(r.payload or {}) for r in records}
+        return {int(r.id): dict(r.payload or {}) for r in records}
 
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[str, Payload]]]:
+    ) -> Iterator[list[tuple[int, Payload]]]:
         offset: Any = None
         payload = ["text_hash"] if with_hash else False
         while True:
             records, offset = self._client.scroll(
                 self._name(key), limit=_PAGE, offset=offset, with_payload=payload
             )
-            yield [(str(r.id), dict(r.payload or {})) for r in records]
+            yield [(int(r.id), dict(r.payload or {})) for r in records]
             if offset is None:
                 return
 
@@ -905,13 +1260,20 @@ class ServerIndex(VectorIndex):
         return int(self._client.count(self._name(key), count_filter=where, exact=True).count)
 
     def _search(
-        self, key: ShardKey, searches: Sequence[HybridSearch], record_ids: set[int] | None
-    ) -> list[list[tuple[Payload, float]]]:
+        self,
+        key: ShardKey,
+        searches: Sequence[HybridSearch],
+        record_ids: set[int] | None,
+        *,
+        with_payload: bool,
+    ) -> list[list[Scored]]:
         where = _server_records(record_ids)
         found = self._client.query_batch_points(
-            self._name(key), requests=[_server_request(s, where) for s in searches]
+            self._name(key), requests=[_server_request(s, where, with_payload) for s in searches]
         )
-        return [[(dict(p.payload or {}), float(p.score)) for p in r.points] for r in found]
+        return [
+            [(int(p.id), float(p.score), dict(p.payload or {})) for p in r.points] for r in found
+        ]
 
     def drop(self) -> None:
         for key in self.shards():
@@ -942,7 +1304,9 @@ def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
     )
 
 
-def _server_request(search: HybridSearch, where: models.Filter | None) -> models.QueryRequest:
+def _server_request(
+    search: HybridSearch, where: models.Filter | None, with_payload: bool
+) -> models.QueryRequest:
     """``search`` as one query through qdrant-client: the same nested query as on Edge."""
     dense, dense_using = _server_dense(search.query)
     keywords, keywords_using = _server_keywords(search.query)
@@ -973,7 +1337,7 @@ def _server_request(search: HybridSearch, where: models.Filter | None) -> models
         ],
         query=formula,
         limit=search.limit,
-        with_payload=True,
+        with_payload=with_payload,
     )
 
 
@@ -983,3 +1347,7 @@ def _server_records(record_ids: set[int] | None) -> models.Filter | None:
     return models.Filter(
         must=[models.FieldCondition(key="record_id", match=models.MatchAny(any=sorted(record_ids)))]
     )
+
+
+if __name__ == "__main__":  # the child process of ``EdgeIndex.build_hnsw_beside``
+    _optimize_folder(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)

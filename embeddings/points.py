@@ -1,6 +1,5 @@
 """What the indexes store and return: points, queries and hits."""
 
-import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -11,12 +10,23 @@ from embeddings.text import SparseVector
 
 Kind = Literal["article", "pain_point", "expertise"]
 KINDS: tuple[Kind, ...] = ("article", "pain_point", "expertise")
-_NAMESPACE = uuid.UUID("5b0f7d1e-2a53-4c1f-9a47-3f4f0d6c9e21")
+# A point's id is its record's id and its passage number, packed in one integer: unique within a
+# shard (one kind of one workspace), so a search's hits name their record without a payload read.
+PASSAGE_SLOTS = 128  # passage numbers 0..127; an article has at most MAX_PASSAGES + 1 (65)
+MAX_RECORD_ID = 2**56  # so that the packed id fits Qdrant's unsigned 64-bit ids
 
 
-def point_id(kind: Kind, record_id: int, passage: int = 0) -> str:
+def point_id(record_id: int, passage: int = 0) -> int:
     """A stable id: re-indexing a record overwrites its points instead of adding new ones."""
-    return str(uuid.uuid5(_NAMESPACE, f"{kind}:{record_id}:{passage}"))
+    if not 0 <= passage < PASSAGE_SLOTS or not 0 <= record_id < MAX_RECORD_ID:
+        raise ValueError(f"no point id for record {record_id}, passage {passage}")
+    return record_id * PASSAGE_SLOTS + passage
+
+
+def point_record(point: int) -> tuple[int, int]:
+    """The (record id, passage) a point id names."""
+    record_id, passage = divmod(point, PASSAGE_SLOTS)
+    return record_id, passage
 
 
 @dataclass(frozen=True)
@@ -35,8 +45,8 @@ class IndexPoint:
     keywords: SparseVector
 
     @property
-    def id(self) -> str:
-        return point_id(self.kind, self.record_id, self.passage)
+    def id(self) -> int:
+        return point_id(self.record_id, self.passage)
 
 
 @dataclass(frozen=True)
@@ -55,5 +65,5 @@ class Hit:
     record_id: int
     owner_id: int
     passage: int
-    text: str
+    text: str | None  # None for an article passage: the article's (``text.passage_text``)
     score: float  # the hybrid score (``embeddings.hybrid``)

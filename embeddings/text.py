@@ -63,6 +63,12 @@ def split_passages(title: str, summary: str | None, body: str | None) -> list[Pa
     return passages
 
 
+def passage_text(title: str, summary: str | None, body: str | None, index: int) -> str:
+    """The text of passage ``index`` of an article, as the index holds it ("" past the last)."""
+    passages = split_passages(title, summary, body)
+    return passages[index].text if 0 <= index < len(passages) else ""
+
+
 def window_text(title: str, passage: str) -> str:
     """A body passage without the title in front of it (what a reader is shown)."""
     title = " ".join(title.split())

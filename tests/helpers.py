@@ -222,7 +222,7 @@ def assert_index_matches_records(data_dir: Path) -> int:
     with runtime_scope(make_settings(data_dir), repair=False) as runtime:
         assert runtime.indexer is not None
         with session_scope(runtime.session_factory) as session:
-            expected = {t.id: t.hash for t in record_texts(session)}
+            expected = {t.key: t.hash for t in record_texts(session)}
             stored = runtime.indexer.index.all_hashes()
             assert stored == expected, f"{len(set(expected) - set(stored))} points missing"
             assert runtime.indexer.reconcile(session) == (0, 0)

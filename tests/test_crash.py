@@ -47,8 +47,8 @@ def stray_and_missing_points(data_dir: Path) -> tuple[int, int]:
     with runtime_scope(make_settings(data_dir), repair=False) as runtime:
         assert runtime.indexer is not None
         with session_scope(runtime.session_factory) as session:
-            expected = {t.id for t in record_texts(session)}
-        stored = {pid for pid, _, _ in runtime.indexer.index.all_points()}
+            expected = {t.key for t in record_texts(session)}
+        stored = set(runtime.indexer.index.all_points())
         return len(stored - expected), len(expected - stored)
 
 

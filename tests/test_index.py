@@ -34,14 +34,15 @@ def model() -> Embedder:
 def _points(
     model: Embedder, workspace_id: int, texts: list[str], kind: Kind, first: int = 1
 ) -> list[IndexPoint]:
-    """Points as the records give them: ids are unique across workspaces."""
+    """Points as the records give them: ids are unique across workspaces; an article passage's
+    owner is its article, a pain point's or an expertise line's a contact."""
     vectors = model.embed_documents(texts)
     return [
         IndexPoint(
             workspace_id=workspace_id,
             kind=kind,
             record_id=n,
-            owner_id=1000 + n,
+            owner_id=n if kind == "article" else 1000 + n,
             passage=0,
             text=text,
             text_hash=text_hash(text),
@@ -102,7 +103,15 @@ def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: E
         best = np.argsort(-exact, kind="stable")[:10]
         assert [h.record_id for h in hits] == [mine[i].record_id for i in best]
         assert [h.score for h in hits] == pytest.approx([exact[i] for i in best], abs=1e-5)
-        assert all(h.owner_id == 1000 + h.record_id for h in hits)
+        # An article hit is its point id alone: no payload read, the text is the record's.
+        assert all(h.owner_id == h.record_id and h.text is None for h in hits)
+    lines = _points(model, 1, _library()[:5], "expertise", first=7)
+    index.upsert(lines)
+    found = index.search_many(1, "expertise", queries[:3], limit=5, keyword_weight=WEIGHT)
+    texts = {p.record_id: p.text for p in lines}
+    for hits in found:
+        assert len(hits) == 5
+        assert all(h.owner_id == 1000 + h.record_id and h.text == texts[h.record_id] for h in hits)
 
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
@@ -144,7 +153,7 @@ def test_writes_deletes_counts_and_record_filters(index: VectorIndex, model: Emb
     index.upsert(_points(model, 2, _library()[:2], "article", first=100))
     assert index.count() == 8 and index.count(1) == 6 and index.count(2, "article") == 2
     assert index.count(kind="expertise") == 0
-    assert index.stored_hashes(1, "article", [points[0].id, point_id("article", 999)]) == {
+    assert index.stored_hashes(1, "article", [points[0].id, point_id(999)]) == {
         points[0].id: points[0].text_hash
     }
     query = Query(points[3].dense, sparse_query(points[3].text))
@@ -160,7 +169,7 @@ def test_writes_deletes_counts_and_record_filters(index: VectorIndex, model: Emb
     assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids=set()) == []
     assert index.search(1, "article", query, limit=5, keyword_weight=WEIGHT, record_ids={999}) == []
     assert (
-        sorted((w, k) for _, w, k in index.all_points())
+        sorted((w, k) for w, k, _ in index.all_points())
         == [(1, "article")] * 5 + [(2, "article")] * 2
     )
     assert len(index.all_hashes()) == 7

@@ -24,6 +24,7 @@ from app.daily.schemas import DailyListPublic
 from app.db import session_scope
 from app.indexing import RecordIndexer
 from embeddings.cache import text_hash
+from embeddings.index import PointKey
 from embeddings.points import IndexPoint, Kind
 from embeddings.text import sparse_document
 from tests.conftest import (
@@ -66,7 +67,7 @@ def commits_fail() -> Iterator[None]:
         event.remove(Session, "before_commit", fail)
 
 
-def index_points(api: Api) -> dict[str, str]:
+def index_points(api: Api) -> dict[PointKey, str]:
     """Every point of the index, with the hash of the text it holds."""
     indexer: RecordIndexer = api.app.state.indexer
     return indexer.index.all_hashes()

@@ -16,8 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.db import session_scope
-from app.models import Article
+from app.models import Article, Contact
+from app.suggestions.engine import ContactRequest, SuggestionEngine
 from app.suggestions.service import recipients_for_article
+from embeddings.points import Kind
 from tests.conftest import (
     Api,
     Headers,
@@ -642,3 +644,39 @@ def test_during_a_long_import_the_suggestions_wait_their_turn(data_dir: Path) ->
     assert imported.json()["created"] == 200
     assert answer.status_code == 200, answer.text
     assert answer.json()["items"][0]["kind"] == "article"
+
+
+def test_a_pain_point_said_by_several_contacts_is_searched_once(
+    small: tuple[Api, Headers, Json, Json],
+) -> None:
+    """The nightly batch ranks many contacts together: the same words are embedded and searched
+    once, and every contact who said them gets the same matches."""
+    api, headers, ann, _ = small
+    twin = make_contact(
+        api.client,
+        headers,
+        name="Bo Lind",
+        pain_points=["Choosing a vendor to run our employee engagement survey"],
+    )
+    engine: SuggestionEngine = api.app.state.suggestion_engine
+    index = engine.index
+    searched: list[tuple[str, int]] = []
+    search_many = index.search_many
+
+    def counted(workspace_id: int, kind: Kind, queries: Any, **kwargs: Any) -> Any:
+        searched.append((kind, len(queries)))
+        return search_many(workspace_id, kind, queries, **kwargs)
+
+    index.search_many = counted  # type: ignore[method-assign]
+    try:
+        with session_scope(api.app.state.session_factory) as session:
+            people = [session.get(Contact, ann["id"]), session.get(Contact, twin["id"])]
+            requests = [ContactRequest(c, due=True) for c in people if c is not None]
+            ranked = list(
+                engine.suggest_many(session=session, requests=requests, today=date.today())
+            )
+    finally:
+        del index.search_many
+    assert searched == [("article", 1), ("expertise", 1)]
+    first, second = ([(c.kind, c.target_key, round(c.score, 6)) for c in r] for r in ranked)
+    assert first and first == second

@@ -53,7 +53,13 @@ from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
 from embeddings.lexicon import spell_out
 from embeddings.points import Hit, Query
-from embeddings.text import SparseVector, sparse_query, split_passages, window_text
+from embeddings.text import (
+    SparseVector,
+    passage_text,
+    sparse_query,
+    split_passages,
+    window_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -292,28 +298,48 @@ class SuggestionEngine:
         ]
 
     def _search_all(self, pain_points: Sequence[PainPoint]) -> dict[tuple[str, int], list[Hit]]:
-        """Hits per (kind, pain point id): articles and expertise, all pain points at once."""
+        """Hits per (kind, pain point id): articles and expertise, all pain points at once. A
+        text said by several contacts of a batch (a pain point imported for many) is embedded
+        and searched once."""
         if not pain_points:
             return {}
-        queries = self._queries([p.text for p in pain_points])
-        by_workspace: dict[int, list[int]] = {}
-        for i, pain_point in enumerate(pain_points):
-            by_workspace.setdefault(pain_point.workspace_id, []).append(i)
+        texts = list(dict.fromkeys(p.text for p in pain_points))
+        queries = dict(zip(texts, self._queries(texts), strict=True))
+        by_workspace: dict[int, dict[str, list[PainPoint]]] = {}
+        for pain_point in pain_points:
+            same = by_workspace.setdefault(pain_point.workspace_id, {})
+            same.setdefault(pain_point.text, []).append(pain_point)
         hits: dict[tuple[str, int], list[Hit]] = {}
-        for workspace_id, rows in by_workspace.items():
-            batch = [queries[i] for i in rows]
-            articles = self._rank_articles(workspace_id, batch, self.config.articles_per_query)
-            expertise = self.index.search_many(
-                workspace_id,
-                "expertise",
-                batch,
-                limit=self.config.expertise_per_query,
-                keyword_weight=self.config.keyword_weight,
-            )
-            for i, article_hits, expertise_hits in zip(rows, articles, expertise, strict=True):
-                hits[("article", pain_points[i].id)] = article_hits
-                hits[("expertise", pain_points[i].id)] = expertise_hits
+        for workspace_id, saying in by_workspace.items():
+            batch = [queries[text] for text in saying]
+            articles, expertise = self._search_workspace(workspace_id, batch)
+            for said_by, article_hits, expertise_hits in zip(
+                saying.values(), articles, expertise, strict=True
+            ):
+                for pain_point in said_by:
+                    hits[("article", pain_point.id)] = article_hits
+                    hits[("expertise", pain_point.id)] = expertise_hits
         return hits
+
+    def search_pain_points(
+        self, *, workspace_id: int, texts: Sequence[str]
+    ) -> tuple[list[list[Hit]], list[list[Hit]]]:
+        """Per pain point text, what ``suggest`` searches for it: its best articles (each by its
+        best passage) and its best expertise lines, before the floor, decay and rules."""
+        return self._search_workspace(workspace_id, self._queries(texts))
+
+    def _search_workspace(
+        self, workspace_id: int, queries: Sequence[Query]
+    ) -> tuple[list[list[Hit]], list[list[Hit]]]:
+        articles = self._rank_articles(workspace_id, queries, self.config.articles_per_query)
+        expertise = self.index.search_many(
+            workspace_id,
+            "expertise",
+            queries,
+            limit=self.config.expertise_per_query,
+            keyword_weight=self.config.keyword_weight,
+        )
+        return articles, expertise
 
     def _queries(self, texts: Sequence[str]) -> list[Query]:
         """Pain points as searches: shorthand spelled out ("RIF" -> reduction in force) for
@@ -458,7 +484,7 @@ class SuggestionEngine:
                         pain_point=m.pain_point,
                         article=article,
                         matched_text=(
-                            window_text(article.title, m.hit.text)
+                            window_text(article.title, article_passage(article, m.hit.passage))
                             if m.hit.passage > 0
                             else (article.summary or article.title)
                         ),
@@ -590,6 +616,12 @@ def log_missing_records(workspace_id: int, kind: str, record_ids: set[int]) -> N
             workspace_id,
             sorted(record_ids)[:10],
         )
+
+
+def article_passage(article: Article, passage: int) -> str:
+    """The text of an article's passage a hit names (article hits carry no text: it is read
+    from the record, scoped to the workspace, not from the index)."""
+    return passage_text(article.title, article.summary, article.text, passage)
 
 
 def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:

@@ -25,6 +25,7 @@ from app.suggestions.engine import (
     Candidate,
     RecipientMatch,
     SuggestionEngine,
+    article_passage,
     blocked_targets,
     log_missing_records,
 )
@@ -227,7 +228,7 @@ def recipient(article: Article, match: RecipientMatch, today: date) -> Recipient
         pain_point=PainPointRef(
             id=match.pain_point.id, text=match.pain_point.text, noted_on=match.pain_point.noted_on
         ),
-        matched_text=window_text(article.title, match.hit.text),
+        matched_text=window_text(article.title, article_passage(article, match.hit.passage)),
         snoozed_until=contact.snoozed_until if is_snoozed(contact, today) else None,
     )
 
