@@ -445,14 +445,17 @@ def test_the_cli_polls_when_the_server_is_stopped(tmp_path: Path, feeds: FeedSer
 def test_the_cli_asks_the_running_server(tmp_path: Path, feeds: FeedServer) -> None:
     data_dir = tmp_path / "data"
     with running_api(data_dir, **{**FEED_SETTINGS, "feed_poll_minutes": 0}) as api:
-        headers = api.headers()
+        headers, other = api.headers(), api.headers("other")
         feed = subscribe(api.client, headers, serve_rss(feeds, "t10"))
+        theirs = subscribe(api.client, other, serve_rss(feeds, "t10b"))
         done = givefirst(
             data_dir, {"GIVEFIRST_FEED_CHECK_SECONDS": "0.2"}, "feeds", "poll", "-w", "acme"
         )
         assert done.returncode == 0, done.stderr
         assert "asked it to poll 1 feed(s)" in done.stderr
         assert f"{feed['id']}\tok\t" in done.stdout
+        # Only the named workspace's feeds are asked for and reported.
+        assert f"{theirs['id']}\t" not in done.stdout
         assert get_json(api.client, "/articles", headers)["total"] == 2
 
 

@@ -122,7 +122,7 @@ def _poll_here(settings: Settings, workspace: str | None) -> list["FeedPollResul
 
 
 def _ask_the_server(settings: Settings, workspace: str | None, wait: float) -> None:
-    from app.feeds.service import polled_since, request_poll
+    from app.feeds.service import polled_since, request_poll, requested_feeds
 
     _, sessions = open_records(settings)
     asked_at = datetime.now(UTC)
@@ -138,15 +138,15 @@ def _ask_the_server(settings: Settings, workspace: str | None, wait: float) -> N
     done: set[int] = set()
     while feed_ids and time.monotonic() < deadline:
         with session_scope(sessions) as session:
-            done = polled_since(session=session, feed_ids=feed_ids, since=asked_at)
+            done = polled_since(
+                session=session, workspace_id=workspace_id, feed_ids=feed_ids, since=asked_at
+            )
         if len(done) == len(feed_ids):
             break
         time.sleep(min(1.0, settings.feed_check_seconds))
     with session_scope(sessions) as session:
-        for feed_id in feed_ids:
-            feed = session.get(Feed, feed_id)
-            if feed is not None:
-                typer.echo(_feed_line(feed))
+        for feed in requested_feeds(session=session, workspace_id=workspace_id, feed_ids=feed_ids):
+            typer.echo(_feed_line(feed))
     if len(done) < len(feed_ids):
         _fail(
             f"{len(feed_ids) - len(done)} feed(s) not polled within {wait:g} s; the server "

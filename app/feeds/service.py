@@ -157,16 +157,26 @@ def request_poll(*, session: Session, workspace_id: int | None, now: datetime) -
     return [feed.id for feed in feeds]
 
 
-def polled_since(*, session: Session, feed_ids: Sequence[int], since: datetime) -> set[int]:
-    """Those of ``feed_ids`` polled at ``since`` or later (or deleted meanwhile)."""
-    remaining = set(
-        session.scalars(
-            select(Feed.id).where(
-                Feed.id.in_(feed_ids),
-                (Feed.last_polled_at.is_(None)) | (Feed.last_polled_at < since),
-            )
-        )
-    )
+def requested_feeds(
+    *, session: Session, workspace_id: int | None, feed_ids: Sequence[int]
+) -> list[Feed]:
+    """Those of ``feed_ids`` still there, of the workspace when one is given (all otherwise)."""
+    query = select(Feed).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
+    if workspace_id is not None:
+        query = query.where(Feed.workspace_id == workspace_id)
+    return list(session.scalars(query))
+
+
+def polled_since(
+    *, session: Session, workspace_id: int | None, feed_ids: Sequence[int], since: datetime
+) -> set[int]:
+    """Those of ``feed_ids`` polled at ``since`` or later (or deleted meanwhile), read within
+    the workspace when one is given."""
+    remaining = {
+        feed.id
+        for feed in requested_feeds(session=session, workspace_id=workspace_id, feed_ids=feed_ids)
+        if feed.last_polled_at is None or feed.last_polled_at < since
+    }
     return set(feed_ids) - remaining
 
 
