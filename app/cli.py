@@ -247,6 +247,14 @@ def nightly(
         bool,
         typer.Option("--dry-run", help="Print the lists; store, write and send nothing."),
     ] = False,
+    feeds: Annotated[
+        bool,
+        typer.Option(
+            "--feeds/--no-feeds",
+            help="Poll the subscribed feeds first (as `givefirst feeds poll`), so the lists and"
+            ' the digests\' "New this week" see what they brought.',
+        ),
+    ] = True,
 ) -> None:
     """Build the day's list of whom to help for every workspace, and write the digests.
 
@@ -273,6 +281,7 @@ def nightly(
         email=email,
         dry_run=dry_run,
         budget=budget,
+        poll_feeds=feeds,
     )
     try:
         with _progress_reporter() as progress:

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,45 @@ def test_new_items_are_found_for_the_contacts_who_need_them(
     assert outcome.daily is not None
     mail = render_text(outcome.daily, outcome.health, outcome.mail).split("New this week", 1)[1]
     assert "Choosing an engagement survey vendor" in mail and "for Dana Reyes" in mail
+
+
+def test_the_nightly_polls_the_feeds_before_it_builds_the_lists(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    data_dir = tmp_path / "data"
+    with running_api(data_dir, **{**FEED_SETTINGS, "feed_poll_minutes": 0}) as api:
+        headers = api.headers()
+        make_contact(
+            api.client,
+            headers,
+            name="Dana Reyes",
+            tier="A",
+            pain_points=["Finding the right firm to run our employee engagement survey"],
+        )
+        subscribe(api.client, headers, serve_rss(feeds, "t13"))
+        assert get_json(api.client, "/articles", headers)["total"] == 0  # not polled yet
+    fetched = feeds.requests["/t13/rss.xml"]  # subscribing reads the feed once
+    settings = make_settings(data_dir, **FEED_SETTINGS)
+    said: list[str] = []
+    for options in (
+        NightlyOptions(day=NOW.date(), out_dir=tmp_path / "out", dry_run=True),
+        NightlyOptions(day=NOW.date(), out_dir=tmp_path / "out", poll_feeds=False, budget=1),
+    ):
+        run_nightly(settings, replace(options, workspace="acme"), said.append)
+        assert feeds.requests["/t13/rss.xml"] == fetched
+    assert not any(line.startswith("feeds:") for line in said)
+
+    later = NOW.date() + timedelta(days=1)  # a day with no list yet
+    (outcome,) = run_nightly(
+        settings, NightlyOptions(day=later, out_dir=tmp_path / "out"), said.append
+    )
+    assert "feeds: 1 polled, 2 new article(s), 0 failed" in said
+    assert feeds.requests["/t13/rss.xml"] == fetched + 1
+    assert outcome.files is not None
+    section = outcome.files[0].read_text().split("## New this week", 1)[1]
+    assert "Choosing an engagement survey vendor" in section and "Dana Reyes" in section
+    with running_api(data_dir, **{**FEED_SETTINGS, "feed_poll_minutes": 0}) as api:
+        assert get_json(api.client, "/articles", api.headers())["total"] == 2
 
 
 def test_a_failing_feed_is_recorded_and_does_not_stop_the_others(

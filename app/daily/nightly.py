@@ -36,7 +36,9 @@ from app.daily.mail import MailContext, digest_message
 from app.daily.schemas import DailyListPublic
 from app.db import is_busy
 from app.feeds import news
+from app.feeds.polling import poll_now
 from app.feeds.schemas import NewItem
+from app.feeds.service import any_feeds
 from app.indexing import embed_texts, record_texts
 from app.models import Contact, DailyList, Workspace, utcnow
 from app.network.schemas import NetworkHealth
@@ -49,6 +51,7 @@ from embeddings.index import EdgeIndex, VectorIndex
 
 log = logging.getLogger(__name__)
 _EMBED_BATCH = 2_000
+FEEDS_WAIT_S = 300.0
 
 
 class NightlyError(RuntimeError):
@@ -64,6 +67,8 @@ class NightlyOptions:
     email: bool = False
     dry_run: bool = False
     budget: int | None = None  # None: the settings' daily budget
+    poll_feeds: bool = True  # poll the feeds first, so the day's list and digest see their news
+    feeds_wait: float = FEEDS_WAIT_S  # how long to wait for a running server to poll them
 
 
 @dataclass
@@ -124,6 +129,8 @@ def run_nightly(
     try:
         with runtime.session_factory() as session:
             names = _workspace_names(session, options.workspace)
+        if options.poll_feeds and not options.dry_run:
+            _poll_feeds(runtime, options, report)
         outcomes = []
         embedders: list[Embedder] = []  # opened once, when a first list is to be built
         for number, name in enumerate(names, start=1):
@@ -188,6 +195,29 @@ def _build_with_retries(
     return WorkspaceOutcome(
         workspace=name, workspace_id=None, built=False, daily=None, not_built=reason
     )
+
+
+def _poll_feeds(runtime: Runtime, options: NightlyOptions, report: Progress) -> None:
+    """Poll the feeds (of the workspace asked for, or all) before the lists are built. A poll
+    that fails is reported and the batch goes on: the day's list matters more than the news."""
+    with runtime.session_factory() as session:
+        workspace_id = _workspace(session, options.workspace).id if options.workspace else None
+        if not any_feeds(session=session, workspace_id=workspace_id):
+            return
+    try:
+        run = poll_now(runtime.settings, workspace_id, wait=options.feeds_wait)
+    except Exception as error:  # a broken feed poll must not cost the day's lists
+        log.exception("feeds: the poll failed")
+        report(f"feeds: not polled ({error})")
+        return
+    if run.asked is None:
+        saved = sum(result.saved for result in run.results)
+        failed = sum(result.error is not None for result in run.results)
+        report(f"feeds: {len(run.results)} polled, {saved} new article(s), {failed} failed")
+    else:
+        late = f"; {run.late} not within {options.feeds_wait:g} s" if run.late else ""
+        polled = f"{len(run.polled_by_server)} of {len(run.asked)}"
+        report(f"feeds: the running server polled {polled}{late}")
 
 
 def _workspace_names(session: Session, wanted: str | None) -> list[str]:

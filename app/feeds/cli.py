@@ -1,19 +1,15 @@
 """``givefirst feeds poll`` and ``givefirst feeds list``.
 
-On the embedded default only one process may open the vector store, and the server holds it
-while it runs. So ``poll`` polls in this process when the store is free (or with a Qdrant
-server), and otherwise asks the running server: it makes the feeds due now in the database,
-which the server checks every ``GIVEFIRST_FEED_CHECK_SECONDS``, and waits for their polls.
+``poll`` polls now (``app.feeds.polling``): in this process when the vector store is free, else by
+asking the running server.
 """
 
-import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from sqlalchemy.orm import Session
 
-from app.config import Settings, get_settings
+from app.config import get_settings
 from app.db import open_records, session_scope
 from app.models import Feed, Workspace
 from app.workspaces.service import get_workspace_by_name
@@ -90,66 +86,33 @@ def poll_command(
     While `givefirst serve` runs on the embedded default it holds the vector store: the server
     is asked to poll them (at its next check) and this command waits for it.
     """
-    from app.runtime import VectorStoreLockedError
+    from app.feeds.polling import poll_now
+    from app.feeds.service import requested_feeds
 
     settings = get_settings()
-    try:
-        results = _poll_here(settings, workspace)
-    except VectorStoreLockedError:
-        _ask_the_server(settings, workspace, wait)
-        return
-    for result in results:
-        typer.echo(_result_line(result))
-    typer.echo(f"{len(results)} feed(s) polled.")
-
-
-def _poll_here(settings: Settings, workspace: str | None) -> list["FeedPollResult"]:
-    from app.feeds.poller import FeedPoller, poll_config
-    from app.runtime import runtime_scope
-
-    with runtime_scope(settings) as runtime:
-        assert runtime.indexer is not None
-        with session_scope(runtime.session_factory) as session:
-            workspace_id = _workspace_id(session, workspace)
-        factory = runtime.session_factory
-        poller = FeedPoller(
-            session_factory=factory,
-            indexer=runtime.indexer,
-            write_turn=lambda: session_scope(factory, write=True),
-            config=poll_config(settings),
-        )
-        return poller.poll(workspace_id=workspace_id, due_only=False)
-
-
-def _ask_the_server(settings: Settings, workspace: str | None, wait: float) -> None:
-    from app.feeds.service import polled_since, request_poll, requested_feeds
-
     _, sessions = open_records(settings)
-    asked_at = datetime.now(UTC)
-    with session_scope(sessions, write=True) as session:
-        workspace_id = _workspace_id(session, workspace)
-        feed_ids = request_poll(session=session, workspace_id=workspace_id, now=asked_at)
-    typer.echo(
-        f"The server holds the vector store: asked it to poll {len(feed_ids)} feed(s) at its "
-        f"next check (every {settings.feed_check_seconds:g} s).",
-        err=True,
-    )
-    deadline = time.monotonic() + wait
-    done: set[int] = set()
-    while feed_ids and time.monotonic() < deadline:
-        with session_scope(sessions) as session:
-            done = polled_since(
-                session=session, workspace_id=workspace_id, feed_ids=feed_ids, since=asked_at
-            )
-        if len(done) == len(feed_ids):
-            break
-        time.sleep(min(1.0, settings.feed_check_seconds))
     with session_scope(sessions) as session:
-        for feed in requested_feeds(session=session, workspace_id=workspace_id, feed_ids=feed_ids):
+        workspace_id = _workspace_id(session, workspace)
+
+    def asked(count: int) -> None:
+        typer.echo(
+            f"The server holds the vector store: asked it to poll {count} feed(s) at its "
+            f"next check (every {settings.feed_check_seconds:g} s).",
+            err=True,
+        )
+
+    run = poll_now(settings, workspace_id, wait=wait, on_asked=asked)
+    if run.asked is None:
+        for result in run.results:
+            typer.echo(_result_line(result))
+        typer.echo(f"{len(run.results)} feed(s) polled.")
+        return
+    with session_scope(sessions) as session:
+        for feed in requested_feeds(session=session, workspace_id=workspace_id, feed_ids=run.asked):
             typer.echo(_feed_line(feed))
-    if len(done) < len(feed_ids):
+    if run.late:
         _fail(
-            f"{len(feed_ids) - len(done)} feed(s) not polled within {wait:g} s; the server "
+            f"{run.late} feed(s) not polled within {wait:g} s; the server "
             "polls them when it can (see `givefirst feeds list`)."
         )
-    typer.echo(f"{len(feed_ids)} feed(s) polled by the server.")
+    typer.echo(f"{len(run.asked)} feed(s) polled by the server.")

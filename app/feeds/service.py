@@ -234,3 +234,11 @@ def record_poll(
     stored.next_poll_at = next_poll(now, poll_minutes, stored.failures)
     session.flush()
     return stored
+
+
+def any_feeds(*, session: Session, workspace_id: int | None) -> bool:
+    """Whether the workspace (any workspace when None) has a feed to poll."""
+    query = select(Feed.id)
+    if workspace_id is not None:
+        query = query.where(Feed.workspace_id == workspace_id)
+    return session.scalar(query.limit(1)) is not None
