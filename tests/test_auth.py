@@ -341,7 +341,7 @@ def seed_workspace(client: TestClient, headers: Headers, tag: str) -> Seeded:
     opml = f'<?xml version="1.0"?><opml version="2.0"><body>{outline}</body></opml>'
     files = {"file": ("feeds.opml", opml.encode())}
     assert client.post("/imports/articles", files=files, headers=headers).json()["created"] == 1
-    feed = client.get("/feeds", headers=headers).json()[0]
+    feed = client.get("/feeds", headers=headers).json()["items"][0]
     return Seeded(
         headers=headers,
         ids={

@@ -166,7 +166,7 @@ def wait_for_polls(
     """The feeds once each has been polled (since ``after``) by the server's own scheduler."""
     deadline = time.monotonic() + timeout
     while True:
-        listed: list[Json] = client.get("/feeds", headers=headers).json()
+        listed: list[Json] = client.get("/feeds", headers=headers).json()["items"]
         polled = [
             f["last_polled_at"] is not None
             and (after is None or datetime.fromisoformat(f["last_polled_at"]) >= after)
@@ -336,6 +336,14 @@ def test_a_failing_feed_is_recorded_and_does_not_stop_the_others(
         assert wait == timedelta(hours=2)
     assert listed[good]["status"] == "ok"
     assert feeds.url("/t3/survey") in articles_by_url(client, headers)
+    # The failing ones on their own, a page at a time.
+    errors = get_json(client, "/feeds", headers, status="error", limit=5)
+    assert (errors["total"], len(errors["items"])) == (len(failing), 5)
+    rest = get_json(client, "/feeds", headers, status="error", limit=5, offset=5)["items"]
+    assert {f["url"] for f in errors["items"] + rest} == set(failing)
+    assert [f["url"] for f in get_json(client, "/feeds", headers, status="ok")["items"]] == [good]
+    unknown = client.get("/feeds", params={"status": "broken"}, headers=headers)
+    assert unknown.status_code == 422 and "status" in error_text(unknown)
 
 
 def test_a_feed_being_fetched_holds_up_no_other_workspaces_writes(
@@ -360,7 +368,7 @@ def test_a_feed_being_fetched_holds_up_no_other_workspaces_writes(
         assert made.status_code == 201  # written while the feed is still being fetched
         saved = client.post("/articles", json={"title": "Mine"}, headers=headers)
         assert saved.status_code == 201  # in the feed's own workspace too
-        polled = client.get("/feeds", headers=headers).json()[0]["last_polled_at"]
+        polled = client.get("/feeds", headers=headers).json()["items"][0]["last_polled_at"]
         assert datetime.fromisoformat(polled) < before  # this poll has not ended
     finally:
         held.set()
@@ -383,7 +391,7 @@ def test_what_is_no_feed_is_refused_with_a_reason(
     response = api.client.post("/feeds", json={"url": feeds.url(path)}, headers=headers)
     assert response.status_code == 422
     assert says in error_text(response)
-    assert api.client.get("/feeds", headers=headers).json() == []
+    assert api.client.get("/feeds", headers=headers).json()["items"] == []
 
 
 def test_a_private_address_is_refused_as_saving_by_url_refuses_it(
@@ -396,7 +404,7 @@ def test_a_private_address_is_refused_as_saving_by_url_refuses_it(
         assert "loopback" in error_text(response)
         bad = api.client.post("/feeds", json={"url": "ftp://example.org/rss"}, headers=headers)
         assert bad.status_code == 422 and "url:" in error_text(bad)
-        assert api.client.get("/feeds", headers=headers).json() == []
+        assert api.client.get("/feeds", headers=headers).json()["items"] == []
 
 
 def test_another_workspaces_feeds_are_out_of_reach(
@@ -408,9 +416,9 @@ def test_another_workspaces_feeds_are_out_of_reach(
     other = api.headers("globex")
     assert client.get(f"/feeds/{feed['id']}", headers=other).status_code == 404
     assert client.delete(f"/feeds/{feed['id']}", headers=other).status_code == 404
-    assert client.get("/feeds", headers=other).json() == []
+    assert client.get("/feeds", headers=other).json()["items"] == []
     assert get_json(client, "/articles", other)["total"] == 0
-    assert client.post("/feeds/poll", headers=other).json() == []
+    assert client.post("/feeds/poll", headers=other).json() == {"feeds": 0}
     assert client.get(f"/feeds/{feed['id']}", headers=headers).status_code == 200
 
     # Its own: deleted, the articles saved from it stay.
@@ -458,7 +466,7 @@ def test_feeds_travel_with_the_workspace_export(
     )
     assert restore.status_code == 200, restore.text
     assert restore.json()["feeds"] == 1
-    listed = client.get("/feeds", headers=other).json()
+    listed = client.get("/feeds", headers=other).json()["items"]
     assert [(f["url"], f["tags"]) for f in listed] == [(feeds.url("/t8/rss.xml"), ["hr"])]
     # Polled in the restored workspace: its items are known, nothing is saved twice.
     assert wait_for_polls(client, other, after=before)[0]["status"] == "ok"
@@ -511,7 +519,7 @@ def test_feeds_survive_a_backup_and_a_restore(tmp_path: Path, feeds: FeedServer)
     restore(make_settings(restored_dir), copy)
     with running_api(restored_dir, **FEED_SETTINGS) as api:
         headers = api.headers()
-        listed = api.client.get("/feeds", headers=headers).json()
+        listed = api.client.get("/feeds", headers=headers).json()["items"]
         assert [(f["id"], f["url"], f["tags"], f["status"]) for f in listed] == [
             (feed["id"], feed["url"], ["hr"], "ok")
         ]

@@ -71,5 +71,5 @@ def test_an_opml_file_nested_308_000_deep(client: TestClient, headers: Headers) 
     report = imported(client, headers, "articles", opml_nested(LIMIT))
 
     assert (report["format"], report["created"], report["skipped"]) == ("opml", 1, 0)
-    feed = client.get("/feeds", headers=headers).json()[0]
+    feed = client.get("/feeds", headers=headers).json()["items"][0]
     assert (feed["url"], feed["tags"]) == (f"{DEEP_URL}.xml", [f"L{n:06}" for n in range(50)])

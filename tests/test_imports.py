@@ -481,7 +481,7 @@ def test_opml_feed_list_subscribes_to_its_feeds(client: TestClient, headers: Hea
 
     assert (report["format"], report["created"], report["skipped"]) == ("opml", 3, 1)
     assert "file:///home/me/feed.xml" in report["skipped_rows"][0]["reason"]
-    feeds = {f["url"]: f for f in client.get("/feeds", headers=headers).json()}
+    feeds = {f["url"]: f for f in client.get("/feeds", headers=headers).json()["items"]}
     weekly = feeds["https://peopleops.example/feed.xml"]
     assert (weekly["title"], weekly["tags"], weekly["status"]) == (
         "People Ops Weekly",
@@ -494,7 +494,7 @@ def test_opml_feed_list_subscribes_to_its_feeds(client: TestClient, headers: Hea
 
     again = import_file(client, "/imports/articles", headers, "feeds.opml")
     assert (again["created"], again["unchanged"]) == (0, 3)
-    assert len(client.get("/feeds", headers=headers).json()) == 3
+    assert client.get("/feeds", headers=headers).json()["total"] == 3
 
 
 def test_rss_feed(client: TestClient, headers: Headers) -> None:

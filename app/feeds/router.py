@@ -1,10 +1,12 @@
 """HTTP routes of the feeds resource."""
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from app.deps import (
+    PagingDep,
     RecordId,
     SessionDep,
     SettingsDep,
@@ -15,9 +17,10 @@ from app.deps import (
 from app.feeds import service
 from app.feeds.poller import find_feed, poll_config
 from app.feeds.reader import NotAFeedError
-from app.feeds.schemas import FeedCreate, FeedPublic, FeedSaved
+from app.feeds.schemas import FeedCreate, FeedPublic, FeedsAsked, FeedSaved
 from app.imports.fetch import FetchError
-from app.models import Feed
+from app.models import Feed, FeedStatus
+from app.schemas import Page
 
 router = APIRouter(tags=["feeds"])
 
@@ -75,22 +78,33 @@ def subscribe(
 
 
 @router.get("/feeds")
-def list_feeds(session: SessionDep, workspace: WorkspaceDep) -> list[FeedPublic]:
-    """The workspace's feeds, with how each one's last poll went (`status`, `last_error`)."""
-    feeds = service.list_feeds(session=session, workspace=workspace)
-    return [FeedPublic.model_validate(feed) for feed in feeds]
+def list_feeds(
+    session: SessionDep,
+    workspace: WorkspaceDep,
+    paging: PagingDep,
+    feed_status: Annotated[
+        FeedStatus | None,
+        Query(alias="status", description="Only the feeds whose last poll ended so."),
+    ] = None,
+) -> Page[FeedPublic]:
+    """The workspace's feeds, a page at a time, the oldest subscription first, with how each
+    one's last poll went (`status`, `last_error`): `?status=error` lists the failing ones."""
+    feeds, total = service.list_feeds(
+        session=session,
+        workspace=workspace,
+        feed_status=feed_status,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return paging.page([FeedPublic.model_validate(feed) for feed in feeds], total)
 
 
 @router.post("/feeds/poll", status_code=status.HTTP_202_ACCEPTED)
-def poll_now(session: SessionDep, workspace: WorkspaceDep) -> list[FeedPublic]:
+def poll_now(session: SessionDep, workspace: WorkspaceDep) -> FeedsAsked:
     """Make every feed of the workspace due now: the server polls them at its next check
-    (within `GIVEFIRST_FEED_CHECK_SECONDS`). Answers the feeds as they are before that poll."""
-    service.request_poll(session=session, workspace_id=workspace.id, now=datetime.now(UTC))
-    session.flush()
-    return [
-        FeedPublic.model_validate(f)
-        for f in service.list_feeds(session=session, workspace=workspace)
-    ]
+    (within `GIVEFIRST_FEED_CHECK_SECONDS`); `GET /feeds` then shows how each poll went."""
+    asked = service.request_poll(session=session, workspace_id=workspace.id, now=datetime.now(UTC))
+    return FeedsAsked(feeds=len(asked))
 
 
 @router.get("/feeds/{feed_id}", responses={404: {"description": "No such feed here."}})

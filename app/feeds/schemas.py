@@ -41,6 +41,12 @@ class FeedSaved(FeedPublic):
     created: bool = Field(description="False when the workspace was subscribed already.")
 
 
+class FeedsAsked(BaseModel):
+    """A poll asked for: the server polls these feeds at its next check."""
+
+    feeds: int = Field(description="How many feeds the server will poll.")
+
+
 class FeedPollResult(BaseModel):
     """What one poll of one feed did."""
 

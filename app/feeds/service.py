@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import Feed, FeedItem, FeedStatus, Workspace
+from app.paging import paginate
 from app.schemas import normalize_url
 from app.scoped import get_scoped, scoped
 
@@ -29,8 +30,20 @@ class TooManyFeedsError(ValueError):
         )
 
 
-def list_feeds(*, session: Session, workspace: Workspace) -> Sequence[Feed]:
-    return session.scalars(scoped(Feed, workspace.id).order_by(Feed.id)).all()
+def list_feeds(
+    *,
+    session: Session,
+    workspace: Workspace,
+    feed_status: FeedStatus | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[Feed], int]:
+    """A page of the workspace's feeds (oldest subscription first, of one status when given)
+    and how many match."""
+    query = scoped(Feed, workspace.id).order_by(Feed.id)
+    if feed_status is not None:
+        query = query.where(Feed.status == feed_status)
+    return paginate(session, query, limit=limit, offset=offset)
 
 
 def get_feed(*, session: Session, workspace: Workspace, feed_id: int) -> Feed | None:
