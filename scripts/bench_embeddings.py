@@ -26,7 +26,6 @@ is downloaded: the model is the packaged one (``embeddings.factory.load_model()`
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from scripts.benchkit.measure import mib, proc_status_kib  # noqa: E402
 
 # -- synthetic HR text ---------------------------------------------------------------------------
 
@@ -113,23 +117,6 @@ class TextGenerator:
 
 
 # -- measuring helpers ---------------------------------------------------------------------------
-
-
-def proc_status_kib() -> dict[str, int]:
-    """VmRSS and VmHWM (peak RSS) of this process in KiB, from /proc/self/status."""
-    out: dict[str, int] = {}
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
-    except OSError:  # not Linux: fall back to getrusage (peak only, KiB on Linux)
-        out["VmHWM"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return out
-
-
-def mib(kib: int | None) -> str:
-    return "n/a" if kib is None else f"{kib / 1024:.0f}"
 
 
 def timed(fn: Callable[[], Any]) -> float:

@@ -1,11 +1,12 @@
 r"""Benchmark of the nightly batch: ``givefirst nightly`` on 10,000 contacts and 20,000 articles.
 
-Builds a data folder with one workspace of ``--contacts`` contacts (1-3 pain points each, about half
-with 1-2 expertise lines) and ``--articles`` articles (~3 passages each), the same synthetic
-workspace ``scripts/bench_suggestions.py`` builds, and fills the embedding cache with every text's
-vector under the packaged model's id: "embeddings already cached", as after the server has
-indexed everything. The vectors are random unit vectors around topic centres (embedding 20,000
-articles with the real model takes hours on 2 cores); the model is still loaded by the batch, as in
+Builds a data folder with one workspace of ``--contacts`` contacts (1-3 pain points each, about
+half with 1-2 expertise lines) and ``--articles`` articles (~3 passages each): the synthetic
+workspace of ``scripts/benchkit/workspace.py``, which ``scripts/bench_suggestions.py`` measures
+too. It fills the embedding cache with every text's vector under the packaged model's id
+("embeddings already cached", as after the server has indexed everything). The vectors are random
+unit vectors around topic centres (embedding 20,000 articles with the real model takes hours on
+2 cores); the model is still loaded by the batch, as in
 production, and any cache miss would be embedded for real.
 
 Then it runs the real command, ``givefirst nightly --date …``, in a fresh process each time:
@@ -39,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+sys.path[:0] = [str(ROOT)]
 
-import bench_suggestions as workspace_bench  # noqa: E402
+from scripts.benchkit import workspace as workspace_bench  # noqa: E402
 
 GIVEFIRST = Path(sys.executable).parent / "givefirst"
 _LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) nightly: ")
