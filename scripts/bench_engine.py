@@ -93,6 +93,10 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
+from scripts.benchkit.measure import pct, proc_status_kib  # noqa: E402
+
+MEMORY_KEYS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
+
 if TYPE_CHECKING:
     from scipy.sparse import csc_matrix
 
@@ -324,21 +328,6 @@ def shard_points(
 # -- measurements ---------------------------------------------------------------------------------
 
 
-def proc_status() -> dict[str, int]:
-    """VmRSS, VmHWM, RssAnon (heap) and RssFile (mapped files' pages) of this process, KiB."""
-    out = {}
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-                out[key] = int(value.split()[0])
-    return out
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
-
-
 def query_to_json(query: "Query") -> dict[str, Any]:
     return {
         "dense": query.dense.tolist(),
@@ -401,7 +390,7 @@ def restart_probe(
             np.asarray(raw["indices"], dtype=np.int64), np.asarray(raw["values"], dtype=np.float32)
         ),
     )
-    before = proc_status()
+    before = proc_status_kib(MEMORY_KEYS)
     started = time.perf_counter()
     index = EdgeIndex(folder, model_id=model_id, dimension=dimension)
     index.open()
@@ -412,7 +401,7 @@ def restart_probe(
     reconciled = time.perf_counter()
     hits = index.search_many(BIG, "article", [query], limit=TOP, keyword_weight=KEYWORD_WEIGHT)[0]
     done = time.perf_counter()
-    after = proc_status()
+    after = proc_status_kib(MEMORY_KEYS)
     opened_shards = sorted(f"{w}-{k}" for w, k in index.open_shards())
     second = time.perf_counter()
     index.search_many(BIG, "article", [query], limit=TOP, keyword_weight=KEYWORD_WEIGHT)
@@ -781,10 +770,10 @@ def run(args: argparse.Namespace) -> Figures:
     fig["suggest"] = {
         "contacts": args.contacts,
         "pain_points_per_contact": statistics.mean(len(c) for c in contacts[args.warmup :]),
-        "p50_ms": percentile(per_contact, 50),
-        "p99_ms": percentile(per_contact, 99),
-        "articles_p50_ms": percentile(articles_ms, 50),
-        "expertise_p50_ms": percentile(expertise_ms, 50),
+        "p50_ms": pct(per_contact, 50),
+        "p99_ms": pct(per_contact, 99),
+        "articles_p50_ms": pct(articles_ms, 50),
+        "expertise_p50_ms": pct(expertise_ms, 50),
         "articles_found_mean": statistics.mean(found_articles),
     }
     log(f"suggest: p50 {fig['suggest']['p50_ms']:.2f} ms, p99 {fig['suggest']['p99_ms']:.2f} ms")
@@ -902,18 +891,18 @@ def run(args: argparse.Namespace) -> Figures:
         "reference_max_abs_diff": max((a["max_abs_diff"] for a in agreement), default=0.0),
         "reference_same_top": sum(a["same_top"] for a in agreement),
         "candidate_depth": candidate_depth(TOP),
-        "edge_vs_exact_score_p50": percentile(score_diffs, 50),
+        "edge_vs_exact_score_p50": pct(score_diffs, 50),
         "edge_vs_exact_score_max": max(score_diffs),
         "misses": misses,
     }
     fig["per_query"] = {
-        "edge_p50_ms": percentile(edge_ms, 50),
-        "edge_p99_ms": percentile(edge_ms, 99),
-        "numpy_p50_ms": percentile(numpy_ms, 50),
-        "numpy_p99_ms": percentile(numpy_ms, 99),
-        "edge_over_numpy_p50": percentile(edge_ms, 50) / percentile(numpy_ms, 50),
-        "numpy_default_threads_p50_ms": percentile(numpy_threads_ms, 50),
-        "numpy_default_threads_p99_ms": percentile(numpy_threads_ms, 99),
+        "edge_p50_ms": pct(edge_ms, 50),
+        "edge_p99_ms": pct(edge_ms, 99),
+        "numpy_p50_ms": pct(numpy_ms, 50),
+        "numpy_p99_ms": pct(numpy_ms, 99),
+        "edge_over_numpy_p50": pct(edge_ms, 50) / pct(numpy_ms, 50),
+        "numpy_default_threads_p50_ms": pct(numpy_threads_ms, 50),
+        "numpy_default_threads_p99_ms": pct(numpy_threads_ms, 99),
     }
     finish(fig, args, store)
     return fig

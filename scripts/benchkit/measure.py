@@ -15,13 +15,14 @@ import numpy as np
 UPSERT_BATCH = 256  # what app.indexing writes per upsert call
 
 
-def proc_status_kib() -> dict[str, int]:
-    """VmRSS and VmHWM (peak RSS) of this process in KiB, from /proc/self/status."""
+def proc_status_kib(keys: Sequence[str] = ("VmRSS", "VmHWM")) -> dict[str, int]:
+    """Figures of this process in KiB from /proc/self/status: VmRSS and VmHWM (peak RSS) by
+    default; RssAnon (heap) and RssFile (mapped files' pages) when asked."""
     out: dict[str, int] = {}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
+            if key in keys:
                 out[key] = int(value.split()[0])
     except OSError:  # not Linux: fall back to getrusage (peak only, KiB on Linux)
         out["VmHWM"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -34,7 +35,7 @@ def mib(kib: float | None) -> str:
 
 
 def pct(values: Sequence[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values), q))
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
 
 
 def ms(seconds: float) -> str:
