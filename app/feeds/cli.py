@@ -108,7 +108,6 @@ def _poll_here(settings: Settings, workspace: str | None) -> list["FeedPollResul
     from app.runtime import runtime_scope
 
     with runtime_scope(settings) as runtime:
-        assert runtime.indexer is not None
         with session_scope(runtime.session_factory) as session:
             workspace_id = _workspace_id(session, workspace)
         factory = runtime.session_factory

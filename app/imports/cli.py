@@ -93,10 +93,11 @@ def _apply(
     from app.runtime import VectorStoreLockedError, runtime_scope
 
     try:
-        with runtime_scope(settings) as runtime:
-            assert runtime.indexer is not None
-            with session_scope(runtime.session_factory, write=True) as session:
-                lines = apply(session, runtime.indexer, _workspace(session, name))
+        with (
+            runtime_scope(settings) as runtime,
+            session_scope(runtime.session_factory, write=True) as session,
+        ):
+            lines = apply(session, runtime.indexer, _workspace(session, name))
     except (FileRejected, VectorStoreLockedError, export.WorkspaceNotEmptyError) as error:
         _fail(str(error))
     for line in lines:
