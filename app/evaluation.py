@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import session_scope
-from app.models import Article, Contact, PainPoint
+from app.models import Article, Contact, PainPoint, Tier
 from app.runtime import open_runtime
 from app.suggestions.config import EngineConfig
 from app.suggestions.engine import SuggestionEngine
@@ -245,7 +245,7 @@ def _fill(
     pain_points = []
     for query_id, text in dataset.queries.items():
         pain_point = PainPoint(workspace_id=workspace.id, text=text, noted_on=today)
-        contact = Contact(workspace_id=workspace.id, name=f"query {query_id}", tier="B")
+        contact = Contact(workspace_id=workspace.id, name=f"query {query_id}", tier=Tier.B)
         contact.pain_points.append(pain_point)
         session.add(contact)
         pain_points.append((pain_point, query_id))

@@ -45,7 +45,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app.config import Settings  # noqa: E402
-from app.models import Ask, Contact, DailyList, Give, Workspace  # noqa: E402
+from app.models import Ask, Contact, DailyList, Give, GiveKind, Workspace  # noqa: E402
 from app.network.config import HealthConfig  # noqa: E402
 from app.network.health import measure  # noqa: E402
 from app.network.service import load_records, network_health, workspace_health  # noqa: E402
@@ -63,7 +63,7 @@ TITLES = (
     "Marketing Manager", "Nurse", "Operations Manager", "Attorney", "Consultant", "Designer",
     "VP, People", "Head of Talent", "Recruiter", "Professor", "Analyst", "Founder",
 )  # fmt: skip
-KINDS = ("article", "introduction", "check_in", "other")
+KINDS = tuple(GiveKind)
 
 
 def past(rng: random.Random) -> date:
