@@ -127,7 +127,8 @@ def restore(settings: Settings, source: Path, *, force: bool = False) -> int:
         shutil.rmtree(settings.vectors_path(), ignore_errors=True)
     for name in manifest["files"]:
         _copy_database(source / name, data_dir / name)
-    with runtime_scope(settings, repair=False) as runtime:
-        assert runtime.indexer is not None
-        with session_scope(runtime.session_factory) as session:
-            return runtime.indexer.rebuild(session)
+    with (
+        runtime_scope(settings, repair=False) as runtime,
+        session_scope(runtime.session_factory) as session,
+    ):
+        return runtime.indexer.rebuild(session)

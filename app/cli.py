@@ -132,10 +132,11 @@ def reindex() -> None:
     from app.runtime import VectorStoreLockedError, runtime_scope
 
     try:
-        with runtime_scope(get_settings(), repair=False) as runtime:
-            assert runtime.indexer is not None
-            with session_scope(runtime.session_factory) as session:
-                written = runtime.indexer.rebuild(session)
+        with (
+            runtime_scope(get_settings(), repair=False) as runtime,
+            session_scope(runtime.session_factory) as session,
+        ):
+            written = runtime.indexer.rebuild(session)
     except VectorStoreLockedError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error

@@ -34,7 +34,6 @@ class ErrorBody(BaseModel):
 
 # Patterns the service's inputs use, said in words (a regular expression speaks to no one).
 _PATTERNS = {
-    "^[ABC]$": "must be A, B or C",
     "^[a-z_]+$": "must be one word in lower case, words joined by _ (like not_relevant)",
     "^[0-9a-f]{64}$": "must be a SHA-256 hash: 64 characters 0-9 and a-f",
     URL_PATTERN: "must be a web address starting with http:// or https://",

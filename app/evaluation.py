@@ -36,9 +36,8 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import session_scope
-from app.indexing import RecordIndexer
-from app.models import Article, Contact, PainPoint
-from app.runtime import open_database, open_embedder, open_index
+from app.models import Article, Contact, PainPoint, Tier
+from app.runtime import open_runtime
 from app.suggestions.config import EngineConfig
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import get_or_create_workspace
@@ -246,7 +245,7 @@ def _fill(
     pain_points = []
     for query_id, text in dataset.queries.items():
         pain_point = PainPoint(workspace_id=workspace.id, text=text, noted_on=today)
-        contact = Contact(workspace_id=workspace.id, name=f"query {query_id}", tier="B")
+        contact = Contact(workspace_id=workspace.id, name=f"query {query_id}", tier=Tier.B)
         contact.pain_points.append(pain_point)
         session.add(contact)
         pain_points.append((pain_point, query_id))
@@ -288,21 +287,19 @@ def loaded_set(
         local = settings.model_copy(
             update={"data_dir": Path(folder), "database_url": None, "qdrant_url": None}
         )
-        runtime = open_database(local)
+        started = time.perf_counter()
+        runtime = open_runtime(local, repair_index=False, cache_dir=cache_dir)
         try:
-            started = time.perf_counter()
-            embedder = open_embedder(runtime, cache_dir=cache_dir)
-            index = open_index(runtime, embedder)
             with session_scope(runtime.session_factory) as session:
                 say(f"Loading {len(dataset.corpus)} documents and {len(dataset.queries)} queries")
                 workspace_id, document_of, pain_points = _fill(session, dataset, date.today())
                 say("Indexing (the model embeds what the cache does not hold)")
-                RecordIndexer(embedder, index).rebuild(session)
+                runtime.indexer.rebuild(session)
                 yield LoadedSet(
                     dataset=dataset,
                     session=session,
-                    embedder=embedder,
-                    index=index,
+                    embedder=runtime.embedder,
+                    index=runtime.index,
                     config=local.engine_config(),
                     workspace_id=workspace_id,
                     pain_points=pain_points,

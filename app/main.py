@@ -50,8 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = open_runtime(settings)
-        if runtime.index is not None:  # HNSW for large shards, built beside the server
-            runtime.index.start_background_work()
+        runtime.index.start_background_work()  # HNSW for large shards, built beside the server
         app.state.settings = settings
         app.state.runtime = runtime
         app.state.session_factory = runtime.session_factory
@@ -80,7 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.smtp_listener = listener
             # Feeds are polled here, beside the requests: on the embedded default no other
             # process may open the vector store while the server runs (``app.feeds.poller``).
-            assert runtime.indexer is not None
             poller = FeedPoller(
                 session_factory=runtime.session_factory,
                 indexer=runtime.indexer,

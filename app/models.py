@@ -58,13 +58,21 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+class Tier(StrEnum):
+    """How close a contact is: A is seen most often (each tier has its cadence in days)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+
+
 class Workspace(Base):
     __tablename__ = "workspaces"
     __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    default_tier: Mapped[str] = mapped_column(String(1), default="B")
+    default_tier: Mapped[str] = mapped_column(String(1), default=Tier.B)  # a Tier
     # Per-workspace cadences in days; NULL means "use the service setting".
     cadence_a_days: Mapped[int | None] = mapped_column(Integer)
     cadence_b_days: Mapped[int | None] = mapped_column(Integer)
@@ -112,7 +120,7 @@ class Contact(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
     field: Mapped[str | None] = mapped_column(String(200))
-    tier: Mapped[str] = mapped_column(String(1), default="B")
+    tier: Mapped[str] = mapped_column(String(1), default=Tier.B)  # a Tier
     notes: Mapped[str | None] = mapped_column(Text)
     linkedin_url: Mapped[str | None] = mapped_column(String(2000))
     phones: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -207,6 +215,15 @@ def article_text_hash(text: str | None, summary: str | None) -> str | None:
     return hashlib.sha256(words.encode()).hexdigest() if words else None
 
 
+class GiveKind(StrEnum):
+    """What a give was: a suggestion's kind, or something else logged by hand."""
+
+    article = "article"
+    introduction = "introduction"
+    check_in = "check_in"
+    other = "other"
+
+
 class Give(Base):
     """Something the user gave a contact: logged by hand or by marking a suggestion sent."""
 
@@ -221,7 +238,7 @@ class Give(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     given_on: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(20))  # article, introduction, check_in, other
+    kind: Mapped[str] = mapped_column(String(20))  # a GiveKind
     description: Mapped[str] = mapped_column(Text)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     # What named the article when it was given, kept when the article is deleted: the same
@@ -316,6 +333,28 @@ class Touch(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SuggestionKind(StrEnum):
+    """What a suggestion offers."""
+
+    article = "article"
+    introduction = "introduction"
+    check_in = "check_in"
+
+
+class SuggestionStatus(StrEnum):
+    open = "open"
+    sent = "sent"
+    dismissed = "dismissed"
+
+
+class DismissReason(StrEnum):
+    """The reasons a dismissal is known by (the API takes any other snake_case word too)."""
+
+    not_relevant = "not_relevant"  # also lowers similar articles for the contact
+    already_has_it = "already_has_it"
+    bad_timing = "bad_timing"  # set aside until a day, then it may come back
+
+
 class Suggestion(Base):
     """A suggested gift for a contact, kept so it can be marked sent or dismissed.
 
@@ -337,7 +376,7 @@ class Suggestion(Base):
     contact_id: Mapped[int] = mapped_column(
         ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))  # a SuggestionKind
     target_key: Mapped[str] = mapped_column(String(60))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     introduce_contact_id: Mapped[int | None] = mapped_column(
@@ -350,8 +389,8 @@ class Suggestion(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     matched_text: Mapped[str | None] = mapped_column(Text)
     drafts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open, sent, dismissed
-    dismiss_reason: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default=SuggestionStatus.open)
+    dismiss_reason: Mapped[str | None] = mapped_column(String(40))  # a DismissReason, or a word
     # A "bad_timing" dismissal sets the target aside until this day only; NULL: for ever.
     dismissed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -361,7 +400,7 @@ class Suggestion(Base):
 def still_closed(today: date) -> ColumnElement[bool]:
     """Suggestions sent or dismissed that still keep their target away on ``today``."""
     return and_(
-        Suggestion.status != "open",
+        Suggestion.status != SuggestionStatus.open,
         or_(Suggestion.dismissed_until.is_(None), Suggestion.dismissed_until > today),
     )
 

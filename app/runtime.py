@@ -10,8 +10,8 @@ never opens it: it builds a temporary index of its own from the records and the 
 import logging
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qdrant_client import QdrantClient
@@ -35,49 +35,48 @@ class VectorStoreLockedError(RuntimeError):
     """Another process (usually ``givefirst serve``) has the embedded vector store open."""
 
 
-@dataclass
-class Runtime:
+@dataclass(kw_only=True)
+class Records:
+    """The records only: enough for key management and other pure-database commands. What is
+    opened beside them (``closing``) is closed with them."""
+
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
-    qdrant: QdrantClient | None = None
-    index: VectorIndex | None = None
-    embedding_cache: EmbeddingCache | None = None
-    indexer: RecordIndexer | None = None
-    suggestion_engine: SuggestionEngine | None = None
+    closing: ExitStack = field(default_factory=ExitStack, repr=False)
 
     def close(self) -> None:
-        if self.index is not None:
-            self.index.close()
-        if self.qdrant is not None:
-            self.qdrant.close()
-        if self.embedding_cache is not None:
-            self.embedding_cache.close()
-        self.engine.dispose()
+        try:
+            self.closing.close()
+        finally:
+            self.engine.dispose()
 
 
-def open_database(settings: Settings) -> Runtime:
+@dataclass(kw_only=True)
+class Runtime(Records):
+    """The records, the embedder and the vector index, with the indexer and the engine on them."""
+
+    embedder: CachedEmbedder
+    index: VectorIndex
+    indexer: RecordIndexer
+    suggestion_engine: SuggestionEngine
+
+
+def open_database(settings: Settings) -> Records:
     """The records only (enough for key management and other pure-database commands)."""
     engine, sessions = open_records(settings)
-    return Runtime(settings, engine, sessions)
+    return Records(settings=settings, engine=engine, session_factory=sessions)
 
 
-def open_qdrant(settings: Settings) -> QdrantClient:
-    """A client for the configured Qdrant server."""
-    assert settings.qdrant_url is not None
-    return QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
-
-
-def open_index(runtime: Runtime, embedder: Embedder) -> VectorIndex:
-    """The configured vector index for ``embedder``'s model, ready to serve (kept on
-    ``runtime``). The embedded index refuses to open beside another process that holds it."""
-    settings = runtime.settings
+def open_index(settings: Settings, embedder: Embedder, closing: ExitStack) -> VectorIndex:
+    """The configured vector index for ``embedder``'s model, ready to serve, closed with
+    ``closing``: the Qdrant server's, or the embedded one (Qdrant Edge), which refuses to open
+    beside another process that holds it."""
     index: VectorIndex
     if settings.qdrant_url:
-        runtime.qdrant = open_qdrant(settings)
-        index = ServerIndex(
-            runtime.qdrant, model_id=embedder.model_id, dimension=embedder.dimension
-        )
+        client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+        closing.callback(client.close)
+        index = ServerIndex(client, model_id=embedder.model_id, dimension=embedder.dimension)
     else:
         legacy = settings.legacy_qdrant_path()
         if legacy.is_dir():  # Qdrant local mode's copy: the records rebuild the new index
@@ -88,7 +87,7 @@ def open_index(runtime: Runtime, embedder: Embedder) -> VectorIndex:
         )
     with _locked_store_said(settings):
         index.open()
-    runtime.index = index
+    closing.callback(index.close)
     return index
 
 
@@ -121,29 +120,42 @@ def configured_model(settings: Settings) -> Embedder:
     )
 
 
-def open_embedder(runtime: Runtime, *, cache_dir: Path | None = None) -> CachedEmbedder:
-    """The configured model behind the persistent embedding cache (kept on ``runtime``), in the
-    data folder or in ``cache_dir``."""
-    settings = runtime.settings
+def open_embedder(
+    settings: Settings, closing: ExitStack, *, cache_dir: Path | None = None
+) -> CachedEmbedder:
+    """The configured model behind the persistent embedding cache (closed with ``closing``), in
+    the data folder or in ``cache_dir``."""
     folder = cache_dir or settings.data_dir
     folder.mkdir(parents=True, exist_ok=True)
-    runtime.embedding_cache = EmbeddingCache(folder / EMBEDDING_CACHE_FILE)
-    return CachedEmbedder(configured_model(settings), runtime.embedding_cache)
+    cache = EmbeddingCache(folder / EMBEDDING_CACHE_FILE)
+    closing.callback(cache.close)
+    return CachedEmbedder(configured_model(settings), cache)
 
 
-def open_runtime(settings: Settings, *, repair_index: bool = True) -> Runtime:
-    """Records, embedder and vector index; repairs the index if it disagrees with the records."""
-    runtime = open_database(settings)
+def open_runtime(
+    settings: Settings, *, repair_index: bool = True, cache_dir: Path | None = None
+) -> Runtime:
+    """Records, embedder (its cache in the data folder or ``cache_dir``) and vector index;
+    repairs the index if it disagrees with the records."""
+    records = open_database(settings)
     try:
-        embedder = open_embedder(runtime)
-        index = open_index(runtime, embedder)
-        runtime.indexer = RecordIndexer(embedder, index)
-        runtime.suggestion_engine = SuggestionEngine(embedder, index, settings.engine_config())
+        embedder = open_embedder(settings, records.closing, cache_dir=cache_dir)
+        index = open_index(settings, embedder, records.closing)
+        runtime = Runtime(
+            settings=settings,
+            engine=records.engine,
+            session_factory=records.session_factory,
+            closing=records.closing,
+            embedder=embedder,
+            index=index,
+            indexer=RecordIndexer(embedder, index),
+            suggestion_engine=SuggestionEngine(embedder, index, settings.engine_config()),
+        )
         if repair_index:
             with session_scope(runtime.session_factory) as session:
                 runtime.indexer.reconcile(session)
     except BaseException:
-        runtime.close()
+        records.close()
         raise
     return runtime
 

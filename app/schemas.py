@@ -15,10 +15,22 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from app.models import Tier
 
 T = TypeVar("T")
 
-Tier = Annotated[str, StringConstraints(pattern=r"^[ABC]$")]
+
+def _text(value: Any) -> Any:
+    # A number is refused as every text field refuses it ("must be text"), not as a wrong choice.
+    if not isinstance(value, str):
+        raise PydanticCustomError("string_type", "Input should be a valid string")
+    return value
+
+
+TierText = Annotated[Tier, BeforeValidator(_text)]
+"""A tier as a request gives it: the text A, B or C."""
 
 
 def _without_nul(text: str) -> str:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.config import Settings
 from app.evaluation import LoadedSet, load_dataset, loaded_set, score_query
-from app.models import Contact
+from app.models import Contact, DismissReason
 from app.suggestions.engine import SuggestionEngine
 from app.suggestions.service import dismiss, mark_sent, store_candidate
 
@@ -70,7 +70,7 @@ def run_arm(name: str, loaded: LoadedSet, engine: SuggestionEngine, page: int) -
                     dismiss(
                         session=session,
                         suggestion=stored,
-                        reason="not_relevant",
+                        reason=DismissReason.not_relevant,
                         until=None,
                         today=today,
                         bad_timing_days=0,

@@ -45,7 +45,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app.config import Settings  # noqa: E402
-from app.models import Ask, Contact, DailyList, Give, Workspace  # noqa: E402
+from app.models import Ask, Contact, DailyList, Give, GiveKind, Workspace  # noqa: E402
 from app.network.config import HealthConfig  # noqa: E402
 from app.network.health import measure  # noqa: E402
 from app.network.service import load_records, network_health, workspace_health  # noqa: E402
@@ -63,7 +63,7 @@ TITLES = (
     "Marketing Manager", "Nurse", "Operations Manager", "Attorney", "Consultant", "Designer",
     "VP, People", "Head of Talent", "Recruiter", "Professor", "Analyst", "Founder",
 )  # fmt: skip
-KINDS = ("article", "introduction", "check_in", "other")
+KINDS = tuple(GiveKind)
 
 
 def past(rng: random.Random) -> date:
@@ -167,14 +167,14 @@ def main() -> None:
     report: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds")}
     with tempfile.TemporaryDirectory(prefix="bench-health-") as folder:
         settings = Settings(data_dir=Path(folder), database_url=None, qdrant_url=None)
-        runtime = open_database(settings)
-        factory = runtime.session_factory
+        records = open_database(settings)
+        factory = records.session_factory
         with factory() as session:
             start = time.perf_counter()
             big = build(session, "bench", args.contacts, args, fields=True)
             small = build(session, "infer", args.infer_contacts, args, fields=False)
             report["build_s"] = round(time.perf_counter() - start, 1)
-        embedder = open_embedder(runtime)
+        embedder = open_embedder(settings, records.closing)
 
         def with_session(fn: Callable[[Session, Workspace], Any], ws: int) -> Callable[[], Any]:
             def run() -> Any:
@@ -247,7 +247,7 @@ def main() -> None:
         infer = with_session(route_path, small)
         cold = timed(1, infer)
         warm = timed(args.runs, infer)
-        runtime.close()
+        records.close()
     report.update(
         contacts=args.contacts,
         gives_and_asks={"gives": len(records.gives.days), "asks": len(records.asks.days)},

@@ -68,22 +68,20 @@ class CacheFiller:
 
 def build_data_folder(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     from app.config import Settings
-    from app.db import create_db_engine, create_session_factory, migrate
-    from app.runtime import configured_model
+    from app.runtime import EMBEDDING_CACHE_FILE, configured_model, open_database
     from embeddings.cache import EmbeddingCache
 
     settings = Settings(data_dir=folder, database_url=None, qdrant_url=None)
     folder.mkdir(parents=True)
-    engine = create_db_engine(settings.resolved_database_url())
-    migrate(engine)
-    cache = EmbeddingCache(folder / "embedding_cache.sqlite3")
+    records = open_database(settings)
+    cache = EmbeddingCache(folder / EMBEDDING_CACHE_FILE)
+    records.closing.callback(cache.close)
     model_id = configured_model(settings).model_id
     timings: dict[str, Any] = {}
     data = workspace_bench.build_workspace(
-        args, create_session_factory(engine), CacheFiller(cache, model_id), timings
+        args, records.session_factory, CacheFiller(cache, model_id), timings
     )
-    cache.close()
-    engine.dispose()
+    records.close()
     return {"counts": data.counts, "timings": timings}
 
 

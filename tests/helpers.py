@@ -220,7 +220,6 @@ def assert_index_matches_records(data_dir: Path) -> int:
     """Every record's texts are in the vector index with their current text, and nothing else
     is: a reconcile finds nothing to do. Returns the number of points."""
     with runtime_scope(make_settings(data_dir), repair=False) as runtime:
-        assert runtime.indexer is not None
         with session_scope(runtime.session_factory) as session:
             expected = {t.key: t.hash for t in record_texts(session)}
             stored = runtime.indexer.index.all_hashes()

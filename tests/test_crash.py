@@ -45,7 +45,6 @@ def _kill_when(server_process: subprocess.Popen[str], ready: Callable[[], bool])
 def stray_and_missing_points(data_dir: Path) -> tuple[int, int]:
     """Points the index holds for records that are not stored, and records' texts it lacks."""
     with runtime_scope(make_settings(data_dir), repair=False) as runtime:
-        assert runtime.indexer is not None
         with session_scope(runtime.session_factory) as session:
             expected = {t.key for t in record_texts(session)}
         stored = set(runtime.indexer.index.all_points())

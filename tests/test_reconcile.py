@@ -25,7 +25,7 @@ TODAY = date(2026, 11, 30)
 
 
 def _parts(runtime: Runtime) -> tuple[EdgeIndex, Runtime]:
-    assert isinstance(runtime.index, EdgeIndex) and runtime.indexer is not None
+    assert isinstance(runtime.index, EdgeIndex)
     return runtime.index, runtime
 
 
@@ -34,7 +34,6 @@ def _workspace(session: Session, name: str) -> Workspace:
 
 
 def _save(runtime: Runtime, session: Session, workspace: Workspace, title: str) -> Article:
-    assert runtime.indexer is not None
     article, _ = save_article(
         session=session,
         indexer=runtime.indexer,
@@ -101,7 +100,6 @@ def test_a_stop_between_commit_and_index_write_is_repaired_at_the_next_start(
         acme, globex = _workspace(session, "acme"), _workspace(session, "globex")
         article = session.get(Article, gone)
         assert article is not None
-        assert runtime.indexer is not None
         delete_article(session=session, indexer=runtime.indexer, article=article)
         new = _save(runtime, session, globex, "globex churn survey").id
         _die_before_index_writes(session)
@@ -119,7 +117,6 @@ def test_a_stop_between_commit_and_index_write_is_repaired_at_the_next_start(
         assert index.stored_hashes(2, "article", [point_id(new, 0)]), "a point now"
         with session_scope(runtime.session_factory) as session:
             assert index.all_hashes() == {t.key: t.hash for t in record_texts(session)}
-        assert runtime.indexer is not None
         assert runtime.indexer.embedder.computed == 0, "the vector came from the cache"
 
 
@@ -137,7 +134,6 @@ def test_a_rolled_back_write_leaves_no_mark_after_a_clean_stop(data_dir: Path) -
         runtime_scope(make_settings(data_dir)) as runtime,
         session_scope(runtime.session_factory) as session,
     ):
-        assert runtime.indexer is not None
         assert runtime.indexer.reconcile(session, full=True) == (0, 0)
 
 
@@ -170,7 +166,6 @@ def test_a_store_of_an_earlier_version_is_rebuilt_at_the_next_start(data_dir: Pa
         with session_scope(runtime.session_factory) as session:
             expected = {t.key: t.hash for t in record_texts(session)}
         assert len(expected) == 4 and index.all_hashes() == expected
-        assert runtime.indexer is not None
         assert runtime.indexer.embedder.computed == 0, "the vectors came from the cache"
 
 
@@ -180,7 +175,6 @@ def test_a_pain_point_and_an_expertise_line_with_the_same_id_are_two_points(
     """Point ids are unique within a shard only: resolving pain point 1 must not delete the
     point of expertise line 1."""
     with runtime_scope(make_settings(data_dir)) as runtime:
-        assert runtime.indexer is not None
         index, _ = _parts(runtime)
         with session_scope(runtime.session_factory) as session:
             workspace = _workspace(session, "acme")

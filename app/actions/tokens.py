@@ -11,11 +11,13 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.models import DismissReason
+
 
 class Action(StrEnum):
     SENT = "sent"
-    NOT_RELEVANT = "not_relevant"
-    BAD_TIMING = "bad_timing"
+    NOT_RELEVANT = DismissReason.not_relevant.value
+    BAD_TIMING = DismissReason.bad_timing.value
     SNOOZE = "snooze"
 
 

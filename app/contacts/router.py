@@ -25,6 +25,7 @@ from app.deps import (
     WorkspaceDep,
     pain_point_or_404,
 )
+from app.models import Tier
 from app.schemas import Page
 from app.workspaces.service import cadences_for
 
@@ -57,7 +58,7 @@ def list_contacts(
     workspace: WorkspaceDep,
     settings: SettingsDep,
     paging: PagingDep,
-    tier: Annotated[str | None, Query(pattern=r"^[ABC]$", description="A, B or C")] = None,
+    tier: Annotated[Tier | None, Query(description="A, B or C")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Search name, company, email")
     ] = None,

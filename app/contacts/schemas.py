@@ -19,7 +19,7 @@ from app.schemas import (
     PatchModel,
     Phone,
     ShortText,
-    Tier,
+    TierText,
 )
 
 # The most a contact holds, on every path (create, add, re-activate, restore): active pain points
@@ -63,7 +63,7 @@ class ContactCreate(InputModel):
     company: ShortText | None = None
     title: ShortText | None = None
     field: ShortText | None = Field(default=None, description="Industry or line of work.")
-    tier: Tier | None = Field(
+    tier: TierText | None = Field(
         default=None, description="A, B or C; default: the workspace's default tier (B)."
     )
     pain_points: Annotated[
@@ -94,7 +94,7 @@ class ContactUpdate(PatchModel):
     company: ShortText | None = None
     title: ShortText | None = None
     field: ShortText | None = None
-    tier: Tier | None = None
+    tier: TierText | None = None
     expertise: ExpertiseList | None = None
     notes: Notes | None = None
     linkedin_url: HttpUrlStr | None = None

@@ -8,9 +8,14 @@ from pathlib import Path
 
 from app.daily.schemas import DailyListPublic
 from app.feeds.schemas import NewItem
+from app.models import SuggestionKind
 from app.network.schemas import NetworkHealth
 
-KIND_LABEL = {"article": "Send an article", "introduction": "Introduce", "check_in": "Check in"}
+KIND_LABEL = {
+    SuggestionKind.article: "Send an article",
+    SuggestionKind.introduction: "Introduce",
+    SuggestionKind.check_in: "Check in",
+}
 
 
 def render_markdown(

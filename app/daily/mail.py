@@ -15,14 +15,15 @@ from urllib.parse import quote
 from app.daily.digest import KIND_LABEL, render_health
 from app.daily.schemas import DailyItemPublic, DailyListPublic
 from app.feeds.schemas import NewItem
+from app.models import SuggestionKind
 from app.network.schemas import NetworkHealth
 
 # The draft a ``mailto:`` link fills in: the e-mail to the contact themself.
 MAILTO_DRAFTS = ("email", "to_contact_email")
 MAILTO_SUBJECT = {
-    "article": "Something that may help",
-    "introduction": "An introduction",
-    "check_in": "Checking in",
+    SuggestionKind.article: "Something that may help",
+    SuggestionKind.introduction: "An introduction",
+    SuggestionKind.check_in: "Checking in",
 }
 
 

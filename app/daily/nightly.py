@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy import exists, select
@@ -43,10 +44,10 @@ from app.indexing import embed_texts, record_texts
 from app.models import Contact, DailyList, Workspace, utcnow
 from app.network.schemas import NetworkHealth
 from app.network.service import workspace_health
-from app.runtime import Runtime, open_database, open_embedder, open_index
+from app.runtime import Records, open_database, open_embedder, open_index
 from app.suggestions.engine import SuggestionEngine
 from app.workspaces.service import cadences_for
-from embeddings.embedder import Embedder
+from embeddings.cache import CachedEmbedder
 from embeddings.index import EdgeIndex, VectorIndex
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,23 @@ FEEDS_WAIT_S = 300.0
 
 class NightlyError(RuntimeError):
     """The batch cannot run as asked (bad data folder, unknown workspace, bad settings)."""
+
+
+class _Ranking:
+    """What the lists are ranked with, opened when a first list is to be built (the list and
+    the health's fields both need the embedder) and closed with the records."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+
+    @cached_property
+    def embedder(self) -> CachedEmbedder:
+        return open_embedder(self.records.settings, self.records.closing)
+
+    @cached_property
+    def server_index(self) -> VectorIndex:
+        """The Qdrant server's index (with a server only: the embedded one is the server's)."""
+        return open_index(self.records.settings, self.embedder, self.records.closing)
 
 
 @dataclass(frozen=True)
@@ -125,34 +143,34 @@ def run_nightly(
         config = DailyConfig(budget=options.budget, lookahead_days=config.lookahead_days)
     out_dir = options.out_dir or settings.resolved_digest_dir()
 
-    runtime = open_database(settings)
+    records = open_database(settings)
     try:
-        with runtime.session_factory() as session:
+        with records.session_factory() as session:
             names = _workspace_names(session, options.workspace)
         if options.poll_feeds and not options.dry_run:
             _poll_feeds(runtime, options, report)
         outcomes = []
-        embedders: list[Embedder] = []  # opened once, when a first list is to be built
+        ranking = _Ranking(records)
         for number, name in enumerate(names, start=1):
             report(f"[{number}/{len(names)}] {name}: building the list for {options.day}")
-            outcome = _build_with_retries(runtime, name, embedders, settings, config, options)
+            outcome = _build_with_retries(records, name, ranking, settings, config, options)
             if outcome.daily is not None and not options.dry_run:
                 assert outcome.workspace_id is not None
                 outcome.files = write_digest(
                     outcome.daily, out_dir, outcome.workspace_id, outcome.health, outcome.new_items
                 )
-                _deliver(runtime, settings, options, outcome)
+                _deliver(records, settings, options, outcome)
             outcomes.append(outcome)
             report(_summary(outcome))
         return outcomes
     finally:
-        runtime.close()
+        records.close()
 
 
 def _build_with_retries(
-    runtime: Runtime,
+    records: Records,
     name: str,
-    embedders: list[Embedder],
+    ranking: _Ranking,
     settings: Settings,
     config: DailyConfig,
     options: NightlyOptions,
@@ -164,7 +182,7 @@ def _build_with_retries(
     attempts, problem = settings.nightly_attempts, ""
     for attempt in range(1, attempts + 1):
         try:
-            with _transaction(runtime, rollback=options.dry_run) as session:
+            with _transaction(records, rollback=options.dry_run) as session:
                 workspace = _workspace(session, name)
                 # Another run building this list (a second nightly, a replica's reader) is
                 # waited for: its list is then read here, and not built twice.
@@ -172,9 +190,7 @@ def _build_with_retries(
                 existing = service.get_daily_list(
                     session=session, workspace=workspace, day=options.day
                 )
-                if not embedders:  # the list and the health's fields both need it
-                    embedders.append(open_embedder(runtime))
-                return _build(runtime, session, workspace, existing, embedders[0], config, options)
+                return _build(ranking, session, workspace, existing, config, options)
         except (IntegrityError, OperationalError) as error:
             if isinstance(error, OperationalError) and not is_busy(error):
                 raise
@@ -248,9 +264,9 @@ def _workspace(session: Session, name: str) -> Workspace:
 
 
 @contextmanager
-def _transaction(runtime: Runtime, *, rollback: bool) -> Iterator[Session]:
+def _transaction(records: Records, *, rollback: bool) -> Iterator[Session]:
     """One transaction: committed at the end, or rolled back (dry run, or an error)."""
-    with runtime.session_factory() as session:
+    with records.session_factory() as session:
         try:
             yield session
             if rollback:
@@ -264,19 +280,16 @@ def _transaction(runtime: Runtime, *, rollback: bool) -> Iterator[Session]:
 
 @contextmanager
 def workspace_index(
-    runtime: Runtime, session: Session, embedder: Embedder, workspace_id: int
+    ranking: _Ranking, session: Session, workspace_id: int
 ) -> Iterator[VectorIndex]:
     """The index the workspace's list is ranked on: the Qdrant server itself where there is
     one; otherwise a temporary Qdrant Edge index of the workspace's articles and expertise, built
     from the records and the embedding cache (the model runs only for texts missing from the
     cache) with the code and the scorer the server uses."""
-    settings = runtime.settings
-    if settings.qdrant_url:
-        if runtime.index is None:
-            open_index(runtime, embedder)
-        assert runtime.index is not None
-        yield runtime.index
+    if ranking.records.settings.qdrant_url:
+        yield ranking.server_index
         return
+    embedder = ranking.embedder
     with tempfile.TemporaryDirectory(prefix="givefirst-nightly-") as folder:
         index = EdgeIndex(Path(folder), model_id=embedder.model_id, dimension=embedder.dimension)
         index.open()
@@ -296,19 +309,18 @@ def workspace_index(
 
 
 def _build(
-    runtime: Runtime,
+    ranking: _Ranking,
     session: Session,
     workspace: Workspace,
     existing: DailyList | None,
-    embedder: Embedder,
     config: DailyConfig,
     options: NightlyOptions,
 ) -> WorkspaceOutcome:
-    settings = runtime.settings
+    settings, embedder = ranking.records.settings, ranking.embedder
     daily_list, built, new_items = existing, False, []
     fresh = news.any_new(session=session, workspace=workspace, today=options.day)
     if existing is None or fresh:
-        with workspace_index(runtime, session, embedder, workspace.id) as index:
+        with workspace_index(ranking, session, workspace.id) as index:
             engine = SuggestionEngine(embedder, index, settings.engine_config())
             if existing is None:
                 daily_list, built = service.build_daily_list(
@@ -352,7 +364,7 @@ def _build(
 
 
 def _deliver(
-    runtime: Runtime, settings: Settings, options: NightlyOptions, outcome: WorkspaceOutcome
+    records: Records, settings: Settings, options: NightlyOptions, outcome: WorkspaceOutcome
 ) -> None:
     """Send what this list has not been sent yet; record each delivery as it succeeds."""
     daily, workspace_id = outcome.daily, outcome.workspace_id
@@ -388,7 +400,7 @@ def _deliver(
         channels.append(("email", email))
     for channel, send in channels:
         try:
-            with _transaction(runtime, rollback=False) as session:
+            with _transaction(records, rollback=False) as session:
                 workspace = _workspace(session, daily.workspace)
                 stored = service.get_daily_list(
                     session=session, workspace=workspace, day=daily.date

@@ -28,11 +28,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.contacts.service import next_due_on
 from app.daily.config import DailyConfig
-from app.models import Contact, DailyItem, DailyList, Suggestion, Workspace
+from app.models import (
+    Contact,
+    DailyItem,
+    DailyList,
+    Suggestion,
+    SuggestionKind,
+    SuggestionStatus,
+    Tier,
+    Workspace,
+)
 from app.suggestions.engine import Candidate, ContactRequest, SuggestionEngine
 from app.workspaces.service import Cadences
 
-TIER_ORDER = {"A": 0, "B": 1, "C": 2}
+TIER_ORDER: dict[str, int] = {tier: number for number, tier in enumerate(Tier)}  # A first
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def plan_day(
             requests = [ContactRequest(c, is_due) for c in batch]
             ranked = engine.suggest_many(session=session, requests=requests, today=day, limit=1)
             for contact, candidates in zip(batch, ranked, strict=True):
-                gift = [c for c in candidates if is_due or c.kind != "check_in"]
+                gift = [c for c in candidates if is_due or c.kind != SuggestionKind.check_in]
                 if gift and len(items) < config.budget:
                     items.append(PlannedItem(contact, due_on[contact.id], gift[0]))
     listed = {item.contact.id for item in items}
@@ -114,7 +123,7 @@ def _recently_listed(session: Session, workspace: Workspace, day: date, days: in
                 DailyList.workspace_id == workspace.id,
                 DailyList.day >= day - timedelta(days),
                 DailyList.day < day,
-                Suggestion.status == "open",
+                Suggestion.status == SuggestionStatus.open,
             )
         )
     )

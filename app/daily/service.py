@@ -14,7 +14,7 @@ from app.daily.planner import DayPlan, PlannedItem, plan_day
 from app.daily.schemas import ComingUp, DailyItemPublic, DailyListPublic
 from app.db import DAILY_LIST, advisory_lock
 from app.models import ComingUp as ComingUpRow
-from app.models import Contact, DailyItem, DailyList, Workspace
+from app.models import Contact, DailyItem, DailyList, SuggestionStatus, Workspace
 from app.scoped import load_scoped, scoped
 from app.suggestions.engine import SuggestionEngine
 from app.suggestions.service import contact_ref, store_candidate
@@ -128,7 +128,7 @@ def store_plan(*, session: Session, workspace: Workspace, plan: DayPlan, budget:
 def _shown(item: DailyItem, day: date) -> bool:
     """An item is shown unless its contact was snoozed past the list's day before it was acted
     on (an item sent or dismissed stays as it was)."""
-    return item.suggestion.status != "open" or not is_snoozed(item.contact, day)
+    return item.suggestion.status != SuggestionStatus.open or not is_snoozed(item.contact, day)
 
 
 def to_public(session: Session, daily_list: DailyList, workspace: Workspace) -> DailyListPublic:
@@ -188,7 +188,9 @@ def mail_context(
     tokens = action_tokens(
         session=session,
         workspace=workspace,
-        suggestion_ids=[i.suggestion.id for i in daily.items if i.suggestion.status == "open"],
+        suggestion_ids=[
+            i.suggestion.id for i in daily.items if i.suggestion.status == SuggestionStatus.open
+        ],
         expires_at=links_expire_at,
     )
     labels = {**LABELS, Action.SNOOZE: f"{LABELS[Action.SNOOZE]} ({snooze_days} days)"}

@@ -54,7 +54,6 @@ def _poll_here(settings: Settings, workspace_id: int | None) -> list[FeedPollRes
     from app.runtime import runtime_scope
 
     with runtime_scope(settings) as runtime:
-        assert runtime.indexer is not None
         factory = runtime.session_factory
         poller = FeedPoller(
             session_factory=factory,

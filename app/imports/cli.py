@@ -3,7 +3,6 @@
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from enum import StrEnum
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import open_records, session_scope
+from app.formats import ArticleFormat, ContactFormat, ExportFormat, TouchFormat
 from app.imports.parsers.common import FileRejected
 from app.models import Workspace
 from app.workspaces.service import DEFAULT_WORKSPACE, get_workspace_by_name
@@ -36,31 +36,6 @@ WorkspaceOption = Annotated[
 FileArgument = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to read.")
 ]
-
-
-class ContactFormat(StrEnum):
-    linkedin = "linkedin"
-    google = "google"
-    vcard = "vcard"
-    givefirst = "givefirst"
-
-
-class ArticleFormat(StrEnum):
-    bookmarks = "bookmarks"
-    opml = "opml"
-    feed = "feed"
-
-
-class TouchFormat(StrEnum):
-    ics = "ics"
-    mbox = "mbox"
-    eml = "eml"
-
-
-class ExportFormat(StrEnum):
-    json = "json"
-    vcard = "vcard"
-    csv = "csv"
 
 
 def _fail(message: str) -> NoReturn:
@@ -93,10 +68,11 @@ def _apply(
     from app.runtime import VectorStoreLockedError, runtime_scope
 
     try:
-        with runtime_scope(settings) as runtime:
-            assert runtime.indexer is not None
-            with session_scope(runtime.session_factory, write=True) as session:
-                lines = apply(session, runtime.indexer, _workspace(session, name))
+        with (
+            runtime_scope(settings) as runtime,
+            session_scope(runtime.session_factory, write=True) as session,
+        ):
+            lines = apply(session, runtime.indexer, _workspace(session, name))
     except (FileRejected, VectorStoreLockedError, export.WorkspaceNotEmptyError) as error:
         _fail(str(error))
     for line in lines:
@@ -189,7 +165,7 @@ def import_touches(
                     session=session,
                     workspace=ws,
                     data=_read(path, settings.import_max_bytes),
-                    format_name=format_name.value if format_name else None,
+                    format_name=format_name,
                     today=date.today(),
                 )
                 lines.append(f"{path}:")

@@ -35,8 +35,6 @@ from app.imports.schemas import (
     ExportedSuggestion,
     ExportedTouch,
     ExportedWorkspace,
-    GiveKind,
-    SuggestionKind,
     WorkspaceDocument,
 )
 from app.imports.service import validation_reason
@@ -48,7 +46,10 @@ from app.models import (
     Feed,
     FeedItem,
     Give,
+    GiveKind,
     Suggestion,
+    SuggestionKind,
+    SuggestionStatus,
     Touch,
     TouchKind,
     TouchSource,
@@ -124,7 +125,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
     ).all()
     acted = session.scalars(
         select(Suggestion)
-        .where(Suggestion.workspace_id == workspace.id, Suggestion.status != "open")
+        .where(Suggestion.workspace_id == workspace.id, Suggestion.status != SuggestionStatus.open)
         .order_by(Suggestion.id)
     ).all()
     contact_ref = _Refs([c.id for c in people])
@@ -189,11 +190,13 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
             ExportedSuggestion(
                 ref=suggestion_ref.of(s.id),
                 contact=contact_ref.of(s.contact_id),
-                kind=cast(SuggestionKind, s.kind),
+                kind=SuggestionKind(s.kind),
                 article=article_ref(s.article_id),
                 introduce_contact=contact_ref(s.introduce_contact_id),
                 pain_point=pain_ref(s.pain_point_id),
-                check_in_on=_check_in_day(s.target_key) if s.kind == "check_in" else None,
+                check_in_on=(
+                    _check_in_day(s.target_key) if s.kind == SuggestionKind.check_in else None
+                ),
                 score=s.score,
                 reason=s.reason,
                 matched_text=s.matched_text,
@@ -210,7 +213,7 @@ def export_workspace(*, session: Session, workspace: Workspace, now: datetime) -
             ExportedGive(
                 contact=contact_ref.of(g.contact_id),
                 given_on=g.given_on,
-                kind=cast(GiveKind, g.kind),
+                kind=GiveKind(g.kind),
                 description=g.description,
                 article=article_ref(g.article_id),
                 article_url=g.article_url,
@@ -363,7 +366,7 @@ def _check_limits(document: WorkspaceDocument) -> None:
             )
 
 
-_NEEDS = {"article": "article", "introduction": "introduce_contact"}
+_NEEDS = {SuggestionKind.article: "article", SuggestionKind.introduction: "introduce_contact"}
 
 
 def _exported_target_key(
@@ -371,11 +374,11 @@ def _exported_target_key(
 ) -> str:
     """What ``suggestion`` offers, with its refs mapped to ids (a contact has one suggestion per
     target: ``uq_suggestions_contact_target``)."""
-    if suggestion.kind == "article" and suggestion.article is not None:
-        return target_key("article", articles_[suggestion.article])
-    if suggestion.kind == "introduction" and suggestion.introduce_contact is not None:
-        return target_key("introduction", contacts_[suggestion.introduce_contact])
-    return target_key("check_in", suggestion.check_in_on)
+    if suggestion.kind == SuggestionKind.article and suggestion.article is not None:
+        return target_key(SuggestionKind.article, articles_[suggestion.article])
+    if suggestion.kind == SuggestionKind.introduction and suggestion.introduce_contact is not None:
+        return target_key(SuggestionKind.introduction, contacts_[suggestion.introduce_contact])
+    return target_key(SuggestionKind.check_in, suggestion.check_in_on)
 
 
 def _check_suggestions(suggestions: Sequence[ExportedSuggestion]) -> None:
@@ -399,9 +402,9 @@ def _check_suggestions(suggestions: Sequence[ExportedSuggestion]) -> None:
 
 def _in_words(target: str) -> str:
     kind, _, value = target.partition(":")
-    if kind == "article":
+    if kind == SuggestionKind.article:
         return f"article ref {value}"
-    if kind == "introduction":
+    if kind == SuggestionKind.introduction:
         return f"introduction to contact ref {value}"
     return f"check-in on {value}" if value else "check-in"
 

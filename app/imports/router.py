@@ -19,13 +19,12 @@ from app.deps import (
     WorkspaceOutsideTurnDep,
     WriteTurnDep,
 )
+from app.formats import ArticleFormat, ContactFormat
 from app.imports import export, service
 from app.imports.fetch import FetchError, fetch_policy
 from app.imports.parsers.common import FileRejected
 from app.imports.schemas import (
-    ArticleFormat,
     ArticleFromUrl,
-    ContactFormat,
     ImportReport,
     RestoreReport,
     WorkspaceDocument,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, EmailStr, Field, StringConstraints
 from app.articles.schemas import TagList
 from app.contacts.schemas import ExpertiseList, PhoneList
 from app.ledger.schemas import Description
-from app.models import TouchKind, TouchSource
+from app.models import GiveKind, SuggestionKind, TouchKind, TouchSource
 from app.schemas import (
     ArticleText,
     HttpUrlStr,
@@ -22,19 +22,17 @@ from app.schemas import (
     Signature,
     StoredUrl,
     Summary,
-    Tier,
+    TierText,
     Timestamp,
     Title,
 )
-from app.suggestions.schemas import DismissReason
+from app.suggestions.schemas import DismissReasonWord
 
-ContactFormat = Literal["linkedin", "google", "vcard", "givefirst"]
-ArticleFormat = Literal["bookmarks", "opml", "feed"]
 Ref = Annotated[int, Field(ge=1, le=10_000_000)]
 TextHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 LongText = Annotated[str, StringConstraints(max_length=20_000), NoNul]
-SuggestionKind = Literal["article", "introduction", "check_in"]
-GiveKind = Literal["article", "introduction", "check_in", "other"]
+# The SuggestionStatus values of an acted suggestion (a Literal of strings, so that a refusal
+# says "must be sent or dismissed").
 ActedStatus = Literal["sent", "dismissed"]
 
 
@@ -78,7 +76,7 @@ class ArticleFromUrl(InputModel):
 
 class ExportedWorkspace(InputModel):
     name: str = Field(max_length=100, description="Informative: a restore keeps its own name.")
-    default_tier: Tier
+    default_tier: TierText
     cadence_a_days: Annotated[int, Field(ge=1, le=3650)] | None
     cadence_b_days: Annotated[int, Field(ge=1, le=3650)] | None
     cadence_c_days: Annotated[int, Field(ge=1, le=3650)] | None
@@ -100,7 +98,7 @@ class ExportedContact(InputModel):
     company: ShortText | None
     title: ShortText | None
     field: ShortText | None
-    tier: Tier
+    tier: TierText
     notes: Notes | None
     linkedin_url: StoredUrl | None
     phones: PhoneList = Field(default_factory=list)
@@ -141,7 +139,7 @@ class ExportedSuggestion(InputModel):
         dict[Annotated[str, StringConstraints(max_length=100)], LongText], Field(max_length=10)
     ]
     status: ActedStatus
-    dismiss_reason: DismissReason | None
+    dismiss_reason: DismissReasonWord | None
     dismissed_until: IsoDate | None = Field(
         default=None, description="A bad-timing dismissal: the day it ends."
     )

@@ -1,10 +1,11 @@
 """Request and response bodies of the give/ask ledger."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.models import GiveKind
 from app.schemas import InputModel, IsoDate, NoNul, PastIsoDate
 
 Description = Annotated[
@@ -16,7 +17,7 @@ class GiveCreate(InputModel):
     description: Description = Field(
         description="What you gave, e.g. 'Sent the SHRM salary guide'."
     )
-    kind: Literal["article", "introduction", "check_in", "other"] = "other"
+    kind: GiveKind = GiveKind.other
     given_on: PastIsoDate | None = Field(
         default=None, description="Default: today; a day to come is refused."
     )

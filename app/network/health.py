@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from app.models import GiveKind, Tier
 from app.network.config import HealthConfig
 from app.network.families import DEFAULT_FLOOR, FieldGuess, FieldSource
 from app.network.schemas import (
@@ -42,8 +43,7 @@ from app.network.schemas import (
 )
 from app.workspaces.service import Cadences
 
-TIERS = ("A", "B", "C")
-CHECK_IN = "check_in"  # a give that is a touch but not a gift
+TIERS = tuple(Tier)  # A first
 _EPOCH = date(1970, 1, 1)  # days are counted from it
 _NEVER = np.iinfo(np.int64).min // 2  # the day of a gift never given
 
@@ -73,7 +73,7 @@ class LedgerColumns:
 
     contact_ids: Sequence[int]
     days: Sequence[date]
-    kinds: Sequence[str] = ()  # gives only: article, introduction, check_in, other
+    kinds: Sequence[str] = ()  # gives only: each a GiveKind
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class _Network:
         self.ids = np.array(contacts.ids, dtype=np.int64)
         if np.any(np.diff(self.ids) <= 0):
             raise ValueError("the contacts must come in the order of their ids")
-        numbers = {tier: number for number, tier in enumerate(TIERS)}
+        numbers: dict[str, int] = {tier: number for number, tier in enumerate(TIERS)}
         self.tier = np.array([numbers[t] for t in contacts.tiers], dtype=np.int64)
         self.cadence = np.array([cadences.days(t) for t in TIERS], dtype=np.int64)[self.tier]
         self.last, self.touched = _days(contacts.last_touch_on)
@@ -123,7 +123,8 @@ class _Network:
         self.days_without = np.maximum(0, self.today - since)
         self.weight = self.days_without / self.cadence
         self.give_owner, self.give_day, kept = self._ledger(records.gives)
-        self.gift = np.array(records.gives.kinds, dtype=object)[kept] != CHECK_IN
+        # A check-in is a touch, not a gift.
+        self.gift = np.array(records.gives.kinds, dtype=object)[kept] != GiveKind.check_in
         self.ask_owner, self.ask_day, _ = self._ledger(records.asks)
 
     def _ledger(self, ledger: LedgerColumns) -> tuple[npt.NDArray[np.int64], Days, Mask]:
@@ -454,7 +455,7 @@ def _suggestions(network: _Network, fields: _Groups, config: HealthConfig) -> Ne
     last_gift = np.full(network.size, _NEVER, dtype=np.int64)
     np.maximum.at(last_gift, network.give_owner[network.gift], network.give_day[network.gift])
     rows = np.flatnonzero(
-        (network.tier == TIERS.index("A")) & (last_gift <= network.today - config.gift_days)
+        (network.tier == TIERS.index(Tier.A)) & (last_gift <= network.today - config.gift_days)
     )
     without_gift = rows[np.lexsort((network.ids[rows], last_gift[rows]))]
     return NetworkSuggestions(

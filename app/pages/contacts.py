@@ -23,7 +23,7 @@ from app.deps import (
     writes_on_read,
 )
 from app.ledger import service as ledger
-from app.models import Contact, Workspace
+from app.models import Contact, Tier, Workspace
 from app.pages.router import (
     dismiss_suggestion,
     engine_of,
@@ -40,7 +40,7 @@ from app.workspaces.service import cadences_for
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-TIERS = ("A", "B", "C")
+TIERS = tuple(Tier)
 DUE_FILTERS = {"due": "Due or overdue", "overdue": "Overdue"}
 
 

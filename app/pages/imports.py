@@ -9,34 +9,35 @@ so the body-size ceiling applied before the body is read is the API uploads' too
 (``app.imports.limits.body_limit``).
 """
 
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from app.deps import IndexerDep, SessionDep, SettingsDep
+from app.formats import ArticleFormat, ContactFormat, TouchFormat
 from app.imports.router import import_articles, import_contacts
-from app.imports.schemas import ArticleFormat, ContactFormat, ImportReport
+from app.imports.schemas import ImportReport
 from app.models import Workspace
 from app.pages.router import is_htmx, render
 from app.pages.session import CsrfChecked, PageSession, PageSessionDep, PageWorkspaceDep
 from app.touches.router import import_touches
-from app.touches.schemas import TouchFormat, TouchImportReport
+from app.touches.schemas import TouchImportReport
 
 router = APIRouter(include_in_schema=False)
 
 UploadedFile = Annotated[UploadFile, File()]
 FORMAT_LABELS = {
-    "linkedin": "LinkedIn Connections.csv",
-    "google": "Google Contacts CSV",
-    "vcard": "vCard (.vcf)",
-    "givefirst": "This service's contacts export",
-    "bookmarks": "Browser bookmarks (HTML)",
-    "opml": "OPML feed list",
-    "feed": "RSS or Atom feed",
-    "ics": "Calendar (.ics)",
-    "mbox": "Mailbox (.mbox)",
-    "eml": "One message (.eml)",
+    ContactFormat.linkedin: "LinkedIn Connections.csv",
+    ContactFormat.google: "Google Contacts CSV",
+    ContactFormat.vcard: "vCard (.vcf)",
+    ContactFormat.givefirst: "This service's contacts export",
+    ArticleFormat.bookmarks: "Browser bookmarks (HTML)",
+    ArticleFormat.opml: "OPML feed list",
+    ArticleFormat.feed: "RSS or Atom feed",
+    TouchFormat.ics: "Calendar (.ics)",
+    TouchFormat.mbox: "Mailbox (.mbox)",
+    TouchFormat.eml: "One message (.eml)",
 }
 KINDS = (
     {
@@ -45,7 +46,7 @@ KINDS = (
         "hint": "A LinkedIn Connections.csv, a Google Contacts CSV or a vCard file. A contact "
         "already stored is updated, never duplicated.",
         "accept": ".csv,.vcf,.vcard,text/csv,text/vcard",
-        "formats": get_args(ContactFormat),
+        "formats": tuple(ContactFormat),
     },
     {
         "kind": "articles",
@@ -53,7 +54,7 @@ KINDS = (
         "hint": "Browser bookmarks (folders become tags), an OPML feed list (its feeds are "
         "subscribed to) or an RSS/Atom feed.",
         "accept": ".html,.htm,.opml,.xml,.rss,.atom",
-        "formats": get_args(ArticleFormat),
+        "formats": tuple(ArticleFormat),
     },
     {
         "kind": "touches",
@@ -61,7 +62,7 @@ KINDS = (
         "hint": "A calendar (.ics) or mail (.mbox, .eml): the contacts in each event or message "
         "get a touch; people who are not contacts are listed, never created.",
         "accept": ".ics,.mbox,.eml,text/calendar,message/rfc822",
-        "formats": get_args(TouchFormat),
+        "formats": tuple(TouchFormat),
     },
 )
 

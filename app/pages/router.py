@@ -25,7 +25,7 @@ from app.daily.mail import mailto_url
 from app.daily.schemas import DailyItemPublic, DailyListPublic
 from app.deps import RecordId, SessionDep, SettingsDep, writes_on_read
 from app.errors import describe_errors
-from app.models import Contact, Suggestion, Workspace
+from app.models import Contact, DismissReason, Suggestion, Workspace
 from app.pages.session import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -40,16 +40,16 @@ from app.pages.session import (
 from app.scoped import load_scoped
 from app.suggestions import service as suggestions
 from app.suggestions.engine import SuggestionEngine
-from app.suggestions.schemas import BAD_TIMING, DismissRequest
+from app.suggestions.schemas import DismissRequest
 from app.workspaces.service import cadences_for, live_api_key
 
 TEMPLATES = Jinja2Templates(directory=pathlib.Path(__file__).parent / "templates")
 
 # The reasons the page offers (the API takes any snake_case word).
-DISMISS_REASONS = {
-    "not_relevant": "Not relevant",
-    "already_has_it": "They already have it",
-    BAD_TIMING: "Bad timing (may come back later)",
+DISMISS_REASONS: dict[str, str] = {
+    DismissReason.not_relevant: "Not relevant",
+    DismissReason.already_has_it: "They already have it",
+    DismissReason.bad_timing: "Bad timing (may come back later)",
 }
 DRAFT_LABELS = {
     "email": "E-mail",

@@ -45,7 +45,16 @@ import numpy as np
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from app.models import Article, Contact, Give, PainPoint, Suggestion, still_closed, target_key
+from app.models import (
+    Article,
+    Contact,
+    Give,
+    PainPoint,
+    Suggestion,
+    SuggestionKind,
+    still_closed,
+    target_key,
+)
 from app.scoped import load_scoped, scoped
 from app.suggestions import drafts
 from app.suggestions.config import EngineConfig
@@ -62,8 +71,6 @@ from embeddings.text import (
 )
 
 log = logging.getLogger(__name__)
-
-SuggestionKind = Literal["article", "introduction", "check_in"]
 
 
 @dataclass
@@ -472,7 +479,7 @@ class SuggestionEngine:
                 article = articles[m.target_id]
                 out.append(
                     Candidate(
-                        kind="article",
+                        kind=SuggestionKind.article,
                         contact=contact,
                         score=m.score,
                         relevance=m.relevance,
@@ -495,7 +502,7 @@ class SuggestionEngine:
                 other = others[m.target_id]
                 out.append(
                     Candidate(
-                        kind="introduction",
+                        kind=SuggestionKind.introduction,
                         contact=contact,
                         score=m.score,
                         relevance=m.relevance,
@@ -537,7 +544,7 @@ class SuggestionEngine:
         else:
             reason = f"{contact.name} is due a touch and nothing saved is a strong enough match."
         return Candidate(
-            kind="check_in",
+            kind=SuggestionKind.check_in,
             contact=contact,
             score=0.0,
             relevance=0.0,

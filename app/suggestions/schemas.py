@@ -1,10 +1,11 @@
 """Response and request bodies of suggestions and recipients."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from app.models import DismissReason, SuggestionKind, SuggestionStatus
 from app.schemas import ComingIsoDate, InputModel
 
 
@@ -29,9 +30,9 @@ class ContactRef(BaseModel):
 
 class SuggestionPublic(BaseModel):
     id: int
-    kind: Literal["article", "introduction", "check_in"]
+    kind: SuggestionKind
     contact_id: int
-    status: Literal["open", "sent", "dismissed"]
+    status: SuggestionStatus
     dismissed_until: date | None = Field(
         description="Dismissed as bad timing: the day the same gift may be suggested again "
         "(null: dismissed for ever, or not dismissed)."
@@ -78,16 +79,13 @@ class SuggestionList(BaseModel):
     items: list[SuggestionPublic]
 
 
-DismissReason = Annotated[
+DismissReasonWord = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[a-z_]+$")
 ]
 
 
-BAD_TIMING = "bad_timing"
-
-
 class DismissRequest(InputModel):
-    reason: DismissReason = Field(
+    reason: DismissReasonWord = Field(
         description=(
             "not_relevant (also lowers similar articles for this contact), already_has_it, "
             "bad_timing (set aside until a day, then it may come back), or another snake_case "
@@ -103,9 +101,10 @@ class DismissRequest(InputModel):
 
     @model_validator(mode="after")
     def _until_is_for_bad_timing(self) -> "DismissRequest":
-        if self.until is not None and self.reason != BAD_TIMING:
+        if self.until is not None and self.reason != DismissReason.bad_timing:
             raise ValueError(
-                f"'until' goes with the reason {BAD_TIMING} only: '{self.reason}' is for ever"
+                f"'until' goes with the reason {DismissReason.bad_timing} only: "
+                f"'{self.reason}' is for ever"
             )
         return self
 

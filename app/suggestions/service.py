@@ -12,8 +12,12 @@ from app.ledger.service import log_give, touch
 from app.models import (
     Article,
     Contact,
+    DismissReason,
+    GiveKind,
     PainPoint,
     Suggestion,
+    SuggestionKind,
+    SuggestionStatus,
     Workspace,
     still_closed,
     target_key,
@@ -30,7 +34,6 @@ from app.suggestions.engine import (
     log_missing_records,
 )
 from app.suggestions.schemas import (
-    BAD_TIMING,
     ArticleRef,
     ContactRef,
     PainPointRef,
@@ -59,17 +62,20 @@ def store_candidate(session: Session, candidate: Candidate, today: date) -> Sugg
     """Save a candidate, reusing the open suggestion with the same target."""
     contact = candidate.contact
     query = scoped(Suggestion, contact.workspace_id).where(Suggestion.contact_id == contact.id)
-    if candidate.kind == "check_in":
-        query = query.where(Suggestion.kind == "check_in", Suggestion.status == "open")
-        key = target_key("check_in", today)
+    if candidate.kind == SuggestionKind.check_in:
+        query = query.where(
+            Suggestion.kind == SuggestionKind.check_in,
+            Suggestion.status == SuggestionStatus.open,
+        )
+        key = target_key(SuggestionKind.check_in, today)
     else:
         key = candidate.target_key
         query = query.where(Suggestion.target_key == key)
     suggestion = session.scalars(query.limit(1)).first()
-    if suggestion is not None and suggestion.status != "open":
+    if suggestion is not None and suggestion.status != SuggestionStatus.open:
         # Only a bad-timing dismissal that has ended gets here (the engine leaves out every
         # target still closed): the suggestion is offered again.
-        suggestion.status = "open"
+        suggestion.status = SuggestionStatus.open
         suggestion.dismiss_reason = None
         suggestion.dismissed_until = None
         suggestion.acted_at = None
@@ -116,22 +122,22 @@ def get_suggestion(
 
 def mark_sent(*, session: Session, suggestion: Suggestion, today: date) -> None:
     """Log the give (for both people of an introduction) and restart their cadences."""
-    if suggestion.status != "open":
+    if suggestion.status != SuggestionStatus.open:
         raise SuggestionClosedError(f"Suggestion {suggestion.id} is already {suggestion.status}.")
     records = _SuggestionRecords.of(session, suggestion)
     contact = records.contact
-    suggestion.status = "sent"
+    suggestion.status = SuggestionStatus.sent
     suggestion.acted_at = utcnow()
-    if suggestion.kind == "article" and records.article is not None:
+    if suggestion.kind == SuggestionKind.article and records.article is not None:
         description = f'Sent "{records.article.title}"'
-    elif suggestion.kind == "introduction" and records.introduce is not None:
+    elif suggestion.kind == SuggestionKind.introduction and records.introduce is not None:
         other = records.introduce
         description = f"Offered an introduction to {other.name}"
         log_give(
             session=session,
             contact=other,
             description=f"Offered an introduction to {contact.name}",
-            kind="introduction",
+            kind=GiveKind.introduction,
             given_on=today,
             introduced_contact_id=contact.id,
             suggestion_id=suggestion.id,
@@ -156,7 +162,7 @@ def _dismissed_until(
 ) -> date | None:
     """The day a dismissal ends: bad timing sets the gift aside (``until``, or
     ``bad_timing_days`` from ``today``); every other reason is for ever (None)."""
-    if reason != BAD_TIMING:
+    if reason != DismissReason.bad_timing:
         return None
     return until or today + timedelta(bad_timing_days)
 
@@ -172,12 +178,12 @@ def dismiss(
 ) -> date | None:
     """Not this one: never again, or (bad timing) only before ``until`` (default:
     ``bad_timing_days`` from ``today``). Returns the day the dismissal ends, if it does."""
-    if suggestion.status != "open":
+    if suggestion.status != SuggestionStatus.open:
         raise SuggestionClosedError(f"Suggestion {suggestion.id} is already {suggestion.status}.")
     ends = _dismissed_until(
         reason=reason, until=until, today=today, bad_timing_days=bad_timing_days
     )
-    suggestion.status = "dismissed"
+    suggestion.status = SuggestionStatus.dismissed
     suggestion.dismiss_reason = reason
     suggestion.dismissed_until = ends
     suggestion.acted_at = utcnow()
@@ -248,7 +254,7 @@ def suggest_article_to(
     them cannot have it: already sent it or dismissed it (``SuggestionClosedError``), or it
     answers none of their active pain points (``NotARecipientError``)."""
     candidates = []
-    key = target_key("article", article.id)
+    key = target_key(SuggestionKind.article, article.id)
     for contact in contacts:
         if key in blocked_targets(session, contact, today):
             raise SuggestionClosedError(

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import icalendar
 import recurring_ical_events
 
+from app.formats import TouchFormat
 from app.imports.parsers.common import FileRejected, Parsed, Problem, Row, decode_text, shorten
 from app.schemas import FIRST_YEAR
 
@@ -34,7 +35,6 @@ MAX_SUBJECT = 500
 # A daily meeting over decades, or a file made to explode: past this, the rest is left out.
 MAX_OCCURRENCES = 20_000
 Role = Literal["from", "to", "organizer", "attendee"]
-TouchFormatName = Literal["ics", "mbox", "eml"]
 
 
 @dataclass(frozen=True)
@@ -60,25 +60,25 @@ class Encounter:
     is_mail: bool
 
 
-def detect_format(data: bytes) -> TouchFormatName:
+def detect_format(data: bytes) -> TouchFormat:
     """The format of a file given without one: a calendar, an mbox or a single message."""
     head = data.lstrip(b"\xef\xbb\xbf\r\n\t ")[:200]
     if head.upper().startswith(b"BEGIN:VCALENDAR"):
-        return "ics"
+        return TouchFormat.ics
     if head.startswith(b"From "):
-        return "mbox"
+        return TouchFormat.mbox
     if _HEADER_LINE.match(head):
-        return "eml"
+        return TouchFormat.eml
     raise FileRejected(
         "The file is neither a calendar (.ics), an mbox nor an e-mail message (.eml): "
         "name the format if it is one of them."
     )
 
 
-def read_file(data: bytes, format_name: TouchFormatName, today: date) -> Parsed[Encounter]:
-    if format_name == "ics":
+def read_file(data: bytes, format_name: TouchFormat, today: date) -> Parsed[Encounter]:
+    if format_name == TouchFormat.ics:
         return read_ics(data, today)
-    if format_name == "mbox":
+    if format_name == TouchFormat.mbox:
         return read_mbox(data, today)
     return read_eml(data, today)
 
@@ -222,7 +222,7 @@ def read_ics(data: bytes, today: date) -> Parsed[Encounter]:
         raise FileRejected(
             "Not an iCalendar (.ics) file: a calendar starts with the line BEGIN:VCALENDAR."
         )
-    parsed: Parsed[Encounter] = Parsed(format="ics")
+    parsed: Parsed[Encounter] = Parsed(format=TouchFormat.ics)
     shell_text, blocks = _split_calendar(text, parsed)
     try:
         shell = icalendar.Calendar.from_ical(shell_text)
@@ -405,7 +405,7 @@ def read_mbox(data: bytes, today: date) -> Parsed[Encounter]:
             "Not an mbox file: an mbox (Gmail Takeout's, Thunderbird's) starts with a line "
             "'From …'."
         )
-    parsed: Parsed[Encounter] = Parsed(format="mbox")
+    parsed: Parsed[Encounter] = Parsed(format=TouchFormat.mbox)
     starts = [i for i, line in enumerate(data.split(b"\n"), 1) if line.startswith(b"From ")]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "import.mbox"
@@ -436,6 +436,6 @@ def read_eml(data: bytes, today: date) -> Parsed[Encounter]:
     message = _PARSER.parsebytes(data, headersonly=True)
     if message.get("From") is None:
         raise FileRejected("Not an e-mail message (.eml): it has no From header.")
-    parsed: Parsed[Encounter] = Parsed(format="eml")
+    parsed: Parsed[Encounter] = Parsed(format=TouchFormat.eml)
     _add_message(parsed, 1, 1, data, today)
     return parsed

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, Response, st
 
 from app.config import Settings
 from app.deps import ContactDep, PagingDep, SessionDep, SettingsDep, WorkspaceDep
+from app.formats import TouchFormat
 from app.imports.parsers.common import FileRejected
 from app.models import Workspace
 from app.schemas import Page
@@ -14,7 +15,6 @@ from app.touches import inbound, service
 from app.touches.schemas import (
     TouchAddressPublic,
     TouchCreate,
-    TouchFormat,
     TouchImportReport,
     TouchPublic,
 )

@@ -1,15 +1,14 @@
 """Request and response bodies of touches and of their import."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.formats import TouchFormat
 from app.imports.schemas import RowProblem
 from app.models import TouchKind, TouchSource
 from app.schemas import InputModel, PastIsoDate, ShortText, Timestamp
-
-TouchFormat = Literal["ics", "mbox", "eml"]
 
 
 def _aware_and_past(value: datetime) -> datetime:

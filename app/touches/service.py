@@ -13,18 +13,18 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.formats import TouchFormat
 from app.imports.parsers.common import Parsed
 from app.imports.schemas import RowProblem
 from app.ledger.service import touch
 from app.models import Contact, Touch, TouchKind, TouchSource, Workspace
 from app.paging import paginate
 from app.scoped import scoped
-from app.touches.readers import Encounter, Person, TouchFormatName, detect_format, read_file
+from app.touches.readers import Encounter, Person, detect_format, read_file
 from app.touches.schemas import TouchCreate, TouchImportReport, UnknownPerson
 
 MAX_UNKNOWN_LISTED = 200
@@ -158,7 +158,7 @@ def import_touch_file(
     session: Session,
     workspace: Workspace,
     data: bytes,
-    format_name: TouchFormatName | None,
+    format_name: TouchFormat | None,
     today: date,
     source: TouchSource | None = None,
 ) -> TouchImportReport:
@@ -177,7 +177,7 @@ def log_encounters(
     *, session: Session, workspace: Workspace, parsed: Parsed[Encounter], source: TouchSource
 ) -> TouchImportReport:
     """Log a touch for every contact of every encounter read, once (``dedupe_key``)."""
-    chosen = cast(TouchFormatName, parsed.format)
+    chosen = TouchFormat(parsed.format)
     matcher = _PeopleMatcher(session.scalars(scoped(Contact, workspace.id)))
     keys = {dedupe_key(row.value.identity) for row in parsed.rows}
     seen = _existing_keys(session, workspace, keys)
@@ -224,7 +224,7 @@ def log_encounters(
 
 
 def _report(
-    format_name: TouchFormatName,
+    format_name: TouchFormat,
     parsed: Parsed[Encounter],
     logged: int,
     already: int,

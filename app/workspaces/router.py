@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from app.deps import SessionDep, SettingsDep, WorkspaceDep
-from app.models import Workspace
+from app.models import Tier, Workspace
 from app.workspaces.schemas import WorkspacePublic, WorkspaceUpdate
 from app.workspaces.service import Cadences, cadences_for
 
@@ -14,7 +14,7 @@ def _public(workspace: Workspace, cadences: Cadences) -> WorkspacePublic:
     return WorkspacePublic(
         name=workspace.name,
         default_tier=workspace.default_tier,
-        cadence_days={"A": cadences.a, "B": cadences.b, "C": cadences.c},
+        cadence_days={tier: cadences.days(tier) for tier in Tier},
         signature=workspace.signature,
     )
 

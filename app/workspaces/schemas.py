@@ -4,7 +4,7 @@ from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.schemas import PatchModel, Signature, Tier
+from app.schemas import PatchModel, Signature, TierText
 
 CadenceDays = Annotated[int, Field(ge=1, le=3650)]
 
@@ -22,7 +22,7 @@ class WorkspaceUpdate(PatchModel):
 
     not_nullable: ClassVar[frozenset[str]] = frozenset({"default_tier"})
 
-    default_tier: Tier | None = None
+    default_tier: TierText | None = None
     cadence_a_days: CadenceDays | None = None
     cadence_b_days: CadenceDays | None = None
     cadence_c_days: CadenceDays | None = None

@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import ApiKey, Workspace, utcnow
+from app.models import ApiKey, Tier, Workspace, utcnow
 
 KEY_PREFIX = "gf_"
 _KEY_SHAPE = re.compile(re.escape(KEY_PREFIX) + r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32)
@@ -94,7 +94,8 @@ class Cadences:
     c: int
 
     def days(self, tier: str) -> int:
-        return {"A": self.a, "B": self.b, "C": self.c}[tier]
+        days: dict[str, int] = {Tier.A: self.a, Tier.B: self.b, Tier.C: self.c}
+        return days[tier]
 
     def next_due_on(self, tier: str, last_touch: date) -> date:
         return last_touch + timedelta(days=self.days(tier))

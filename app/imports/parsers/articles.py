@@ -10,6 +10,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from app.formats import ArticleFormat
 from app.imports.parsers.common import (
     ArticleRow,
     FileRejected,
@@ -198,7 +199,7 @@ def parse_bookmarks(text: str) -> Parsed[ArticleRow]:
     reader = _Bookmarks()
     reader.feed(text)
     reader.close()
-    parsed: Parsed[ArticleRow] = Parsed("bookmarks")
+    parsed: Parsed[ArticleRow] = Parsed(ArticleFormat.bookmarks)
     for number, (line, attrs, title, folders) in enumerate(reader.found, start=1):
         url = clean(attrs.get("href"))
         if url is None:
@@ -240,11 +241,11 @@ def _xml_root(data: bytes) -> Element:
         raise FileRejected(f"The file is not well-formed XML: {error}.") from error
 
 
-def _xml_kind(root: Element) -> str | None:
+def _xml_kind(root: Element) -> ArticleFormat | None:
     if root.tag == "opml":
-        return "opml"
+        return ArticleFormat.opml
     if root.tag in ("rss", f"{_RDF}RDF", f"{_ATOM}feed"):
-        return "feed"
+        return ArticleFormat.feed
     return None
 
 
@@ -319,9 +320,9 @@ def _feed_item(item: Element) -> tuple[ArticleRow | None, str | None]:
 def parse_feed(data: bytes) -> Parsed[ArticleRow]:
     """The items of an RSS (0.9x, 1.0, 2.0) or Atom feed."""
     root = _xml_root(data)
-    if _xml_kind(root) != "feed":
+    if _xml_kind(root) != ArticleFormat.feed:
         raise FileRejected("The file is not an RSS or Atom feed.")
-    parsed: Parsed[ArticleRow] = Parsed("feed")
+    parsed: Parsed[ArticleRow] = Parsed(ArticleFormat.feed)
     for number, item in enumerate(_feed_items(root), start=1):
         row, note = _feed_item(item)
         if row is None:
@@ -355,10 +356,10 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
     """An OPML list of feeds (``feed_url``: to subscribe to) or of links (articles); the
     outlines they sit in become tags."""
     root = _xml_root(data)
-    if _xml_kind(root) != "opml":
+    if _xml_kind(root) != ArticleFormat.opml:
         raise FileRejected("The file is not an OPML file: its root element is not <opml>.")
     body = root.find("body")
-    parsed: Parsed[ArticleRow] = Parsed("opml")
+    parsed: Parsed[ArticleRow] = Parsed(ArticleFormat.opml)
     outlines = _outlines(body) if body is not None else iter(())
     for number, (outline, folders) in enumerate(outlines, start=1):
         feed_url = clean(outline.get("xmlUrl"))
@@ -379,10 +380,10 @@ def parse_opml(data: bytes) -> Parsed[ArticleRow]:
     return parsed
 
 
-def _detect(data: bytes) -> str:
+def _detect(data: bytes) -> ArticleFormat:
     head = data[:100].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(_BOOKMARKS_DOCTYPE.encode()):
-        return "bookmarks"
+        return ArticleFormat.bookmarks
     try:
         kind = _xml_kind(_xml_root(data))
     except FileRejected:
@@ -400,6 +401,6 @@ def parse_articles(data: bytes, format_name: str | None = None) -> Parsed[Articl
     if not data.strip():
         raise FileRejected("The file is empty.")
     format_name = format_name or _detect(data)
-    if format_name == "bookmarks":
+    if format_name == ArticleFormat.bookmarks:
         return parse_bookmarks(decode_text(data))
-    return parse_opml(data) if format_name == "opml" else parse_feed(data)
+    return parse_opml(data) if format_name == ArticleFormat.opml else parse_feed(data)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
+from app.formats import ContactFormat
 from app.imports.parsers.common import (
     ContactRow,
     FileRejected,
@@ -100,17 +101,17 @@ def _is_givefirst_header(keys: set[str]) -> bool:
     return {"name", "tier", "pain points", "expertise"} <= keys
 
 
-def detect_csv(text: str) -> str | None:
+def detect_csv(text: str) -> ContactFormat | None:
     """``givefirst``, ``linkedin``, ``google``, or None when the first rows hold no known header."""
     try:
         for count, (_, cells) in enumerate(_rows(text)):
             keys = {_key(c) for c in cells}
             if _is_givefirst_header(keys):
-                return "givefirst"
+                return ContactFormat.givefirst
             if _is_linkedin_header(keys):
-                return "linkedin"
+                return ContactFormat.linkedin
             if _is_google_header(keys):
-                return "google"
+                return ContactFormat.google
             if count >= _PREAMBLE_ROWS:
                 break
     except FileRejected:
@@ -271,16 +272,28 @@ def _givefirst_row(
 
 def parse_linkedin(text: str) -> Parsed[ContactRow]:
     """A LinkedIn ``Connections.csv`` (with or without the ``Notes:`` preamble and ``URL``)."""
-    return _read(text, _is_linkedin_header, "a LinkedIn Connections.csv", "linkedin", _linkedin_row)
+    return _read(
+        text,
+        _is_linkedin_header,
+        "a LinkedIn Connections.csv",
+        ContactFormat.linkedin,
+        _linkedin_row,
+    )
 
 
 def parse_google(text: str) -> Parsed[ContactRow]:
     """A Google Contacts CSV, current (``First Name, …``) or legacy (``Name, Given Name, …``)."""
-    return _read(text, _is_google_header, "a Google Contacts CSV", "google", _google_row)
+    return _read(
+        text, _is_google_header, "a Google Contacts CSV", ContactFormat.google, _google_row
+    )
 
 
 def parse_givefirst(text: str) -> Parsed[ContactRow]:
     """The service's own contacts CSV, its cells read back as they were before ``inert_cell``."""
     return _read(
-        text, _is_givefirst_header, "a Givefirst contacts CSV", "givefirst", _givefirst_row
+        text,
+        _is_givefirst_header,
+        "a Givefirst contacts CSV",
+        ContactFormat.givefirst,
+        _givefirst_row,
     )

@@ -1,5 +1,6 @@
 """Contact files: which format a file is, and its rows."""
 
+from app.formats import ContactFormat
 from app.imports.parsers.common import ContactRow, FileRejected, Parsed, decode_text
 from app.imports.parsers.contact_csv import (
     detect_csv,
@@ -10,16 +11,16 @@ from app.imports.parsers.contact_csv import (
 from app.imports.parsers.vcard import looks_like_vcard, parse_vcard
 
 CONTACT_FORMATS = {
-    "linkedin": parse_linkedin,
-    "google": parse_google,
-    "vcard": parse_vcard,
-    "givefirst": parse_givefirst,
+    ContactFormat.linkedin: parse_linkedin,
+    ContactFormat.google: parse_google,
+    ContactFormat.vcard: parse_vcard,
+    ContactFormat.givefirst: parse_givefirst,
 }
 
 
-def detect_contact_format(text: str) -> str:
+def detect_contact_format(text: str) -> ContactFormat:
     if looks_like_vcard(text):
-        return "vcard"
+        return ContactFormat.vcard
     found = detect_csv(text)
     if found is None:
         raise FileRejected(
@@ -32,4 +33,4 @@ def detect_contact_format(text: str) -> str:
 def parse_contacts(data: bytes, format_name: str | None = None) -> Parsed[ContactRow]:
     """The contacts of ``data``, in ``format_name`` or the format detected."""
     text = decode_text(data)
-    return CONTACT_FORMATS[format_name or detect_contact_format(text)](text)
+    return CONTACT_FORMATS[ContactFormat(format_name or detect_contact_format(text))](text)

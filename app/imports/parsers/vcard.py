@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from app.formats import ContactFormat
 from app.imports.parsers.common import (
     ContactRow,
     FileRejected,
@@ -274,7 +275,7 @@ def parse_vcard(text: str) -> Parsed[ContactRow]:
     if not looks_like_vcard(text):
         raise FileRejected("The file is not a vCard file: it does not start with BEGIN:VCARD.")
     cards, broken = read_cards(text)
-    parsed: Parsed[ContactRow] = Parsed("vcard", skipped=broken)
+    parsed: Parsed[ContactRow] = Parsed(ContactFormat.vcard, skipped=broken)
     for card in cards:
         contact = card_to_contact(card)
         if isinstance(contact, str):
