@@ -5,7 +5,7 @@ options). Run it once a night, for example from cron:
 
 ``--help`` lists the options. Exit codes: 0 done, 1 cannot run, 2 bad option, 3 a delivery
 failed, 4 a partial run (a list could not be built: the database stayed busy with another write;
-the next run builds it). The README says more.
+the next run builds it). docs/nightly.md says more.
 """
 
 import sys

@@ -15,9 +15,10 @@ import numpy as np
 from embeddings.embedder import Embedder
 
 # The families a contact's field is inferred from: distinct lines of work, each described by the
-# short phrases its titles and expertise use (the README lists them). A contact's family is the one
-# holding the phrase nearest to its profile: one phrase per line of work matched far better on the
-# HR fixture than one long description per family, which blurs into its neighbours.
+# short phrases its titles and expertise use (docs/network-health.md lists them). A contact's
+# family is the one holding the phrase nearest to its profile: one phrase per line of work matched
+# far better on the HR fixture than one long description per family, which blurs into its
+# neighbours.
 JOB_FAMILIES: dict[str, tuple[str, ...]] = {
     "Human Resources": (
         "human resources",
@@ -141,7 +142,7 @@ JOB_FAMILIES: dict[str, tuple[str, ...]] = {
         "art",
     ),
 }
-DEFAULT_FLOOR = 0.4  # below this cosine the field is unknown (README: "Network health")
+DEFAULT_FLOOR = 0.4  # below this cosine the field is unknown (docs/network-health.md)
 
 
 class FieldSource(StrEnum):

@@ -64,7 +64,7 @@ class Cadence(BaseModel):
     history: list[CadencePoint] = Field(
         description="The share in cadence at the end of each of the last weeks, oldest first; "
         "the last point is today. Rebuilt from the ledger's give and ask dates, each contact's "
-        "last touch and its creation date (see the README)."
+        "last touch and its creation date (see docs/network-health.md)."
     )
 
 
