@@ -148,7 +148,7 @@ def run_nightly(
         with records.session_factory() as session:
             names = _workspace_names(session, options.workspace)
         if options.poll_feeds and not options.dry_run:
-            _poll_feeds(runtime, options, report)
+            _poll_feeds(records, options, report)
         outcomes = []
         ranking = _Ranking(records)
         for number, name in enumerate(names, start=1):
@@ -213,15 +213,15 @@ def _build_with_retries(
     )
 
 
-def _poll_feeds(runtime: Runtime, options: NightlyOptions, report: Progress) -> None:
+def _poll_feeds(records: Records, options: NightlyOptions, report: Progress) -> None:
     """Poll the feeds (of the workspace asked for, or all) before the lists are built. A poll
     that fails is reported and the batch goes on: the day's list matters more than the news."""
-    with runtime.session_factory() as session:
+    with records.session_factory() as session:
         workspace_id = _workspace(session, options.workspace).id if options.workspace else None
         if not any_feeds(session=session, workspace_id=workspace_id):
             return
     try:
-        run = poll_now(runtime.settings, workspace_id, wait=options.feeds_wait)
+        run = poll_now(records.settings, workspace_id, wait=options.feeds_wait)
     except Exception as error:  # a broken feed poll must not cost the day's lists
         log.exception("feeds: the poll failed")
         report(f"feeds: not polled ({error})")
