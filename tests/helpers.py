@@ -9,6 +9,7 @@
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -23,11 +24,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 
 from app.db import session_scope
 from app.indexing import record_texts
 from app.runtime import runtime_scope
-from tests.conftest import Json, auth, database_env, make_settings
+from tests.conftest import (
+    Api,
+    Headers,
+    Json,
+    auth,
+    database_env,
+    get_json,
+    make_article,
+    make_contact,
+    make_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -248,3 +260,146 @@ def smtp_settings(port: int) -> dict[str, Any]:
         "smtp_from": "givefirst@example.com",
         "smtp_to": ["me@example.com"],
     }
+
+
+PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc"})
+
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _operations(spec: Json) -> list[tuple[str, str]]:
+    """Every (method, concrete path) the OpenAPI document lists, path parameters set to 1."""
+    operations = []
+    for template, item in spec["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        operations += [(method, path) for method in HTTP_METHODS if method in item]
+    return operations
+
+
+def protected_operations(spec: Json) -> list[tuple[str, str]]:
+    """Every operation of the OpenAPI document ``spec`` that needs a key."""
+    operations = [(m, p) for m, p in _operations(spec) if p not in PUBLIC_PATHS]
+    # The resources the service is built around must be among them.
+    paths = {p for _, p in operations}
+    assert {"/contacts", "/contacts/1", "/articles", "/articles/1", "/workspace"} <= paths
+    assert "/contacts/1/pain-points/1" in paths
+    return operations
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+
+
+def upload(
+    client: TestClient,
+    path: str,
+    headers: Headers,
+    data: bytes,
+    filename: str = "upload",
+    **params: str,
+) -> Any:
+    return client.post(path, headers=headers, files={"file": (filename, data)}, params=params)
+
+
+def contacts_by_name(client: TestClient, headers: Headers) -> dict[str, Json]:
+    page = get_json(client, "/contacts", headers, limit=500)
+    return {c["name"]: c for c in page["items"]}
+
+
+def articles_by_url(client: TestClient, headers: Headers) -> dict[str, Json]:
+    page = get_json(client, "/articles", headers, limit=500)
+    return {a["url"]: a for a in page["items"]}
+
+
+# An ask of the contact, anywhere in a draft's own wording (the contact's quoted words aside).
+ASKS = [
+    r"\blet me know\b",
+    r"\bcould you\b",
+    r"\bwould you\b",
+    r"\bcan you\b",
+    r"\bcalls?\b",
+    r"\bmeet(ing|ings)?\b",
+    r"\bin return\b",
+    r"\bkeep me in mind\b",
+    r"\bwhat(?:'s| is| are)\b.*\bnew\b",
+    r"\?",
+]
+
+
+def said_as_sentence(said: str) -> str:
+    """How a draft says the need after "When we last spoke, "."""
+    return f"you said: {said}" if said.startswith("“") else f"you mentioned {said}."
+
+
+def asks_in(draft: str, own_words: list[str]) -> list[str]:
+    """The ask patterns found in ``draft``, once the words that are not the draft's own (the
+    need as said back, the article's title, the expertise, names) and quotations are removed."""
+    for words in sorted(own_words, key=len, reverse=True):
+        if words:
+            draft = draft.replace(words, " ")
+    draft = re.sub(r"“[^”]*”", " ", draft)
+    return [pattern for pattern in ASKS if re.search(pattern, draft, re.IGNORECASE)]
+
+
+PAIN = "Choosing a vendor to run our employee engagement survey"
+
+
+ARTICLE = {
+    "title": "How to choose an engagement survey vendor",
+    "text": "Choosing a firm to run your employee engagement survey: the questions to ask "
+    "survey vendors, benchmarks, anonymity and action planning.",
+    "url": "https://x.example/survey",
+}
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+@dataclass
+class Browser:
+    """A signed-in page client: its cookie jar, the session's token, the workspace's key."""
+
+    client: TestClient
+    csrf: str
+    key: str
+
+    def post(
+        self, path: str, data: dict[str, str] | None = None, htmx: bool = True
+    ) -> httpx.Response:
+        headers = {"X-CSRF-Token": self.csrf, **({"HX-Request": "true"} if htmx else {})}
+        return self.client.post(path, data=data or {}, headers=headers, follow_redirects=False)
+
+
+def sign_in(api: Api, key: str, base_url: str = "http://testserver") -> Browser:
+    client = TestClient(api.app, base_url=base_url, raise_server_exceptions=False)
+    form = client.get("/sign-in")
+    assert form.status_code == 200
+    signed = client.post(
+        "/sign-in",
+        data={"api_key": key, "csrf_token": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+    assert signed.headers["location"] == "/"
+    today = client.get("/")
+    assert today.status_code == 200, today.text
+    return Browser(client, csrf_of(today.text), key)
+
+
+def seed(api: Api, workspace: str) -> tuple[str, Headers, Json]:
+    """A workspace with one contact due today (never contacted) and an article for their pain."""
+    key = api.new_key(workspace)
+    headers = auth(key)
+    contact = make_contact(
+        api.client,
+        headers,
+        name=f"Ann of {workspace}",
+        email=f"ann@{workspace}.example",
+        tier="A",
+        pain_points=[PAIN],
+    )
+    make_article(api.client, headers, **ARTICLE)
+    return key, headers, contact

@@ -26,28 +26,7 @@ from tests.conftest import (
     make_contact,
     snapshot,
 )
-
-PUBLIC_PATHS = frozenset({"/health", "/docs", "/openapi.json", "/docs/oauth2-redirect", "/redoc"})
-HTTP_METHODS = ("get", "post", "put", "patch", "delete")
-
-
-def _operations(spec: Json) -> list[tuple[str, str]]:
-    """Every (method, concrete path) the OpenAPI document lists, path parameters set to 1."""
-    operations = []
-    for template, item in spec["paths"].items():
-        path = re.sub(r"\{[^}]+\}", "1", template)
-        operations += [(method, path) for method in HTTP_METHODS if method in item]
-    return operations
-
-
-def protected_operations(spec: Json) -> list[tuple[str, str]]:
-    """Every operation of the OpenAPI document ``spec`` that needs a key."""
-    operations = [(m, p) for m, p in _operations(spec) if p not in PUBLIC_PATHS]
-    # The resources the service is built around must be among them.
-    paths = {p for _, p in operations}
-    assert {"/contacts", "/contacts/1", "/articles", "/articles/1", "/workspace"} <= paths
-    assert "/contacts/1/pain-points/1" in paths
-    return operations
+from tests.helpers import HTTP_METHODS, PUBLIC_PATHS, protected_operations
 
 
 def _protected_operations(client: TestClient) -> list[tuple[str, str]]:

@@ -15,7 +15,12 @@ from embeddings.factory import load_model
 from embeddings.hybrid import reference_scores
 from embeddings.index import HNSW_BUILT, OPTIMIZING, RETIRED, EdgeIndex, ShardKey
 from embeddings.points import IndexPoint, Query
-from tests.test_index import WEIGHT, _library, _points, _queries
+from tests.fixtures.hr_library import (
+    WEIGHT,
+    index_points,
+    library_texts,
+    pain_point_queries,
+)
 
 KEY: ShardKey = (1, "article")
 
@@ -59,10 +64,10 @@ def _small_hnsw(index: EdgeIndex) -> EdgeIndex:
 def test_a_background_build_keeps_the_writes_made_meanwhile(
     tmp_path: Path, model: Embedder
 ) -> None:
-    texts = _library()
+    texts = library_texts()
     first, later = (
-        _points(model, 1, texts[:-6], "article"),
-        _points(model, 1, texts[-6:], "article", first=500),
+        index_points(model, 1, texts[:-6], "article"),
+        index_points(model, 1, texts[-6:], "article", first=500),
     )
     index = _small_hnsw(_WritesDuringBuild(tmp_path, model_id=model.model_id, dimension=384))
     index.open()
@@ -80,7 +85,7 @@ def test_a_background_build_keeps_the_writes_made_meanwhile(
     assert index.stored_hashes(*KEY, [first[0].id]) == {}, "the delete made meanwhile holds"
     mine = first[1:] + later
     dense = np.vstack([p.dense for p in mine])
-    for query in _queries(model)[:8]:
+    for query in pain_point_queries(model)[:8]:
         exact = reference_scores(query, dense, [p.keywords for p in mine], keyword_weight=WEIGHT)
         best = np.argsort(-exact, kind="stable")[:5]
         hits = index.search(1, "article", query, limit=5, keyword_weight=WEIGHT)
@@ -98,7 +103,7 @@ def test_a_background_build_keeps_the_writes_made_meanwhile(
 def test_the_swap_waits_for_a_search_that_holds_the_shard(tmp_path: Path, model: Embedder) -> None:
     index = _small_hnsw(EdgeIndex(tmp_path, model_id=model.model_id, dimension=384))
     index.open()
-    index.upsert(_points(model, 1, _library(), "article"))
+    index.upsert(index_points(model, 1, library_texts(), "article"))
     build = threading.Thread(target=index.build_hnsw_beside, args=(KEY,))
     with index._using(KEY) as shard:  # a search in the middle of its two requests
         build.start()
@@ -109,17 +114,17 @@ def test_the_swap_waits_for_a_search_that_holds_the_shard(tmp_path: Path, model:
         time.sleep(0.3)
         assert build.is_alive(), "the swap waits while the shard is in use"
         count = edge.CountRequest(exact=True)
-        assert shard.count(count) == len(_library()), "the held shard still answers"
+        assert shard.count(count) == len(library_texts()), "the held shard still answers"
     build.join(timeout=60)
     assert not build.is_alive() and _has_hnsw(index, KEY)
-    query: Query = _queries(model)[0]
+    query: Query = pain_point_queries(model)[0]
     assert len(index.search(1, "article", query, limit=5, keyword_weight=WEIGHT)) == 5
     index.close()
 
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
 def test_a_swap_cut_short_is_undone_at_the_next_open(tmp_path: Path, model: Embedder) -> None:
-    points = _points(model, 1, _library()[:5], "article")
+    points = index_points(model, 1, library_texts()[:5], "article")
     index = EdgeIndex(tmp_path, model_id=model.model_id, dimension=384)
     index.open()
     index.upsert(points)
@@ -146,10 +151,10 @@ def test_a_serving_index_builds_hnsw_on_its_own_once_a_shard_is_large(
     index.hnsw_check_every = 10
     index.open()
     index.start_background_work()
-    library = _points(model, 1, _library(), "article")
+    library = index_points(model, 1, library_texts(), "article")
     assert len(library) >= 30
     index.upsert(library[:9])  # under the check interval and the size: nothing happens
-    index.upsert(_points(model, 1, _library()[:3], "expertise"))
+    index.upsert(index_points(model, 1, library_texts()[:3], "expertise"))
     deadline = time.monotonic() + 120
     index.upsert(library[9:])
     while not (index.folder / HNSW_BUILT / "1-article").is_file():

@@ -11,8 +11,14 @@ from sqlalchemy import select
 
 from app.models import Workspace
 from tests.conftest import auth, get_json, make_contact, running_api
-from tests.helpers import COMMAND_TIMEOUT_S, create_key, givefirst, givefirst_command, serving
-from tests.test_auth import protected_operations
+from tests.helpers import (
+    COMMAND_TIMEOUT_S,
+    create_key,
+    givefirst,
+    givefirst_command,
+    protected_operations,
+    serving,
+)
 
 
 def list_keys(data_dir: Path) -> list[list[str]]:

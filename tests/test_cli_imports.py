@@ -4,8 +4,7 @@ import json
 from pathlib import Path
 
 from tests.conftest import auth, get_json, running_api
-from tests.helpers import create_key, givefirst
-from tests.test_imports import FIXTURES
+from tests.helpers import FIXTURES, create_key, givefirst
 
 
 def test_import_contacts_and_articles(tmp_path: Path) -> None:

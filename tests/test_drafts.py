@@ -15,44 +15,17 @@ from app.db import session_scope
 from app.models import Suggestion
 from tests.conftest import Api, Headers, Json, get_json, make_article, make_contact, running_api
 from tests.fixtures.said_as import COLLOQUIAL_SAID_AS, HR_SAID_AS
+from tests.helpers import asks_in, said_as_sentence
 
 SAID_AS = dict(HR_SAID_AS + COLLOQUIAL_SAID_AS)
 SIGNATURE = "Warm regards,\nSam Rivera\nPeople Partner, Northwind"
 NEED_KEYS = {"article": "email", "introduction": "to_contact_email", "check_in": "email"}
 
-# An ask of the contact, anywhere in a draft's own wording (the contact's quoted words aside).
-ASKS = [
-    r"\blet me know\b",
-    r"\bcould you\b",
-    r"\bwould you\b",
-    r"\bcan you\b",
-    r"\bcalls?\b",
-    r"\bmeet(ing|ings)?\b",
-    r"\bin return\b",
-    r"\bkeep me in mind\b",
-    r"\bwhat(?:'s| is| are)\b.*\bnew\b",
-    r"\?",
-]
 # The first person, said of the contact ("US" the country and "the mine" are not pronouns).
 FIRST_PERSON = re.compile(
     r"(?<![\w'])(?:I|I'm|I've|I'd|I'll|(?i:we|we're|we've|our|ours|us|my|me|myself|ourselves))"
     r"(?![\w'])"
 )
-
-
-def said_as_sentence(said: str) -> str:
-    """How a draft says the need after "When we last spoke, "."""
-    return f"you said: {said}" if said.startswith("“") else f"you mentioned {said}."
-
-
-def asks_in(draft: str, own_words: list[str]) -> list[str]:
-    """The ask patterns found in ``draft``, once the words that are not the draft's own (the
-    need as said back, the article's title, the expertise, names) and quotations are removed."""
-    for words in sorted(own_words, key=len, reverse=True):
-        if words:
-            draft = draft.replace(words, " ")
-    draft = re.sub(r"“[^”]*”", " ", draft)
-    return [pattern for pattern in ASKS if re.search(pattern, draft, re.IGNORECASE)]
 
 
 @dataclass

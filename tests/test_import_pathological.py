@@ -20,7 +20,7 @@ from scripts.bench_import_pathological import (
     vcard_qp,
 )
 from tests.conftest import Headers, Json
-from tests.test_imports import articles_by_url, contacts_by_name, upload
+from tests.helpers import articles_by_url, contacts_by_name, upload
 
 pytestmark = pytest.mark.slow
 

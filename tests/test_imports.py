@@ -23,23 +23,11 @@ from tests.conftest import (
     running_api,
     snapshot,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "imports"
+from tests.helpers import FIXTURES, articles_by_url, contacts_by_name, upload
 
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-def upload(
-    client: TestClient,
-    path: str,
-    headers: Headers,
-    data: bytes,
-    filename: str = "upload",
-    **params: str,
-) -> Any:
-    return client.post(path, headers=headers, files={"file": (filename, data)}, params=params)
 
 
 def import_file(client: TestClient, path: str, headers: Headers, name: str, **params: str) -> Json:
@@ -47,16 +35,6 @@ def import_file(client: TestClient, path: str, headers: Headers, name: str, **pa
     assert response.status_code == 200, response.text
     report: Json = response.json()
     return report
-
-
-def contacts_by_name(client: TestClient, headers: Headers) -> dict[str, Json]:
-    page = get_json(client, "/contacts", headers, limit=500)
-    return {c["name"]: c for c in page["items"]}
-
-
-def articles_by_url(client: TestClient, headers: Headers) -> dict[str, Json]:
-    page = get_json(client, "/articles", headers, limit=500)
-    return {a["url"]: a for a in page["items"]}
 
 
 def skipped(report: Json) -> list[tuple[int, int | None]]:

@@ -19,53 +19,20 @@ from embeddings.embedder import Embedder
 from embeddings.factory import load_model
 from embeddings.hybrid import keyword_ceiling, reference_scores
 from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
-from embeddings.points import IndexPoint, Kind, Query, point_id
+from embeddings.points import IndexPoint, Query, point_id
 from embeddings.text import BM25_K1, sparse_document, sparse_query
-from tests.fixtures.hr_network import ARTICLES, CONTACTS
-
-WEIGHT = 0.7
+from tests.fixtures.hr_library import (
+    WEIGHT,
+    index_points,
+    library_texts,
+    pain_point_queries,
+)
+from tests.fixtures.hr_network import CONTACTS
 
 
 @pytest.fixture(scope="module")
 def model() -> Embedder:
     return load_model()
-
-
-def _points(
-    model: Embedder, workspace_id: int, texts: list[str], kind: Kind, first: int = 1
-) -> list[IndexPoint]:
-    """Points as the records give them: ids are unique across workspaces; an article passage's
-    owner is its article, a pain point's or an expertise line's a contact."""
-    vectors = model.embed_documents(texts)
-    return [
-        IndexPoint(
-            workspace_id=workspace_id,
-            kind=kind,
-            record_id=n,
-            owner_id=n if kind == "article" else 1000 + n,
-            passage=0,
-            text=text,
-            text_hash=text_hash(text),
-            dense=vector,
-            keywords=sparse_document(text),
-        )
-        for n, (text, vector) in enumerate(zip(texts, vectors, strict=True), start=first)
-    ]
-
-
-def _library() -> list[str]:
-    """The HR fixture's articles, and texts with no keyword at all (stopwords, other scripts),
-    which hold no BM25 vector and are no part of BM25's IDF count."""
-    return [f"{a.title}. {a.summary} {a.text}" for a in ARTICLES] + [
-        "What about that?",
-        "これは日本語の文です",
-    ]
-
-
-def _queries(model: Embedder) -> list[Query]:
-    texts = [p for c in CONTACTS for p in c.pain_points]
-    vectors = model.embed_queries(texts)
-    return [Query(v, sparse_query(t)) for v, t in zip(vectors, texts, strict=True)]
 
 
 def _edge(root: Path, *, model_id: str, nested: bool = True) -> EdgeIndex:
@@ -92,10 +59,10 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorInde
 def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: Embedder) -> None:
     """Every query of the HR fixture ranks the library as the formula computed exactly does,
     with the same scores, and another workspace's points never appear."""
-    mine = _points(model, 1, _library(), "article")
+    mine = index_points(model, 1, library_texts(), "article")
     index.upsert(mine)
-    index.upsert(_points(model, 2, _library()[:10], "article", first=100))
-    queries = _queries(model)
+    index.upsert(index_points(model, 2, library_texts()[:10], "article", first=100))
+    queries = pain_point_queries(model)
     found = index.search_many(1, "article", queries, limit=10, keyword_weight=WEIGHT)
     dense = np.vstack([p.dense for p in mine])
     for query, hits in zip(queries, found, strict=True):
@@ -105,7 +72,7 @@ def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: E
         assert [h.score for h in hits] == pytest.approx([exact[i] for i in best], abs=1e-5)
         # An article hit is its point id alone: no payload read, the text is the record's.
         assert all(h.owner_id == h.record_id and h.text is None for h in hits)
-    lines = _points(model, 1, _library()[:5], "expertise", first=7)
+    lines = index_points(model, 1, library_texts()[:5], "expertise", first=7)
     index.upsert(lines)
     found = index.search_many(1, "expertise", queries[:3], limit=5, keyword_weight=WEIGHT)
     texts = {p.record_id: p.text for p in lines}
@@ -121,12 +88,14 @@ def test_the_two_backends_agree(tmp_path: Path, model: Embedder, nested: bool) -
     (either way it searches) and through qdrant-client (what runs against a server)."""
     edge = _edge(tmp_path / "vectors", model_id="m", nested=nested)
     server = ServerIndex(QdrantClient(":memory:"), model_id="m", dimension=384)
-    queries = _queries(model)
+    queries = pain_point_queries(model)
     answers = []
     for index in (edge, server):
         index.open()
-        index.upsert(_points(model, 7, _library(), "article"))
-        index.upsert(_points(model, 7, [e for c in CONTACTS for e in c.expertise], "expertise"))
+        index.upsert(index_points(model, 7, library_texts(), "article"))
+        index.upsert(
+            index_points(model, 7, [e for c in CONTACTS for e in c.expertise], "expertise")
+        )
         answers.append(
             [
                 [(h.record_id, h.score) for h in hits]
@@ -148,9 +117,9 @@ def test_the_two_backends_agree(tmp_path: Path, model: Embedder, nested: bool) -
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
 def test_writes_deletes_counts_and_record_filters(index: VectorIndex, model: Embedder) -> None:
-    points = _points(model, 1, _library()[:6], "article")
+    points = index_points(model, 1, library_texts()[:6], "article")
     index.upsert(points)
-    index.upsert(_points(model, 2, _library()[:2], "article", first=100))
+    index.upsert(index_points(model, 2, library_texts()[:2], "article", first=100))
     assert index.count() == 8 and index.count(1) == 6 and index.count(2, "article") == 2
     assert index.count(kind="expertise") == 0
     assert index.stored_hashes(1, "article", [points[0].id, point_id(999)]) == {
@@ -185,9 +154,11 @@ def test_the_keyword_score_lies_between_0_and_1(model: Embedder, tmp_path: Path)
     texts.append(" ".join(words * 30))  # every term, very often: close to saturation
     index = EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384)
     index.open()
-    points = _points(model, 1, texts, "article")
+    points = index_points(model, 1, texts, "article")
     index.upsert(points)
-    query = Query(model.embed_queries([" ".join(words)])[0], sparse_query(" ".join(words)))
+    query = Query(
+        model.embed_queries([" ".join(words)])[0], sparse_query(" ".join(words))
+    )
     hits = index.search(1, "article", query, limit=41, keyword_weight=1.0)
     assert hits[0].record_id == len(texts)
     assert 0.9 < hits[0].score <= 1.0
@@ -204,7 +175,7 @@ def test_a_shard_survives_a_reopen_and_refuses_a_second_process(
     root = tmp_path / "vectors"
     index = EdgeIndex(root, model_id="m", dimension=384)
     index.open()
-    points = _points(model, 1, _library()[:5], "article")
+    points = index_points(model, 1, library_texts()[:5], "article")
     index.upsert(points)
     query = Query(points[0].dense, sparse_query(points[0].text))
     before = index.search(1, "article", query, limit=5, keyword_weight=WEIGHT)

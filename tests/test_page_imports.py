@@ -5,7 +5,7 @@ workspace, and only with the session's CSRF token."""
 import httpx
 
 from tests.conftest import Api, auth, get_json
-from tests.test_pages import Browser, seed, sign_in
+from tests.helpers import Browser, seed, sign_in
 
 VCARD = b"""BEGIN:VCARD
 VERSION:3.0

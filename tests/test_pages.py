@@ -3,7 +3,6 @@ revoked key's session, and the same workspace isolation as the API."""
 
 import re
 import threading
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,77 +13,13 @@ from itsdangerous import URLSafeTimedSerializer
 
 from tests.conftest import (
     Api,
-    Headers,
-    Json,
     WebPages,
-    auth,
     error_text,
     get_json,
-    make_article,
     make_contact,
     running_api,
 )
-
-PAIN = "Choosing a vendor to run our employee engagement survey"
-ARTICLE = {
-    "title": "How to choose an engagement survey vendor",
-    "text": "Choosing a firm to run your employee engagement survey: the questions to ask "
-    "survey vendors, benchmarks, anonymity and action planning.",
-    "url": "https://x.example/survey",
-}
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF field in the page"
-    return match.group(1)
-
-
-@dataclass
-class Browser:
-    """A signed-in page client: its cookie jar, the session's token, the workspace's key."""
-
-    client: TestClient
-    csrf: str
-    key: str
-
-    def post(
-        self, path: str, data: dict[str, str] | None = None, htmx: bool = True
-    ) -> httpx.Response:
-        headers = {"X-CSRF-Token": self.csrf, **({"HX-Request": "true"} if htmx else {})}
-        return self.client.post(path, data=data or {}, headers=headers, follow_redirects=False)
-
-
-def sign_in(api: Api, key: str, base_url: str = "http://testserver") -> Browser:
-    client = TestClient(api.app, base_url=base_url, raise_server_exceptions=False)
-    form = client.get("/sign-in")
-    assert form.status_code == 200
-    signed = client.post(
-        "/sign-in",
-        data={"api_key": key, "csrf_token": csrf_of(form.text)},
-        follow_redirects=False,
-    )
-    assert signed.status_code == 303, signed.text
-    assert signed.headers["location"] == "/"
-    today = client.get("/")
-    assert today.status_code == 200, today.text
-    return Browser(client, csrf_of(today.text), key)
-
-
-def seed(api: Api, workspace: str) -> tuple[str, Headers, Json]:
-    """A workspace with one contact due today (never contacted) and an article for their pain."""
-    key = api.new_key(workspace)
-    headers = auth(key)
-    contact = make_contact(
-        api.client,
-        headers,
-        name=f"Ann of {workspace}",
-        email=f"ann@{workspace}.example",
-        tier="A",
-        pain_points=[PAIN],
-    )
-    make_article(api.client, headers, **ARTICLE)
-    return key, headers, contact
+from tests.helpers import ARTICLE, PAIN, csrf_of, seed, sign_in
 
 
 def open_suggestion_id(html: str) -> int:

@@ -34,8 +34,7 @@ from tests.conftest import (
 )
 from tests.fixtures.hr_network import ARTICLES, CONTACTS, PLANTED_MATCHES
 from tests.fixtures.said_as import HR_SAID_AS
-from tests.helpers import Server, create_key, serving
-from tests.test_drafts import asks_in, said_as_sentence
+from tests.helpers import Server, asks_in, create_key, said_as_sentence, serving
 
 HR = dict(HR_SAID_AS)
 
