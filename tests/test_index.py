@@ -156,9 +156,7 @@ def test_the_keyword_score_lies_between_0_and_1(model: Embedder, tmp_path: Path)
     index.open()
     points = index_points(model, 1, texts, "article")
     index.upsert(points)
-    query = Query(
-        model.embed_queries([" ".join(words)])[0], sparse_query(" ".join(words))
-    )
+    query = Query(model.embed_queries([" ".join(words)])[0], sparse_query(" ".join(words)))
     hits = index.search(1, "article", query, limit=41, keyword_weight=1.0)
     assert hits[0].record_id == len(texts)
     assert 0.9 < hits[0].score <= 1.0
