@@ -58,14 +58,12 @@ def _result_line(result: "FeedPollResult") -> str:
 @feeds_cli.command("list")
 def list_command(workspace: WorkspaceOption = None) -> None:
     """The feeds, with how each one's last poll went (id, status, last poll, URL, title, error)."""
-    from sqlalchemy import select
+    from app.feeds.service import feeds_of
 
     _, sessions = open_records(get_settings())
     with session_scope(sessions) as session:
         workspace_id = _workspace_id(session, workspace)
-        query = select(Feed).order_by(Feed.workspace_id, Feed.id)
-        if workspace_id is not None:
-            query = query.where(Feed.workspace_id == workspace_id)
+        query = feeds_of(workspace_id).order_by(Feed.workspace_id, Feed.id)
         for feed in session.scalars(query):
             typer.echo(_feed_line(feed))
 

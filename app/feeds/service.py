@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Feed, FeedItem, FeedStatus, Workspace
@@ -28,6 +28,12 @@ class TooManyFeedsError(ValueError):
         super().__init__(
             f"A workspace subscribes to at most {MAX_FEEDS:,} feeds; delete one first."
         )
+
+
+def feeds_of(workspace_id: int | None) -> Select[Feed]:
+    """``select(Feed)`` of one workspace, or of every workspace when None (the operator's
+    commands and the server's schedule work on all)."""
+    return select(Feed) if workspace_id is None else scoped(Feed, workspace_id)
 
 
 def list_feeds(
@@ -133,9 +139,7 @@ def claim_feeds(
 ) -> list[FeedToPoll]:
     """The feeds to poll now (due ones, or all of a workspace), moved on by ``POLL_LEASE`` so
     that no other process polls them meanwhile. Run in a write turn."""
-    query = select(Feed).order_by(Feed.next_poll_at, Feed.id)
-    if workspace_id is not None:
-        query = query.where(Feed.workspace_id == workspace_id)
+    query = feeds_of(workspace_id).order_by(Feed.next_poll_at, Feed.id)
     if due_only:
         query = query.where(Feed.next_poll_at <= now)
     if limit is not None:
@@ -160,10 +164,7 @@ def claim_feeds(
 
 def request_poll(*, session: Session, workspace_id: int | None, now: datetime) -> list[int]:
     """Make the feeds of a workspace (or all) due now, for the running server to poll; their ids."""
-    query = select(Feed).order_by(Feed.id)
-    if workspace_id is not None:
-        query = query.where(Feed.workspace_id == workspace_id)
-    feeds = list(session.scalars(query))
+    feeds = list(session.scalars(feeds_of(workspace_id).order_by(Feed.id)))
     for feed in feeds:
         feed.next_poll_at = now
     session.flush()
@@ -174,9 +175,7 @@ def requested_feeds(
     *, session: Session, workspace_id: int | None, feed_ids: Sequence[int]
 ) -> list[Feed]:
     """Those of ``feed_ids`` still there, of the workspace when one is given (all otherwise)."""
-    query = select(Feed).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
-    if workspace_id is not None:
-        query = query.where(Feed.workspace_id == workspace_id)
+    query = feeds_of(workspace_id).where(Feed.id.in_(feed_ids)).order_by(Feed.id)
     return list(session.scalars(query))
 
 
@@ -185,12 +184,10 @@ def polled_since(
 ) -> set[int]:
     """Those of ``feed_ids`` polled at ``since`` or later (or deleted meanwhile), read within
     the workspace when one is given."""
-    remaining = {
-        feed.id
-        for feed in requested_feeds(session=session, workspace_id=workspace_id, feed_ids=feed_ids)
-        if feed.last_polled_at is None or feed.last_polled_at < since
-    }
-    return set(feed_ids) - remaining
+    not_yet = feeds_of(workspace_id).where(
+        Feed.id.in_(feed_ids), Feed.last_polled_at.is_(None) | (Feed.last_polled_at < since)
+    )
+    return set(feed_ids) - set(session.scalars(not_yet.with_only_columns(Feed.id)))
 
 
 def known_item_keys(*, session: Session, feed: FeedToPoll) -> set[str]:
@@ -251,7 +248,5 @@ def record_poll(
 
 def any_feeds(*, session: Session, workspace_id: int | None) -> bool:
     """Whether the workspace (any workspace when None) has a feed to poll."""
-    query = select(Feed.id)
-    if workspace_id is not None:
-        query = query.where(Feed.workspace_id == workspace_id)
-    return session.scalar(query.limit(1)) is not None
+    query = feeds_of(workspace_id).with_only_columns(Feed.id).limit(1)
+    return session.scalar(query) is not None
