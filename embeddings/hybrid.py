@@ -22,9 +22,11 @@ A search is one nested Qdrant query (every search of a batch in one request):
    match and takes the default, 0, which is its BM25);
 3. **score**: the formula above over those two scores, best ``limit`` first.
 
-Qdrant runs each candidate list once per outer prefetch, so on a large shard scanned in full
-``EdgeIndex`` sends the same search as two requests instead (the lists, then the formula over
-their ids): the same candidates and the same scores.
+Qdrant runs each candidate list once per outer prefetch, so on a large shard ``EdgeIndex`` runs
+the same search in two requests instead: the lists, then the one score missing for each candidate
+that can still make the top ``limit`` (``Candidates``), fused by ``HybridSearch.score``: the same
+candidates and the same scores (``tests/test_index.py`` checks both ways against
+``reference_scores`` and against qdrant-client).
 
 ``reference_scores`` computes the same formula exactly with numpy, for tests and benchmarks.
 """
@@ -99,6 +101,11 @@ class HybridSearch:
     dense_weight: float  # 1 - w
     keyword_scale: float  # w / ceiling
 
+    def score(self, cosine: Any, bm25: Any) -> Any:
+        """The formula the Qdrant query applies, of a point's cosine and raw BM25 (numbers or
+        arrays)."""
+        return self.dense_weight * cosine + self.keyword_scale * bm25
+
     @property
     def union_size(self) -> int:
         """The most candidates the two lists can bring together."""
@@ -116,6 +123,95 @@ class HybridSearch:
             dense_weight=1.0 - keyword_weight,
             keyword_scale=keyword_weight / keyword_ceiling(query.keywords, points),
         )
+
+
+# Scores Qdrant returns are single-precision: a bound is widened by this much before it prunes.
+BOUND_SLACK = 1e-5
+
+
+class Candidates:
+    """Step 1's two candidate lists of one search (point ids and that list's scores), and what
+    step 2 must still score: the one score missing for each point that can still make the top
+    ``limit`` (``EdgeIndex`` runs a search this way on a large shard).
+
+    A point in both lists has both scores. A point in one list has the other bounded: a point
+    missing from a full keyword list has at most its last BM25 and at least 0 (exactly 0 when
+    the list is not full: every point sharing a term is in it); one missing from a full dense
+    list, a cosine of at most its last and at least -1. A point whose best possible score is
+    below the ``limit``-th best guaranteed score cannot make the top ``limit``, so only the
+    others are scored (``missing_dense``, ``missing_keywords``: a fifth of the union for a
+    suggestion's 80 passages), and ``top`` ranks exactly as the formula over the whole union
+    would (on a shard with HNSW the dense bound is the approximate list's last score, as the
+    candidates themselves are).
+    """
+
+    def __init__(
+        self,
+        search: HybridSearch,
+        dense: tuple[Sequence[int], Sequence[float]],
+        keywords: tuple[Sequence[int], Sequence[float]],
+    ) -> None:
+        self.search = search
+        dense_ids, cosine = _arrays(*dense)
+        keyword_ids, bm25 = _arrays(*keywords)
+        dense_full, keyword_full = dense_ids.size >= search.depth, keyword_ids.size >= search.depth
+        # Each point once: the dense list's, with their BM25 where the keyword list has them
+        # (NaN: unknown), then the keyword list's others, with an unknown cosine.
+        dense_bm25 = np.full(dense_ids.size, np.nan)
+        in_dense = np.zeros(keyword_ids.size, dtype=bool)
+        if keyword_ids.size:
+            order = np.argsort(keyword_ids)
+            at = order[np.minimum(np.searchsorted(keyword_ids[order], dense_ids), order.size - 1)]
+            both = keyword_ids[at] == dense_ids
+            dense_bm25[both] = bm25[at[both]]
+            in_dense[at[both]] = True
+        ids = np.concatenate([dense_ids, keyword_ids[~in_dense]])
+        cosines = np.concatenate([cosine, np.full(int((~in_dense).sum()), np.nan)])
+        bm25s = np.concatenate([dense_bm25, bm25[~in_dense]])
+        if not keyword_full:  # every point sharing a term with the query is in the list
+            bm25s = _known(bm25s, 0.0)
+        if ids.size > search.limit:
+            dense_last = float(cosine[-1]) if dense_full else -1.0
+            keyword_last = float(bm25[-1]) if keyword_full else 0.0
+            low = search.score(_known(cosines, -1.0), _known(bm25s, 0.0))
+            high = search.score(_known(cosines, dense_last), _known(bm25s, keyword_last))
+            sure = np.partition(low, ids.size - search.limit)[ids.size - search.limit]
+            keep = high >= sure - BOUND_SLACK
+            ids, cosines, bm25s = ids[keep], cosines[keep], bm25s[keep]
+        self.contenders: list[int] = ids.tolist()
+        self._cosines, self._bm25s = cosines, bm25s
+        self.missing_dense: list[int] = ids[np.isnan(cosines)].tolist()
+        self.missing_keywords: list[int] = ids[np.isnan(bm25s)].tolist()
+
+    def top(
+        self,
+        dense: tuple[Sequence[int], Sequence[float]],
+        keywords: tuple[Sequence[int], Sequence[float]],
+    ) -> list[tuple[int, float]]:
+        """The ``limit`` best contenders by the formula, given the scores step 2 found for
+        ``missing_dense`` and ``missing_keywords``, best first (equal scores in the lists'
+        order): a point sharing no term with the query has no BM25 match (0); one gone since
+        step 1 has no cosine and is left out."""
+        cosines, bm25s = self._cosines.copy(), self._bm25s.copy()
+        place = {point: i for i, point in enumerate(self.contenders)}
+        for scores, (ids, found) in ((cosines, dense), (bm25s, keywords)):
+            for point, score in zip(ids, found, strict=True):
+                scores[place[point]] = score
+        scores = self.search.score(cosines, _known(bm25s, 0.0))
+        order = np.argsort(-scores, kind="stable")
+        order = order[~np.isnan(scores[order])][: self.search.limit]
+        ids = [self.contenders[i] for i in order.tolist()]
+        return list(zip(ids, scores[order].tolist(), strict=True))
+
+
+def _arrays(
+    ids: Sequence[int], scores: Sequence[float]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+
+
+def _known(scores: npt.NDArray[np.float64], otherwise: float) -> npt.NDArray[np.float64]:
+    return np.where(np.isnan(scores), otherwise, scores)
 
 
 def reference_scores(

@@ -11,9 +11,11 @@ shard folder, or a server collection) of their own: a search reads only the call
 construction, BM25's IDF counts that workspace's texts only, and a large workspace never slows or
 starves a small one's filtered search.
 
-**One scorer.** A search is the hybrid query of ``embeddings.hybrid`` (nested, one request per
-``search_many``; on a large Edge shard the same in two); both backends translate the same
-``HybridSearch`` into their client's types and nothing else.
+**One scorer.** A search is the hybrid search of ``embeddings.hybrid``: on a server one nested
+query per ``search_many`` (one round trip); on Edge, in-process, the same candidates and scores in
+two requests (the lists, then only the scores still missing: ``Candidates``). Both translate the
+same ``HybridSearch`` into their client's types; ``tests/test_index.py`` checks that they agree
+with each other and with the formula computed exactly.
 
 * ``EdgeIndex``: shards in a folder, opened in-process (``qdrant-edge-py``) on first use. Each
   update is written to the shard's write-ahead log before it returns; ``flush`` (at close) makes
@@ -51,6 +53,7 @@ from embeddings.hybrid import (
     KEYWORD_SCORE,
     KEYWORDS,
     SCORE_DEFAULTS,
+    Candidates,
     HybridSearch,
 )
 from embeddings.points import KINDS, Hit, IndexPoint, Kind, Query, point_record
@@ -520,10 +523,6 @@ class EdgeIndex(VectorIndex):
     #: Qdrant's indexing threshold (KiB of vectors) for the optimiser, if not its default.
     indexing_threshold_kb: int | None = None
 
-    #: Shards up to this many (keyword-holding) points are searched with one nested request;
-    #: larger ones in two (see ``_search``). Measured: docs/benchmarks.md §8.
-    nested_max_points = 5_000
-
     @staticmethod
     def check_free(root: Path) -> None:
         """Raise ``StoreHeldError`` if a process (this one too) has the store under ``root``."""
@@ -695,8 +694,7 @@ class EdgeIndex(VectorIndex):
 
     def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]:
         with self._using(key) as shard:
-            records = shard.retrieve(list(ids), with_payload=True, with_vector=False)
-        return {int(r.id): dict(r.payload or {}) for r in records}
+            return _edge_payloads(shard, ids)
 
     def _scroll(
         self, key: ShardKey, *, with_hash: bool = False
@@ -738,51 +736,14 @@ class EdgeIndex(VectorIndex):
         *,
         with_payload: bool,
     ) -> list[list[Scored]]:
-        """The nested query (one request) on a small shard; on a large one the same candidates
-        and scores in two requests, since the nested query runs each candidate list twice (once
-        per rescoring) and a second full scan costs more there than sending the candidate ids
-        back (docs/benchmarks.md §8)."""
+        """Two requests, every search of the batch in each: the two candidate lists, then the
+        one score missing of each candidate that can still make the top ``limit``
+        (``Candidates``: a fifth of the union for a suggestion's 80 passages), as plain searches
+        over their ids; the formula is applied here. Qdrant's nested query would give the same
+        hits, but runs each candidate list once per rescoring, and its formula over two rescored
+        lists costs more than the lists themselves (docs/benchmarks.md §8)."""
         with self._using(key) as shard:
-            return self._search_shard(shard, key, searches, record_ids, with_payload)
-
-    def _search_shard(
-        self,
-        shard: edge.EdgeShard,
-        key: ShardKey,
-        searches: Sequence[HybridSearch],
-        record_ids: set[int] | None,
-        with_payload: bool,
-    ) -> list[list[Scored]]:
-        where = _edge_records(record_ids)
-        if self._keyword_points_of(shard, key) <= self.nested_max_points:
-            found = shard.query_batch(
-                edge.QueryBatchRequest([_edge_request(s, where, with_payload) for s in searches])
-            )
-            return [_edge_scored(points, with_payload) for points in found]
-        lists = shard.query_batch(
-            edge.QueryBatchRequest([r for s in searches for r in _edge_list_requests(s, where)])
-        )
-        candidates = [
-            {p.id for p in lists[2 * i]}.union(p.id for p in lists[2 * i + 1])
-            for i in range(len(searches))
-        ]
-        scoring = [i for i, ids in enumerate(candidates) if ids]  # none: nothing to score
-        scored = (
-            shard.query_batch(
-                edge.QueryBatchRequest(
-                    [
-                        _edge_formula_request(searches[i], candidates[i], with_payload)
-                        for i in scoring
-                    ]
-                )
-            )
-            if scoring
-            else []
-        )
-        out: list[list[Scored]] = [[] for _ in searches]
-        for i, points in zip(scoring, scored, strict=True):
-            out[i] = _edge_scored(points, with_payload)
-        return out
+            return _edge_search(shard, searches, _edge_records(record_ids), with_payload)
 
     def drop(self) -> None:
         self.close()
@@ -1064,6 +1025,46 @@ def is_held_elsewhere(error: Exception) -> bool:
     return isinstance(error, StoreHeldError) or "WouldBlock" in str(error)
 
 
+def _edge_search(
+    shard: edge.EdgeShard,
+    searches: Sequence[HybridSearch],
+    where: edge.Filter | None,
+    with_payload: bool,
+) -> list[list[Scored]]:
+    """``EdgeIndex._search`` on an open shard."""
+    queries = [_edge_lists(s) for s in searches]  # built once: a vector crosses slowly
+    lists = shard.query_batch(
+        edge.QueryBatchRequest(
+            [
+                request
+                for search, asked in zip(searches, queries, strict=True)
+                for request in _edge_list_requests(search, asked, where)
+            ]
+        )
+    )
+    found = [
+        Candidates(search, _edge_list(lists[2 * i]), _edge_list(lists[2 * i + 1]))
+        for i, search in enumerate(searches)
+    ]
+    rescoring = [
+        request
+        for candidates, asked in zip(found, queries, strict=True)
+        for request in _edge_rescoring_requests(candidates, asked)
+        if request is not None
+    ]
+    rescored = iter(shard.query_batch(edge.QueryBatchRequest(rescoring)) if rescoring else [])
+    ranked = []
+    for candidates in found:
+        more = [
+            _edge_list(next(rescored)) if missing else ((), ())
+            for missing in (candidates.missing_dense, candidates.missing_keywords)
+        ]
+        ranked.append(candidates.top(*more))
+    shown = {point for top in ranked for point, _ in top}
+    payloads = _edge_payloads(shard, list(shown)) if with_payload and shown else {}
+    return [[(point, score, payloads.get(point, {})) for point, score in top] for top in ranked]
+
+
 def _edge_point(point: IndexPoint) -> edge.Point:
     vectors: dict[str, Any] = {DENSE: point.dense.tolist()}
     if point.keywords.values.size:  # a text with no keyword is no point of BM25's IDF
@@ -1087,10 +1088,10 @@ def _edge_lists(search: HybridSearch) -> tuple[edge.Query, edge.Query]:
 
 
 def _edge_list_requests(
-    search: HybridSearch, where: edge.Filter | None
+    search: HybridSearch, queries: tuple[edge.Query, edge.Query], where: edge.Filter | None
 ) -> tuple[edge.QueryRequest, edge.QueryRequest]:
-    """The first of two requests: the candidate lists alone."""
-    dense, keywords = _edge_lists(search)
+    """The first of two requests: the candidate lists alone (``queries``: ``_edge_lists``)."""
+    dense, keywords = queries
     return (
         edge.QueryRequest(
             limit=search.depth,
@@ -1102,73 +1103,33 @@ def _edge_list_requests(
     )
 
 
-def _edge_formula(search: HybridSearch) -> edge.Formula:
-    """The hybrid formula over the two prefetches' scores."""
-    return edge.Formula(
-        edge.Expression.Sum(
-            [
-                edge.Expression.Mult(
-                    [
-                        edge.Expression.Constant(search.dense_weight),
-                        edge.Expression.Variable(DENSE_SCORE),
-                    ]
-                ),
-                edge.Expression.Mult(
-                    [
-                        edge.Expression.Constant(search.keyword_scale),
-                        edge.Expression.Variable(KEYWORD_SCORE),
-                    ]
-                ),
-            ]
-        ),
-        defaults=dict(SCORE_DEFAULTS),
+def _edge_rescoring_requests(
+    candidates: Candidates, queries: tuple[edge.Query, edge.Query]
+) -> tuple[edge.QueryRequest | None, edge.QueryRequest | None]:
+    """The second of two requests: the cosine of the contenders found by the keyword list
+    alone, the BM25 of those found by the dense list alone (None where none is missing)."""
+    dense, keywords = queries
+
+    def scoring(query: edge.Query, ids: list[int]) -> edge.QueryRequest | None:
+        if not ids:
+            return None
+        only = edge.Filter(must=[edge.HasIdCondition(set(ids))])
+        return edge.QueryRequest(limit=len(ids), query=query, filter=only)
+
+    return (
+        scoring(dense, candidates.missing_dense),
+        scoring(keywords, candidates.missing_keywords),
     )
 
 
-def _edge_scored(points: Sequence[edge.ScoredPoint], with_payload: bool) -> list[Scored]:
-    if not with_payload:
-        return [(int(p.id), p.score, {}) for p in points]
-    return [(int(p.id), p.score, dict(p.payload or {})) for p in points]
+def _edge_list(points: Sequence[edge.ScoredPoint]) -> tuple[list[int], list[float]]:
+    """A list's point ids (integers: ``point_id``) and scores."""
+    return [p.id for p in points], [p.score for p in points]  # type: ignore[misc]
 
 
-def _edge_request(
-    search: HybridSearch, where: edge.Filter | None, with_payload: bool
-) -> edge.QueryRequest:
-    """``search`` as one Edge query: both candidate lists (``where`` applies to them), their
-    union re-scored by each vector, the formula over the two scores."""
-    dense, keywords = _edge_lists(search)
-    params = edge.SearchParams(hnsw_ef=search.ef)
-    lists = [
-        edge.Prefetch(limit=search.depth, query=dense, filter=where, params=params),
-        edge.Prefetch(limit=search.depth, query=keywords, filter=where),
-    ]
-    return edge.QueryRequest(
-        limit=search.limit,
-        prefetches=[
-            edge.Prefetch(limit=search.union_size, query=dense, prefetches=lists),
-            edge.Prefetch(limit=search.union_size, query=keywords, prefetches=lists),
-        ],
-        query=_edge_formula(search),
-        with_payload=with_payload,
-    )
-
-
-def _edge_formula_request(
-    search: HybridSearch, candidates: "set[edge.PointId]", with_payload: bool
-) -> edge.QueryRequest:
-    """The second of two requests: the candidates (already found) scored by each vector, the
-    formula over the two scores; the same scores as ``_edge_request`` gives them."""
-    only = edge.Filter(must=[edge.HasIdCondition(candidates)])
-    dense, keywords = _edge_lists(search)
-    return edge.QueryRequest(
-        limit=search.limit,
-        prefetches=[
-            edge.Prefetch(limit=len(candidates), query=dense, filter=only),
-            edge.Prefetch(limit=len(candidates), query=keywords, filter=only),
-        ],
-        query=_edge_formula(search),
-        with_payload=with_payload,
-    )
+def _edge_payloads(shard: edge.EdgeShard, ids: Sequence[int]) -> dict[int, Payload]:
+    records = shard.retrieve(list(ids), with_payload=True, with_vector=False)
+    return {int(r.id): dict(r.payload or {}) for r in records}
 
 
 def _edge_records(record_ids: set[int] | None) -> edge.Filter | None:

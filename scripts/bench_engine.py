@@ -736,9 +736,6 @@ def run(args: argparse.Namespace) -> Figures:
 
     # Suggest for one contact, warm.
     index = EdgeIndex(folder, model_id=embedder.model_id, dimension=embedder.dimension)
-    if args.nested_max_points is not None:
-        index.nested_max_points = args.nested_max_points
-    fig["nested_max_points"] = index.nested_max_points
     index.open()
     config = EngineConfig()
     engine = SuggestionEngine(embedder, index, config)
@@ -1058,12 +1055,6 @@ def main() -> None:
         "--optimize",
         action="store_true",
         help="build HNSW for workspace 1's shards after the build",
-    )
-    parser.add_argument(
-        "--nested-max-points",
-        type=int,
-        default=None,
-        help="search shards up to this size with one nested request (EdgeIndex's default)",
     )
     parser.add_argument("--embed-only", action="store_true", help="fill the embedding cache")
     parser.add_argument("--restart-probe", type=Path, help=argparse.SUPPRESS)

@@ -17,10 +17,10 @@ from qdrant_client import QdrantClient
 from embeddings.cache import text_hash
 from embeddings.embedder import Embedder
 from embeddings.factory import load_model
-from embeddings.hybrid import keyword_ceiling, reference_scores
+from embeddings.hybrid import Candidates, HybridSearch, keyword_ceiling, reference_scores
 from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
 from embeddings.points import IndexPoint, Query, point_id
-from embeddings.text import BM25_K1, sparse_document, sparse_query
+from embeddings.text import BM25_K1, SparseVector, sparse_document, sparse_query
 from tests.fixtures.hr_library import (
     WEIGHT,
     index_points,
@@ -35,19 +35,11 @@ def model() -> Embedder:
     return load_model()
 
 
-def _edge(root: Path, *, model_id: str, nested: bool = True) -> EdgeIndex:
-    """An Edge index that searches with the nested query (as a small shard is searched) or in
-    two requests (as a large one is), whatever the shard's size."""
-    index = EdgeIndex(root, model_id=model_id, dimension=384)
-    index.nested_max_points = 10**9 if nested else 0
-    return index
-
-
-@pytest.fixture(params=["edge", "edge-two-requests", "server"])
+@pytest.fixture(params=["edge", "server"])
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorIndex]:
     built: VectorIndex
-    if request.param.startswith("edge"):
-        built = _edge(tmp_path / "vectors", model_id="test-model", nested=request.param == "edge")
+    if request.param == "edge":
+        built = EdgeIndex(tmp_path / "vectors", model_id="test-model", dimension=384)
     else:
         built = ServerIndex(QdrantClient(":memory:"), model_id="test-model", dimension=384)
     built.open()
@@ -82,11 +74,10 @@ def test_both_backends_give_the_exact_hybrid_scores(index: VectorIndex, model: E
 
 
 @pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
-@pytest.mark.parametrize("nested", [True, False], ids=["nested", "two-requests"])
-def test_the_two_backends_agree(tmp_path: Path, model: Embedder, nested: bool) -> None:
+def test_the_two_backends_agree(tmp_path: Path, model: Embedder) -> None:
     """The contract: the same points and queries give the same hits and scores on Qdrant Edge
-    (either way it searches) and through qdrant-client (what runs against a server)."""
-    edge = _edge(tmp_path / "vectors", model_id="m", nested=nested)
+    and through qdrant-client (what runs against a server)."""
+    edge = EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384)
     server = ServerIndex(QdrantClient(":memory:"), model_id="m", dimension=384)
     queries = pain_point_queries(model)
     answers = []
@@ -239,3 +230,81 @@ def test_an_optimised_shard_gives_the_same_answers(tmp_path: Path) -> None:
         for old, new in zip(before, found, strict=True):
             assert [r for r, _ in new] == [r for r, _ in old]
             assert [s for _, s in new] == pytest.approx([s for _, s in old], abs=1e-5)
+
+
+def test_step_two_scores_only_the_candidates_that_can_still_make_the_top() -> None:
+    """From full lists, a point known by one list is bounded by the other list's last score:
+    those that cannot reach the ``limit``-th guaranteed score are not scored again."""
+    query = Query(np.ones(384, np.float32), SparseVector.empty())
+    search = HybridSearch(query, limit=2, depth=3, ef=3, dense_weight=0.5, keyword_scale=0.5)
+    found = Candidates(search, ([1, 2, 3], [0.9, 0.8, 0.5]), ([1, 4, 5], [0.9, 0.85, 0.1]))
+    # 1 is known (0.9); 2 is at least 0.4 and at most 0.45; 3 at most 0.3; 4 at most 0.675
+    # (a cosine of at most 0.5); 5 at most 0.3: only 2 and 4 are scored again.
+    assert sorted(found.contenders) == [1, 2, 4]
+    assert (found.missing_dense, found.missing_keywords) == ([4], [2])
+    assert found.top(([4], [0.7]), ([2], [0.05])) == [
+        (1, pytest.approx(0.9)),
+        (4, pytest.approx(0.775)),
+    ]
+    # 2 shares no term with the query (no BM25 match: 0), and 4 is gone since step 1.
+    assert found.top(([], []), ([], [])) == [(1, pytest.approx(0.9)), (2, pytest.approx(0.4))]
+    # A keyword list that is not full holds every point sharing a term: the others have 0.
+    short = Candidates(search, ([1, 2, 3], [0.9, 0.8, 0.5]), ([4, 1], [0.85, 0.1]))
+    assert short.missing_keywords == []
+    assert short.top(([4], [0.1]), ([], [])) == [
+        (1, pytest.approx(0.5)),
+        (4, pytest.approx(0.475)),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect")
+def test_edge_ranks_as_the_formula_over_every_candidate(tmp_path: Path) -> None:
+    """On a shard large enough that both candidate lists are full, Edge's two requests (which
+    score only the candidates that can still make the top) give the hits and scores of the
+    nested Qdrant query through qdrant-client (which scores every candidate): for a suggestion's
+    depth and for a short list, a query without keywords and a search among a few records."""
+    rng = np.random.default_rng(11)
+    words = [f"term{i}" for i in range(60)]
+    topics = rng.standard_normal((20, 384)).astype(np.float32)
+    texts = [" ".join(rng.choice(words, size=10).tolist()) for _ in range(1_500)]
+    points = [
+        IndexPoint(
+            workspace_id=1,
+            kind="expertise",
+            record_id=n,
+            owner_id=1000 + n,
+            passage=0,
+            text=text,
+            text_hash=text_hash(text),
+            dense=topics[n % 20] + 0.8 * rng.standard_normal(384).astype(np.float32),
+            keywords=sparse_document(text),
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
+    queries = [
+        Query(p.dense + 0.5 * rng.standard_normal(384).astype(np.float32), sparse_query(p.text))
+        for p in points[::150]
+    ]
+    queries.append(Query(points[7].dense, SparseVector.empty()))
+    few = set(range(1, 1_500, 4))
+    answers = []
+    for index in (
+        EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384),
+        ServerIndex(QdrantClient(":memory:"), model_id="m", dimension=384),
+    ):
+        index.open()
+        index.upsert(points)
+        answers.append(
+            [
+                [(h.record_id, h.owner_id, h.text, h.score) for h in hits]
+                for limit, among in ((80, None), (5, None), (20, few))
+                for hits in index.search_many(
+                    1, "expertise", queries, limit=limit, keyword_weight=0.5, record_ids=among
+                )
+            ]
+        )
+        index.close()
+    for on_edge, on_server in zip(*answers, strict=True):
+        assert len(on_edge) == len(on_server) > 0
+        assert [h[:3] for h in on_edge] == [h[:3] for h in on_server]
+        assert [h[3] for h in on_edge] == pytest.approx([h[3] for h in on_server], abs=1e-5)
