@@ -29,6 +29,7 @@ from app.config import Settings
 from app.evaluation import LoadedSet, load_dataset, loaded_set, score_query
 from app.models import Contact, DismissReason
 from app.suggestions.engine import SuggestionEngine
+from app.suggestions.records import StoredRecords
 from app.suggestions.service import dismiss, mark_sent, store_candidate
 
 HR_SET = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "hr_eval"
@@ -56,7 +57,7 @@ def run_arm(name: str, loaded: LoadedSet, engine: SuggestionEngine, page: int) -
             contact = session.get(Contact, pain_point.contact_id)
             assert contact is not None
             first = engine.suggest(
-                session=session, contact=contact, today=today, due=False, limit=page
+                records=StoredRecords(session), contact=contact, today=today, due=False, limit=page
             )
             first_docs = set()
             for candidate in first:
@@ -80,7 +81,7 @@ def run_arm(name: str, loaded: LoadedSet, engine: SuggestionEngine, page: int) -
                     mark_sent(session=session, suggestion=stored, today=today)
             session.flush()
             second = engine.suggest(
-                session=session, contact=contact, today=today, due=False, limit=page
+                records=StoredRecords(session), contact=contact, today=today, due=False, limit=page
             )
             documents = [loaded.document_of[c.article.id] for c in second if c.article is not None]
             remaining = {d: g for d, g in judged.items() if d not in first_docs}

@@ -19,7 +19,7 @@ from embeddings.embedder import Embedder
 from embeddings.factory import load_model
 from embeddings.hybrid import Candidates, HybridSearch, keyword_ceiling, reference_scores
 from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
-from embeddings.points import IndexPoint, Query, point_id
+from embeddings.points import IndexPoint, Kind, Query, point_id
 from embeddings.text import BM25_K1, SparseVector, sparse_document, sparse_query
 from tests.fixtures.hr_library import (
     WEIGHT,
@@ -33,6 +33,40 @@ from tests.fixtures.hr_network import CONTACTS
 @pytest.fixture(scope="module")
 def model() -> Embedder:
     return load_model()
+
+
+def _clustered_points(
+    rng: np.random.Generator,
+    kind: Kind,
+    count: int,
+    *,
+    words: int,
+    topics: int,
+    spread: float,
+    length: int,
+) -> list[IndexPoint]:
+    """Synthetic points of workspace 1: texts of ``length`` words drawn from ``words`` terms,
+    vectors clustered around ``topics`` centres (as texts are), ``spread`` around them."""
+    vocabulary = [f"term{i}" for i in range(words)]
+    centres = rng.standard_normal((topics, 384)).astype(np.float32)
+    points = []
+    for n in range(1, count + 1):
+        text = " ".join(rng.choice(vocabulary, size=length).tolist())
+        dense = centres[n % topics] + spread * rng.standard_normal(384).astype(np.float32)
+        points.append(
+            IndexPoint(
+                workspace_id=1,
+                kind=kind,
+                record_id=n,
+                owner_id=1000 + n,
+                passage=0,
+                text=text,
+                text_hash=text_hash(text),
+                dense=dense,
+                keywords=sparse_document(text),
+            )
+        )
+    return points
 
 
 @pytest.fixture(params=["edge", "server"])
@@ -184,25 +218,7 @@ def test_an_optimised_shard_gives_the_same_answers(tmp_path: Path) -> None:
     """``optimize`` builds HNSW over a shard past Qdrant's indexing threshold; the searches give
     the same hits and scores after it (and after a reopen) as the full scan gave before."""
     rng = np.random.default_rng(3)
-    words = [f"term{i}" for i in range(400)]
-    topics = rng.standard_normal((60, 384)).astype(np.float32)  # clustered, as texts are
-    points = []
-    for n in range(1, 7_201):
-        text = " ".join(rng.choice(words, size=12).tolist())
-        dense = topics[n % 60] + 0.6 * rng.standard_normal(384).astype(np.float32)
-        points.append(
-            IndexPoint(
-                workspace_id=1,
-                kind="article",
-                record_id=n,
-                owner_id=1000 + n,
-                passage=0,
-                text=text,
-                text_hash=text_hash(text),
-                dense=dense,
-                keywords=sparse_document(text),
-            )
-        )
+    points = _clustered_points(rng, "article", 7_200, words=400, topics=60, spread=0.6, length=12)
     queries = [
         Query(p.dense + 0.3 * rng.standard_normal(384).astype(np.float32), sparse_query(p.text))
         for p in points[:: len(points) // 8]
@@ -264,23 +280,7 @@ def test_edge_ranks_as_the_formula_over_every_candidate(tmp_path: Path) -> None:
     nested Qdrant query through qdrant-client (which scores every candidate): for a suggestion's
     depth and for a short list, a query without keywords and a search among a few records."""
     rng = np.random.default_rng(11)
-    words = [f"term{i}" for i in range(60)]
-    topics = rng.standard_normal((20, 384)).astype(np.float32)
-    texts = [" ".join(rng.choice(words, size=10).tolist()) for _ in range(1_500)]
-    points = [
-        IndexPoint(
-            workspace_id=1,
-            kind="expertise",
-            record_id=n,
-            owner_id=1000 + n,
-            passage=0,
-            text=text,
-            text_hash=text_hash(text),
-            dense=topics[n % 20] + 0.8 * rng.standard_normal(384).astype(np.float32),
-            keywords=sparse_document(text),
-        )
-        for n, text in enumerate(texts, start=1)
-    ]
+    points = _clustered_points(rng, "expertise", 1_500, words=60, topics=20, spread=0.8, length=10)
     queries = [
         Query(p.dense + 0.5 * rng.standard_normal(384).astype(np.float32), sparse_query(p.text))
         for p in points[::150]

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from app.db import session_scope
 from app.models import Article, Contact
 from app.suggestions.engine import ContactRequest, SuggestionEngine
+from app.suggestions.records import StoredRecords
 from app.suggestions.service import recipients_for_article
 from embeddings.points import Kind
 from tests.conftest import (
@@ -672,7 +673,9 @@ def test_a_pain_point_said_by_several_contacts_is_searched_once(
             people = [session.get(Contact, ann["id"]), session.get(Contact, twin["id"])]
             requests = [ContactRequest(c, due=True) for c in people if c is not None]
             ranked = list(
-                engine.suggest_many(session=session, requests=requests, today=date.today())
+                engine.suggest_many(
+                    records=StoredRecords(session), requests=requests, today=date.today()
+                )
             )
     finally:
         del index.search_many

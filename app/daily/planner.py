@@ -39,6 +39,7 @@ from app.models import (
     Workspace,
 )
 from app.suggestions.engine import Candidate, ContactRequest, SuggestionEngine
+from app.suggestions.records import StoredRecords
 from app.workspaces.service import Cadences
 
 TIER_ORDER: dict[str, int] = {tier: number for number, tier in enumerate(Tier)}  # A first
@@ -91,13 +92,14 @@ def plan_day(
         key=priority,
     )
     items: list[PlannedItem] = []
+    records = StoredRecords(session)
     for group, is_due in ((due, True), (upcoming, False)):
         for start in range(0, len(group), config.budget):
             if len(items) >= config.budget:
                 break
             batch = group[start : start + config.budget]
             requests = [ContactRequest(c, is_due) for c in batch]
-            ranked = engine.suggest_many(session=session, requests=requests, today=day, limit=1)
+            ranked = engine.suggest_many(records=records, requests=requests, today=day, limit=1)
             for contact, candidates in zip(batch, ranked, strict=True):
                 gift = [c for c in candidates if is_due or c.kind != SuggestionKind.check_in]
                 if gift and len(items) < config.budget:

@@ -1,7 +1,10 @@
 """The recommendation engine: for one contact, rank what the user could send that helps.
 
-Plain Python over a session, an embedder and the vector index; it knows nothing of HTTP. The API
-(``GET /contacts/{id}/suggestions``) and the nightly batch both call ``SuggestionEngine.suggest``.
+Plain Python over an embedder, the vector index and the records it is given
+(``app.suggestions.records``: what must not be suggested, what was sent and dismissed, the rows
+of the few candidates that can make the list); it writes no SQL and knows nothing of HTTP. The
+API (``GET /contacts/{id}/suggestions``) and the nightly batch both call
+``SuggestionEngine.suggest``.
 
 How a suggestion is scored
 --------------------------
@@ -42,22 +45,17 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
 
 from app.models import (
     Article,
     Contact,
-    Give,
     PainPoint,
-    Suggestion,
     SuggestionKind,
-    still_closed,
     target_key,
 )
-from app.scoped import load_scoped, scoped
 from app.suggestions import drafts
 from app.suggestions.config import EngineConfig
+from app.suggestions.records import SuggestionRecords
 from embeddings.embedder import Embedder
 from embeddings.index import VectorIndex
 from embeddings.lexicon import spell_out
@@ -165,16 +163,22 @@ class SuggestionEngine:
     # -- public -------------------------------------------------------------------------------
 
     def suggest(
-        self, *, session: Session, contact: Contact, today: date, due: bool, limit: int = 3
+        self,
+        *,
+        records: SuggestionRecords,
+        contact: Contact,
+        today: date,
+        due: bool,
+        limit: int = 3,
     ) -> list[Candidate]:
         """The best ``limit`` things to send ``contact`` today, best first."""
         requests = [ContactRequest(contact, due)]
-        return next(self.suggest_many(session=session, requests=requests, today=today, limit=limit))
+        return next(self.suggest_many(records=records, requests=requests, today=today, limit=limit))
 
     def suggest_many(
         self,
         *,
-        session: Session,
+        records: SuggestionRecords,
         requests: Sequence[ContactRequest],
         today: date,
         limit: int = 3,
@@ -187,7 +191,7 @@ class SuggestionEngine:
             pain_points = [p for r in batch for p in fresh[r.contact.id]]
             hits = self._search_all(pain_points)
             for request in batch:
-                yield self._rank(session, request, fresh[request.contact.id], hits, today, limit)
+                yield self._rank(records, request, fresh[request.contact.id], hits, today, limit)
 
     def rank_articles(
         self, *, workspace_id: int, texts: Sequence[str], limit: int
@@ -277,7 +281,7 @@ class SuggestionEngine:
         }
 
     def article_for(
-        self, *, session: Session, contact: Contact, article: Article, today: date
+        self, *, records: SuggestionRecords, contact: Contact, article: Article, today: date
     ) -> Candidate | None:
         """``article`` as a suggestion for ``contact`` ("who needs this article?" the other way
         round): matched to their best fresh pain point with ``rank_recipients``'s score, and
@@ -290,7 +294,7 @@ class SuggestionEngine:
             return None
         best = found[0]
         match = _Match("article", article.id, best.score, best.hit.score, best.pain_point, best.hit)
-        candidates = self._candidates(session, contact, [match])
+        candidates = self._candidates(records, contact, [match])
         for candidate in candidates:
             candidate.drafts = self._drafts(candidate)
         return candidates[0] if candidates else None
@@ -386,7 +390,7 @@ class SuggestionEngine:
 
     def _rank(
         self,
-        session: Session,
+        records: SuggestionRecords,
         request: ContactRequest,
         fresh: Sequence[PainPoint],
         hits: dict[tuple[str, int], list[Hit]],
@@ -394,7 +398,7 @@ class SuggestionEngine:
         limit: int,
     ) -> list[Candidate]:
         contact = request.contact
-        blocked = blocked_targets(session, contact, today)
+        blocked = records.blocked(contact, today)
         # Today's check-in, once sent or dismissed, is not offered again the same day.
         check_in_done = target_key("check_in", today) in blocked
         if not fresh:
@@ -404,7 +408,7 @@ class SuggestionEngine:
         matches = self._best_matches(contact, fresh, hits, today, "article", blocked)
         matches += self._best_matches(contact, fresh, hits, today, "introduction", blocked)
         matches.sort(key=lambda m: m.score, reverse=True)
-        chosen = self._choose(session, contact, matches, limit)
+        chosen = self._choose(records, contact, matches, limit)
         if not chosen and request.due and not check_in_done:
             return [self._check_in(contact, None)]
         for candidate in chosen:
@@ -438,7 +442,7 @@ class SuggestionEngine:
         return list(best.values())
 
     def _choose(
-        self, session: Session, contact: Contact, matches: Sequence[_Match], limit: int
+        self, records: SuggestionRecords, contact: Contact, matches: Sequence[_Match], limit: int
     ) -> list[Candidate]:
         """The ``limit`` best candidates, diverse; rows and vectors are read only for those that
         can make the list.
@@ -447,11 +451,11 @@ class SuggestionEngine:
         (``_Feedback``), so when there is any, every match is read; otherwise matches are read
         best first, a few at a time.
         """
-        feedback = self._feedback(session, contact)
+        feedback = self._feedback(records, contact)
         step = len(matches) if feedback is not None else max(4 * limit, 12)
         candidates: list[Candidate] = []
         for start in range(0, len(matches), max(step, 1)):
-            candidates += self._candidates(session, contact, matches[start : start + step])
+            candidates += self._candidates(records, contact, matches[start : start + step])
             if feedback is not None:
                 for candidate in candidates:
                     if candidate.vector is not None:
@@ -463,13 +467,13 @@ class SuggestionEngine:
         return self._diverse(candidates, limit)
 
     def _candidates(
-        self, session: Session, contact: Contact, matches: Sequence[_Match]
+        self, records: SuggestionRecords, contact: Contact, matches: Sequence[_Match]
     ) -> list[Candidate]:
         """Matches as candidates (in the same order), their rows read in two queries."""
         article_ids = {m.target_id for m in matches if m.kind == "article"}
         contact_ids = {m.target_id for m in matches if m.kind == "introduction"}
-        articles = load_scoped(session, Article, contact.workspace_id, article_ids)
-        others = load_scoped(session, Contact, contact.workspace_id, contact_ids)
+        articles = records.articles(contact.workspace_id, article_ids)
+        others = records.contacts(contact.workspace_id, contact_ids)
         log_missing_records(contact.workspace_id, "article", article_ids - articles.keys())
         log_missing_records(contact.workspace_id, "contact", contact_ids - others.keys())
         vectors = self._headline_vectors(list(articles.values()))
@@ -563,27 +567,10 @@ class SuggestionEngine:
         vectors = self.embedder.embed_documents(texts)
         return {a.id: vectors[i] for i, a in enumerate(articles)}
 
-    def _feedback(self, session: Session, contact: Contact) -> "_Feedback | None":
+    def _feedback(self, records: SuggestionRecords, contact: Contact) -> "_Feedback | None":
         """Headline vectors of the articles sent to this contact and of those dismissed for
         them as not relevant, if there are any."""
-
-        def articles(*conditions: ColumnElement[bool]) -> list[Article]:
-            return list(
-                session.scalars(
-                    scoped(Article, contact.workspace_id)
-                    .join(Suggestion, Suggestion.article_id == Article.id)
-                    .where(
-                        Suggestion.workspace_id == contact.workspace_id,
-                        Suggestion.contact_id == contact.id,
-                        *conditions,
-                    )
-                )
-            )
-
-        sent_articles = articles(Suggestion.status == "sent")
-        dismissed_articles = articles(
-            Suggestion.status == "dismissed", Suggestion.dismiss_reason == "not_relevant"
-        )
+        sent_articles, dismissed_articles = records.sent_and_dismissed(contact)
         if not sent_articles and not dismissed_articles:
             return None
         vectors = self._headline_vectors([*sent_articles, *dismissed_articles])
@@ -640,60 +627,3 @@ def _best_per_article(passages: Sequence[Hit]) -> list[Hit]:
             seen.add(hit.record_id)
             best.append(hit)
     return best
-
-
-def _saved_again(session: Session, contact: Contact) -> Sequence[int]:
-    """The workspace's articles with the URL or text of one given to the contact: an article
-    deleted and saved again has a new id but is the same article."""
-    given = session.execute(
-        select(Give.article_url, Give.article_text_hash).where(
-            Give.workspace_id == contact.workspace_id,
-            Give.contact_id == contact.id,
-            or_(Give.article_url.is_not(None), Give.article_text_hash.is_not(None)),
-        )
-    ).all()
-    if not given:
-        return []
-    urls = {url for url, _ in given if url}
-    hashes = {text_hash for _, text_hash in given if text_hash}
-    return session.scalars(
-        scoped(Article, contact.workspace_id)
-        .with_only_columns(Article.id)
-        .where(or_(Article.url.in_(urls), Article.text_hash.in_(hashes)))
-    ).all()
-
-
-def blocked_targets(session: Session, contact: Contact, today: date) -> set[str]:
-    """What must not be suggested to this contact on ``today``.
-
-    Articles already given (or saved again after one given was deleted), anything sent or
-    dismissed before (a bad-timing dismissal only until its day), and introductions whose pair
-    was suggested in either direction and acted on.
-    """
-    blocked = {
-        target_key("article", article_id)
-        for article_id in session.scalars(
-            select(Give.article_id).where(
-                Give.workspace_id == contact.workspace_id,
-                Give.contact_id == contact.id,
-                Give.article_id.is_not(None),
-            )
-        )
-    }
-    blocked |= {target_key("article", article_id) for article_id in _saved_again(session, contact)}
-    acted = session.execute(
-        select(Suggestion.contact_id, Suggestion.target_key, Suggestion.introduce_contact_id).where(
-            Suggestion.workspace_id == contact.workspace_id,
-            still_closed(today),
-            or_(
-                Suggestion.contact_id == contact.id,
-                Suggestion.introduce_contact_id == contact.id,
-            ),
-        )
-    )
-    for owner_id, key, introduce_id in acted:
-        if owner_id == contact.id:
-            blocked.add(key)
-        elif introduce_id == contact.id:  # the same pair, suggested from the other side
-            blocked.add(target_key("introduction", owner_id))
-    return blocked

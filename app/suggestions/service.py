@@ -30,9 +30,9 @@ from app.suggestions.engine import (
     RecipientMatch,
     SuggestionEngine,
     article_passage,
-    blocked_targets,
     log_missing_records,
 )
+from app.suggestions.records import StoredRecords, blocked_targets
 from app.suggestions.schemas import (
     ArticleRef,
     ContactRef,
@@ -108,7 +108,9 @@ def suggest_for_contact(
 ) -> list[Suggestion]:
     """Rank gifts for ``contact`` and store them, best first."""
     due = next_due_on(contact, cadences) <= today
-    candidates = engine.suggest(session=session, contact=contact, today=today, due=due, limit=limit)
+    candidates = engine.suggest(
+        records=StoredRecords(session), contact=contact, today=today, due=due, limit=limit
+    )
     stored = [store_candidate(session, c, today) for c in candidates]
     session.flush()
     return stored
@@ -262,7 +264,7 @@ def suggest_article_to(
                 f"(contact {contact.id}); nothing was suggested."
             )
         candidate = engine.article_for(
-            session=session, contact=contact, article=article, today=today
+            records=StoredRecords(session), contact=contact, article=article, today=today
         )
         if candidate is None:
             raise NotARecipientError(
