@@ -22,11 +22,12 @@ A search is one nested Qdrant query (every search of a batch in one request):
    match and takes the default, 0, which is its BM25);
 3. **score**: the formula above over those two scores, best ``limit`` first.
 
-Qdrant runs each candidate list once per outer prefetch, so on a large shard ``EdgeIndex`` runs
-the same search in two requests instead: the lists, then the one score missing for each candidate
-that can still make the top ``limit`` (``Candidates``), fused by ``HybridSearch.score``: the same
-candidates and the same scores (``tests/test_index.py`` checks both ways against
-``reference_scores`` and against qdrant-client).
+That is how a Qdrant server runs it (one round trip). Qdrant runs each candidate list once per
+outer prefetch, so ``EdgeIndex``, in-process, runs the same search in two requests instead: the
+lists, then the one score missing for each candidate that can still make the top ``limit``
+(``Candidates``), fused by ``HybridSearch.score``: the same candidates and the same scores
+(``tests/test_index.py`` checks both backends against ``reference_scores`` and Edge against
+the nested query through qdrant-client).
 
 ``reference_scores`` computes the same formula exactly with numpy, for tests and benchmarks.
 """
@@ -132,7 +133,7 @@ BOUND_SLACK = 1e-5
 class Candidates:
     """Step 1's two candidate lists of one search (point ids and that list's scores), and what
     step 2 must still score: the one score missing for each point that can still make the top
-    ``limit`` (``EdgeIndex`` runs a search this way on a large shard).
+    ``limit`` (``EdgeIndex`` runs every search this way).
 
     A point in both lists has both scores. A point in one list has the other bounded: a point
     missing from a full keyword list has at most its last BM25 and at least 0 (exactly 0 when
