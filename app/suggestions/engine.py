@@ -42,7 +42,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
 
 import numpy as np
 
@@ -89,11 +88,11 @@ class Candidate:
 
     @property
     def target_key(self) -> str:
-        if self.kind == "article" and self.article is not None:
-            return target_key("article", self.article.id)
-        if self.kind == "introduction" and self.introduce is not None:
-            return target_key("introduction", self.introduce.id)
-        return "check_in"
+        if self.kind == SuggestionKind.article and self.article is not None:
+            return target_key(SuggestionKind.article, self.article.id)
+        if self.kind == SuggestionKind.introduction and self.introduce is not None:
+            return target_key(SuggestionKind.introduction, self.introduce.id)
+        return SuggestionKind.check_in
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class _Feedback:
 class _Match:
     """The best match of one article (or one other contact's expertise) for this contact."""
 
-    kind: Literal["article", "introduction"]
+    kind: SuggestionKind  # an article or an introduction
     target_id: int  # the article, or the contact to introduce
     score: float  # relevance x the pain point's age weight
     relevance: float
@@ -293,7 +292,14 @@ class SuggestionEngine:
         if not found:
             return None
         best = found[0]
-        match = _Match("article", article.id, best.score, best.hit.score, best.pain_point, best.hit)
+        match = _Match(
+            SuggestionKind.article,
+            article.id,
+            best.score,
+            best.hit.score,
+            best.pain_point,
+            best.hit,
+        )
         candidates = self._candidates(records, contact, [match])
         for candidate in candidates:
             candidate.drafts = self._drafts(candidate)
@@ -400,13 +406,15 @@ class SuggestionEngine:
         contact = request.contact
         blocked = records.blocked(contact, today)
         # Today's check-in, once sent or dismissed, is not offered again the same day.
-        check_in_done = target_key("check_in", today) in blocked
+        check_in_done = target_key(SuggestionKind.check_in, today) in blocked
         if not fresh:
             active = [p for p in contact.pain_points if p.active]
             stale = max(active, key=lambda p: p.noted_on) if active else None
             return [] if check_in_done else [self._check_in(contact, stale)]
-        matches = self._best_matches(contact, fresh, hits, today, "article", blocked)
-        matches += self._best_matches(contact, fresh, hits, today, "introduction", blocked)
+        matches = self._best_matches(contact, fresh, hits, today, SuggestionKind.article, blocked)
+        matches += self._best_matches(
+            contact, fresh, hits, today, SuggestionKind.introduction, blocked
+        )
         matches.sort(key=lambda m: m.score, reverse=True)
         chosen = self._choose(records, contact, matches, limit)
         if not chosen and request.due and not check_in_done:
@@ -421,20 +429,20 @@ class SuggestionEngine:
         pain_points: Sequence[PainPoint],
         hits: dict[tuple[str, int], list[Hit]],
         today: date,
-        kind: Literal["article", "introduction"],
+        kind: SuggestionKind,
         blocked: set[str],
     ) -> list[_Match]:
         """Per article (or per other contact): the best match that clears the relevance floor
         and is not blocked."""
         best: dict[int, _Match] = {}
-        index_kind = "article" if kind == "article" else "expertise"
+        index_kind = "article" if kind == SuggestionKind.article else "expertise"
         for pain_point in pain_points:
             weight = pain_point_weight(pain_point, today, self.config.half_life_days)
             for hit in hits.get((index_kind, pain_point.id), []):
-                target = hit.record_id if kind == "article" else hit.owner_id
-                if hit.score < self.config.relevance_floor or f"{kind}:{target}" in blocked:
+                target = hit.record_id if kind == SuggestionKind.article else hit.owner_id
+                if hit.score < self.config.relevance_floor or target_key(kind, target) in blocked:
                     continue
-                if kind == "introduction" and target == contact.id:
+                if kind == SuggestionKind.introduction and target == contact.id:
                     continue
                 score = hit.score * weight
                 if target not in best or score > best[target].score:
@@ -470,8 +478,8 @@ class SuggestionEngine:
         self, records: SuggestionRecords, contact: Contact, matches: Sequence[_Match]
     ) -> list[Candidate]:
         """Matches as candidates (in the same order), their rows read in two queries."""
-        article_ids = {m.target_id for m in matches if m.kind == "article"}
-        contact_ids = {m.target_id for m in matches if m.kind == "introduction"}
+        article_ids = {m.target_id for m in matches if m.kind == SuggestionKind.article}
+        contact_ids = {m.target_id for m in matches if m.kind == SuggestionKind.introduction}
         articles = records.articles(contact.workspace_id, article_ids)
         others = records.contacts(contact.workspace_id, contact_ids)
         log_missing_records(contact.workspace_id, "article", article_ids - articles.keys())
@@ -479,7 +487,7 @@ class SuggestionEngine:
         vectors = self._headline_vectors(list(articles.values()))
         out = []
         for m in matches:
-            if m.kind == "article" and m.target_id in articles:
+            if m.kind == SuggestionKind.article and m.target_id in articles:
                 article = articles[m.target_id]
                 out.append(
                     Candidate(
@@ -502,7 +510,7 @@ class SuggestionEngine:
                         vector=vectors.get(article.id),
                     )
                 )
-            elif m.kind == "introduction" and m.target_id in others:
+            elif m.kind == SuggestionKind.introduction and m.target_id in others:
                 other = others[m.target_id]
                 out.append(
                     Candidate(
