@@ -286,9 +286,7 @@ def test_restored_touches_belong_to_the_restored_workspace_only(
                     "SELECT w.name, count(*) FROM touches t "
                     "JOIN workspaces w ON w.id = t.workspace_id GROUP BY w.name"
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     assert crossed == 0
     assert per_workspace == {"acme": 2, "restored": 2}
