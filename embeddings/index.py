@@ -138,8 +138,8 @@ class VectorIndex(ABC):
         with_payload: bool,
     ) -> list[list[Scored]]:
         """Per search, its candidates scored by the hybrid formula, best ``limit`` first, every
-        search of the batch together (``HybridSearch``'s nested query, or the same in two
-        requests); each with its payload if ``with_payload`` (else an empty one)."""
+        search of the batch together (``HybridSearch``'s nested query on a server, the same in
+        two requests on Edge); each with its payload if ``with_payload`` (else an empty one)."""
 
     @abstractmethod
     def drop(self) -> None:
@@ -1268,7 +1268,8 @@ def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
 def _server_request(
     search: HybridSearch, where: models.Filter | None, with_payload: bool
 ) -> models.QueryRequest:
-    """``search`` as one query through qdrant-client: the same nested query as on Edge."""
+    """``search`` as one nested query through qdrant-client (``embeddings.hybrid``): the hits
+    and scores Edge's two requests give."""
     dense, dense_using = _server_dense(search.query)
     keywords, keywords_using = _server_keywords(search.query)
     lists = [
