@@ -280,13 +280,13 @@ def test_edge_ranks_as_the_formula_over_every_candidate(tmp_path: Path) -> None:
     nested Qdrant query through qdrant-client (which scores every candidate): for a suggestion's
     depth and for a short list, a query without keywords and a search among a few records."""
     rng = np.random.default_rng(11)
-    points = _clustered_points(rng, "expertise", 1_500, words=60, topics=20, spread=0.8, length=10)
+    points = _clustered_points(rng, "expertise", 600, words=60, topics=20, spread=0.8, length=10)
     queries = [
         Query(p.dense + 0.5 * rng.standard_normal(384).astype(np.float32), sparse_query(p.text))
-        for p in points[::150]
+        for p in points[::60]
     ]
     queries.append(Query(points[7].dense, SparseVector.empty()))
-    few = set(range(1, 1_500, 4))
+    few = set(range(1, 600, 2))
     answers = []
     for index in (
         EdgeIndex(tmp_path / "vectors", model_id="m", dimension=384),
