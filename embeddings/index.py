@@ -716,16 +716,10 @@ class EdgeIndex(VectorIndex):
             return int(shard.count(edge.CountRequest(exact=True, filter=where)))
 
     def _keyword_points(self, key: ShardKey) -> int:
-        with self._using(key) as shard:
-            return self._keyword_points_of(shard, key)
-
-    def _keyword_points_of(self, shard: edge.EdgeShard, key: ShardKey) -> int:
         # This process owns the shards: the count changes only through its own writes.
         cached = self._keyword_counts.get(key)
         if cached is None:
-            where = edge.Filter(must=[edge.HasVectorCondition(KEYWORDS)])
-            cached = int(shard.count(edge.CountRequest(exact=True, filter=where)))
-            self._keyword_counts[key] = cached
+            cached = self._keyword_counts[key] = self._count(key, with_keywords=True)
         return cached
 
     def _search(

@@ -32,7 +32,7 @@ from app.suggestions.engine import (
     article_passage,
     log_missing_records,
 )
-from app.suggestions.records import StoredRecords, blocked_targets
+from app.suggestions.records import StoredRecords
 from app.suggestions.schemas import (
     ArticleRef,
     ContactRef,
@@ -257,14 +257,15 @@ def suggest_article_to(
     answers none of their active pain points (``NotARecipientError``)."""
     candidates = []
     key = target_key(SuggestionKind.article, article.id)
+    records = StoredRecords(session)
     for contact in contacts:
-        if key in blocked_targets(session, contact, today):
+        if key in records.blocked(contact, today):
             raise SuggestionClosedError(
                 f'"{article.title}" was already sent to {contact.name} or dismissed for them '
                 f"(contact {contact.id}); nothing was suggested."
             )
         candidate = engine.article_for(
-            records=StoredRecords(session), contact=contact, article=article, today=today
+            records=records, contact=contact, article=article, today=today
         )
         if candidate is None:
             raise NotARecipientError(
