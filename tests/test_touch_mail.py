@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Base
+from app.touches.forwards import read_forward
 from tests.conftest import (
     Api,
     Headers,
@@ -24,6 +25,9 @@ from tests.conftest import (
 )
 
 TODAY = date.today()
+# How long a client waits for the listener's reply: generous, as a real MTA's is (RFC 5321 asks
+# for minutes at DATA), so that a busy machine does not fail a test about what is logged.
+SMTP_TIMEOUT = 120
 BODY_SECRET = "the body says: quarterly numbers, never stored"
 
 
@@ -69,7 +73,7 @@ def message(
 
 def send(api: Api, msg: EmailMessage, *recipients: str) -> None:
     """BCC: the touch address is only in the envelope, not in the headers."""
-    with smtplib.SMTP("127.0.0.1", port_of(api), timeout=10) as smtp:
+    with smtplib.SMTP("127.0.0.1", port_of(api), timeout=SMTP_TIMEOUT) as smtp:
         smtp.send_message(msg, to_addrs=list(recipients))
 
 
@@ -168,7 +172,7 @@ def test_an_oversize_message_is_refused_and_a_stranger_logs_nothing(data_dir: Pa
 
         assert oversize(api, address) == 552
         # Without SIZE in MAIL FROM the limit holds at DATA.
-        with smtplib.SMTP("127.0.0.1", port_of(api), timeout=10) as smtp:
+        with smtplib.SMTP("127.0.0.1", port_of(api), timeout=SMTP_TIMEOUT) as smtp:
             smtp.ehlo()
             smtp.esmtp_features.pop("size", None)
             with pytest.raises(smtplib.SMTPDataError) as caught:
@@ -459,6 +463,39 @@ def test_a_forward_as_attachment_logs_the_attached_message_once(
     assert_database_holds_no_body(mail_api, b"the attached contract", b"contract.pdf")
 
 
+@pytest.mark.parametrize(
+    ("separator", "headers"),
+    [
+        (
+            "---------- Forwarded message ---------",
+            "From: {who}\nDate: Mon, Jan 5, 2026 at 10:03 AM",
+        ),
+        ("-----Ursprüngliche Nachricht-----", "Von: {who}\nGesendet: Montag, 5. Januar 2026 10:03"),
+        ("---------- Mensaje reenviado ---------", "De: {who}\nFecha: lun, 5 ene 2026 a las 10:03"),
+        ("-------- Message transféré --------", "De : {who}\nDate : lundi 5 janvier 2026 à 10:03"),
+        ("---------- Doorgestuurd bericht ---------", "Van: {who}\nDatum: ma 5 jan. 2026 om 10:03"),
+        (
+            "---------- Vidarebefordrat meddelande ---------",
+            "Från: {who}\nDatum: mån 5 jan. 2026 kl. 10:03",
+        ),
+    ],
+    ids=["en", "de", "es", "fr", "nl", "sv"],
+)
+def test_a_forwarded_date_line_is_read_in_the_languages_of_its_block(
+    separator: str, headers: str
+) -> None:
+    """The date line of every language the forwarded block is found in; no app needed."""
+    body = f"Below.\n\n{separator}\n{headers.format(who='Priya Shah <priya.shah@example.org>')}\n"
+    msg = forward(
+        body + "Subject: Hello\nTo: sam@mine.example\n\nHi\n", subject="Fwd: Hello", to="t@x"
+    )
+    read = read_forward(msg.as_bytes(), TODAY, "sam@mine.example", lambda a: a == "t@x")
+    assert read is not None and read.problems == []
+    [original] = read.originals
+    assert original.happened_at is not None
+    assert original.happened_at.replace(tzinfo=None) == datetime(2026, 1, 5, 10, 3)
+
+
 def test_a_forward_that_cannot_be_read_logs_what_its_own_headers_give(mail_api: Api) -> None:
     headers = mail_api.headers("acme")
     ids = contacts_of(mail_api, headers)
@@ -498,7 +535,7 @@ def test_a_redirected_forward_is_read_as_the_message_it_is(mail_api: Api) -> Non
     )
     msg = forward(block, subject="Fwd: Hello", to=ME, sender="Priya Shah <priya.shah@example.org>")
     msg["Resent-From"] = ME
-    with smtplib.SMTP("127.0.0.1", port_of(mail_api), timeout=10) as smtp:
+    with smtplib.SMTP("127.0.0.1", port_of(mail_api), timeout=SMTP_TIMEOUT) as smtp:
         smtp.send_message(msg, from_addr="sam@mine.example", to_addrs=[address])
 
     [logged] = touches(mail_api, headers, ids["priya"])

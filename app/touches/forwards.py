@@ -63,6 +63,12 @@ _REDIRECTED = ("Resent-From", "Resent-Sender", "X-Forwarded-For", "X-Forwarded-T
 _MAILTO = re.compile(r"\[mailto:([^\]\s]+)\]", re.IGNORECASE)
 _BOLD = re.compile(r"\*([^*<>\n]+)\*")
 _MAX_ATTACHED = 20
+# The languages quotequail finds a forwarded block in (its header names: "Date", "Datum", "Fecha",
+# "Дата", "Verzonden"…), so the languages its date line is written in; Danish and Norwegian too,
+# whose locales read the "kl." of a Swedish date line ("mån 5 jan. 2026 kl. 10:03"). Naming them
+# keeps an unreadable date cheap: with every locale dateparser's first failure took 4.2 s, with
+# these 0.4 s.
+_FORWARD_LANGUAGES = ["en", "de", "fr", "es", "pt", "nl", "sv", "da", "nb", "ru"]
 
 
 @dataclass
@@ -238,6 +244,7 @@ def _forwarded_date(written: str, zone: str) -> datetime | None:
         return sent if sent.tzinfo is not None else sent.replace(tzinfo=UTC)
     return dateparser.parse(
         written,
+        languages=_FORWARD_LANGUAGES,
         settings={
             "RETURN_AS_TIMEZONE_AWARE": True,
             "TIMEZONE": zone,
