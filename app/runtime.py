@@ -14,7 +14,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qdrant_client import QdrantClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,7 +24,7 @@ from app.suggestions.engine import SuggestionEngine
 from embeddings.cache import CachedEmbedder, EmbeddingCache
 from embeddings.embedder import Embedder
 from embeddings.factory import load_model
-from embeddings.index import EdgeIndex, ServerIndex, VectorIndex, is_held_elsewhere
+from embeddings.index import EdgeIndex, VectorIndex, is_held_elsewhere
 
 log = logging.getLogger(__name__)
 EMBEDDING_CACHE_FILE = "embedding_cache.sqlite3"
@@ -74,6 +73,10 @@ def open_index(settings: Settings, embedder: Embedder, closing: ExitStack) -> Ve
     beside another process that holds it."""
     index: VectorIndex
     if settings.qdrant_url:
+        from qdrant_client import QdrantClient  # 1.5 s to import: only where a server is used
+
+        from embeddings.server import ServerIndex
+
         client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
         closing.callback(client.close)
         index = ServerIndex(client, model_id=embedder.model_id, dimension=embedder.dimension)

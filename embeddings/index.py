@@ -22,7 +22,9 @@ with each other and with the formula computed exactly.
   it survive a power cut too. Only one process can open a shard. A journal beside the shards
   (``ShardJournal``) says which shards may be out of step with the records, so that a start-up
   reconciles those only (``app.indexing``).
-* ``ServerIndex``: one collection per shard on a Qdrant server or cluster (``qdrant-client``).
+* ``ServerIndex`` (``embeddings.server``): one collection per shard on a Qdrant server or
+  cluster (``qdrant-client``, imported only where a server is configured: it takes a second and
+  a half to import).
 
 Switching the embedding model makes a new set of shards and drops the old: two vector spaces are
 never mixed.
@@ -45,14 +47,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import qdrant_edge as edge
-from qdrant_client import QdrantClient, models
 
 from embeddings.hybrid import (
     DENSE,
-    DENSE_SCORE,
-    KEYWORD_SCORE,
     KEYWORDS,
-    SCORE_DEFAULTS,
     Candidates,
     HybridSearch,
 )
@@ -70,7 +68,7 @@ Scored = tuple[int, float, Payload]  # a point's id, its hybrid score, its paylo
 # and passage numbers; the text is the article's, ``embeddings.text.passage_text``): reading 80
 # payloads per pain point was a third of a suggestion's search time.
 PAYLOAD_KINDS: frozenset[Kind] = frozenset({"pain_point", "expertise"})
-_PAGE = 1_000
+PAGE = 1_000
 # Below this many points HNSW is not worth it: at 15,000 passages it cut recall@20 (0.981
 # against 0.985 by ids) for little speed, at 35,000 it kept recall (docs/benchmarks.md §8).
 HNSW_MIN_POINTS = 30_000
@@ -324,7 +322,7 @@ class VectorIndex(ABC):
         )[0]
 
 
-def _shard_keys(names: Iterable[str], *, separator: str) -> set[ShardKey]:
+def shard_keys(names: Iterable[str], *, separator: str) -> set[ShardKey]:
     """The (workspace, kind) of each shard name ``<workspace><separator><kind>``."""
     keys: set[ShardKey] = set()
     for name in names:
@@ -353,7 +351,7 @@ def _hit(kind: Kind, point: int, score: float, payload: Payload) -> Hit:
     )
 
 
-def _payload(point: IndexPoint) -> Payload:
+def point_payload(point: IndexPoint) -> Payload:
     return {
         "record_id": point.record_id,
         "owner_id": point.owner_id,
@@ -397,7 +395,7 @@ class ShardJournal:
         pending = self.folder / self.PENDING
         if not pending.is_dir():
             return set()
-        return _shard_keys((path.name for path in pending.iterdir()), separator="-")
+        return shard_keys((path.name for path in pending.iterdir()), separator="-")
 
     def in_step_with(self, source: str) -> bool:
         try:
@@ -612,7 +610,7 @@ class EdgeIndex(VectorIndex):
     def _discover_shards(self) -> set[ShardKey]:
         if not self.folder.is_dir():
             return set()
-        return _shard_keys((path.name for path in self.folder.iterdir()), separator="-")
+        return shard_keys((path.name for path in self.folder.iterdir()), separator="-")
 
     def _path(self, key: ShardKey) -> Path:
         return self.folder / f"{key[0]}-{key[1]}"
@@ -677,10 +675,10 @@ class EdgeIndex(VectorIndex):
 
     def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
         shard = self._shard(key, create=True)
-        for start in range(0, len(points), _PAGE):
+        for start in range(0, len(points), PAGE):
             shard.update(
                 edge.UpdateOperation.upsert_points(
-                    [_edge_point(p) for p in points[start : start + _PAGE]]
+                    [_edge_point(p) for p in points[start : start + PAGE]]
                 )
             )
         # After the write: a search counting during it may have cached the count before it.
@@ -704,7 +702,7 @@ class EdgeIndex(VectorIndex):
         while True:
             with self._using(key) as shard:
                 records, offset = shard.scroll(
-                    edge.ScrollRequest(offset=offset, limit=_PAGE, with_payload=payload)
+                    edge.ScrollRequest(offset=offset, limit=PAGE, with_payload=payload)
                 )
             yield [(int(r.id), dict(r.payload or {})) for r in records]
             if offset is None:
@@ -1064,7 +1062,7 @@ def _edge_point(point: IndexPoint) -> edge.Point:
     if point.keywords.values.size:  # a text with no keyword is no point of BM25's IDF
         keywords = point.keywords
         vectors[KEYWORDS] = edge.SparseVector(keywords.indices.tolist(), keywords.values.tolist())
-    return edge.Point(id=point.id, vector=vectors, payload=_payload(point))
+    return edge.Point(id=point.id, vector=vectors, payload=point_payload(point))
 
 
 def _edge_dense(query: Query) -> edge.Query:
@@ -1131,177 +1129,6 @@ def _edge_records(record_ids: set[int] | None) -> edge.Filter | None:
         return None
     return edge.Filter(
         must=[edge.FieldCondition(key="record_id", match=edge.MatchAny(sorted(record_ids)))]
-    )
-
-
-# -- a Qdrant server or cluster ------------------------------------------------------------------
-
-
-class ServerIndex(VectorIndex):
-    """A collection per shard on a Qdrant server: ``givefirst_<model tag>_<workspace>_<kind>``."""
-
-    PREFIX = "givefirst_"
-
-    def __init__(self, client: QdrantClient, *, model_id: str, dimension: int) -> None:
-        super().__init__(model_id=model_id, dimension=dimension)
-        self._client = client
-
-    def _name(self, key: ShardKey) -> str:
-        return f"{self.PREFIX}{self.tag}_{key[0]}_{key[1]}"
-
-    def open(self) -> None:
-        for collection in self._client.get_collections().collections:
-            name = collection.name
-            if name.startswith(self.PREFIX) and not name.startswith(f"{self.PREFIX}{self.tag}_"):
-                log.info("Dropping the vectors of another embedding model: %s", name)
-                self._client.delete_collection(name)
-
-    def _discover_shards(self) -> set[ShardKey]:
-        mine = f"{self.PREFIX}{self.tag}_"
-        names = (c.name for c in self._client.get_collections().collections)
-        return _shard_keys(
-            (name.removeprefix(mine) for name in names if name.startswith(mine)), separator="_"
-        )
-
-    def _ensure(self, key: ShardKey) -> None:
-        if self.has_shard(key):
-            return
-        name = self._name(key)
-        self._client.create_collection(
-            name,
-            vectors_config={
-                DENSE: models.VectorParams(size=self.dimension, distance=models.Distance.COSINE)
-            },
-            sparse_vectors_config={
-                KEYWORDS: models.SparseVectorParams(modifier=models.Modifier.IDF)
-            },
-            metadata={"model_id": self.model_id},
-        )
-        self._client.create_payload_index(
-            name, "record_id", field_schema=models.PayloadSchemaType.INTEGER
-        )
-        self._shard_made(key)
-
-    def _upsert(self, key: ShardKey, points: Sequence[IndexPoint]) -> None:
-        self._ensure(key)
-        self._client.upsert(self._name(key), points=[_server_point(p) for p in points])
-
-    def _delete(self, key: ShardKey, ids: Sequence[int]) -> None:
-        self._client.delete(self._name(key), points_selector=models.PointIdsList(points=list(ids)))
-
-    def _payloads(self, key: ShardKey, ids: Sequence[int]) -> dict[int, Payload]:
-        records = self._client.retrieve(self._name(key), ids=list(ids), with_payload=True)
-        return {int(r.id): dict(r.payload or {}) for r in records}
-
-    def _scroll(
-        self, key: ShardKey, *, with_hash: bool = False
-    ) -> Iterator[list[tuple[int, Payload]]]:
-        offset: Any = None
-        payload = ["text_hash"] if with_hash else False
-        while True:
-            records, offset = self._client.scroll(
-                self._name(key), limit=_PAGE, offset=offset, with_payload=payload
-            )
-            yield [(int(r.id), dict(r.payload or {})) for r in records]
-            if offset is None:
-                return
-
-    def _count(self, key: ShardKey, *, with_keywords: bool = False) -> int:
-        where = (
-            models.Filter(must=[models.HasVectorCondition(has_vector=KEYWORDS)])
-            if with_keywords
-            else None
-        )
-        return int(self._client.count(self._name(key), count_filter=where, exact=True).count)
-
-    def _search(
-        self,
-        key: ShardKey,
-        searches: Sequence[HybridSearch],
-        record_ids: set[int] | None,
-        *,
-        with_payload: bool,
-    ) -> list[list[Scored]]:
-        where = _server_records(record_ids)
-        found = self._client.query_batch_points(
-            self._name(key), requests=[_server_request(s, where, with_payload) for s in searches]
-        )
-        return [
-            [(int(p.id), float(p.score), dict(p.payload or {})) for p in r.points] for r in found
-        ]
-
-    def drop(self) -> None:
-        for key in self.shards():
-            self._client.delete_collection(self._name(key))
-        self._shards_dropped()
-
-
-def _server_point(point: IndexPoint) -> models.PointStruct:
-    vectors: dict[str, Any] = {DENSE: point.dense.tolist()}
-    if point.keywords.values.size:  # as on Edge: a text with no keyword is no point of the IDF
-        keywords = point.keywords
-        vectors[KEYWORDS] = models.SparseVector(
-            indices=keywords.indices.tolist(), values=keywords.values.tolist()
-        )
-    return models.PointStruct(id=point.id, vector=vectors, payload=_payload(point))
-
-
-def _server_dense(query: Query) -> tuple[list[float], str]:
-    return query.dense.tolist(), DENSE
-
-
-def _server_keywords(query: Query) -> tuple[models.SparseVector, str]:
-    return (
-        models.SparseVector(
-            indices=query.keywords.indices.tolist(), values=query.keywords.values.tolist()
-        ),
-        KEYWORDS,
-    )
-
-
-def _server_request(
-    search: HybridSearch, where: models.Filter | None, with_payload: bool
-) -> models.QueryRequest:
-    """``search`` as one nested query through qdrant-client (``embeddings.hybrid``): the hits
-    and scores Edge's two requests give."""
-    dense, dense_using = _server_dense(search.query)
-    keywords, keywords_using = _server_keywords(search.query)
-    lists = [
-        models.Prefetch(
-            query=dense,
-            using=dense_using,
-            filter=where,
-            params=models.SearchParams(hnsw_ef=search.ef),
-            limit=search.depth,
-        ),
-        models.Prefetch(query=keywords, using=keywords_using, filter=where, limit=search.depth),
-    ]
-    union = search.union_size
-    formula = models.FormulaQuery(
-        formula=models.SumExpression(
-            sum=[
-                models.MultExpression(mult=[search.dense_weight, DENSE_SCORE]),
-                models.MultExpression(mult=[search.keyword_scale, KEYWORD_SCORE]),
-            ]
-        ),
-        defaults=dict(SCORE_DEFAULTS),
-    )
-    return models.QueryRequest(
-        prefetch=[
-            models.Prefetch(query=dense, using=dense_using, prefetch=lists, limit=union),
-            models.Prefetch(query=keywords, using=keywords_using, prefetch=lists, limit=union),
-        ],
-        query=formula,
-        limit=search.limit,
-        with_payload=with_payload,
-    )
-
-
-def _server_records(record_ids: set[int] | None) -> models.Filter | None:
-    if record_ids is None:
-        return None
-    return models.Filter(
-        must=[models.FieldCondition(key="record_id", match=models.MatchAny(any=sorted(record_ids)))]
     )
 
 

@@ -7,6 +7,8 @@ formula): the only part of the server path these tests do not reach is the netwo
 """
 
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +20,9 @@ from embeddings.cache import text_hash
 from embeddings.embedder import Embedder
 from embeddings.factory import load_model
 from embeddings.hybrid import Candidates, HybridSearch, keyword_ceiling, reference_scores
-from embeddings.index import EdgeIndex, ServerIndex, StoreHeldError, VectorIndex
+from embeddings.index import EdgeIndex, StoreHeldError, VectorIndex
 from embeddings.points import IndexPoint, Kind, Query, point_id
+from embeddings.server import ServerIndex
 from embeddings.text import BM25_K1, SparseVector, sparse_document, sparse_query
 from tests.fixtures.hr_library import (
     WEIGHT,
@@ -212,6 +215,16 @@ def test_a_shard_survives_a_reopen_and_refuses_a_second_process(
     reopened.open()
     assert reopened.search(1, "article", query, limit=5, keyword_weight=WEIGHT) == before
     reopened.close()
+
+
+def test_the_embedded_default_never_imports_the_server_client() -> None:
+    """qdrant-client takes 1.5 s to import: the server, the CLI and the nightly batch on the
+    embedded default start without it (``embeddings.server`` is imported where a server is
+    configured)."""
+    entry_points = "app.main, app.cli, app.runtime, app.daily.nightly, app.indexing"
+    code = f"import sys, {entry_points}; print('qdrant_client' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
 
 
 def test_an_optimised_shard_gives_the_same_answers(tmp_path: Path) -> None:
