@@ -43,11 +43,12 @@ Measured, in one run:
   in ``search_many`` per kind. (Until 2026-12-01 it timed ``rank_articles`` and then embedded
   the texts again for the expertise search: the cache lookups counted twice.);
 * **recall@20 against exact**, over ``--recall-queries`` pain points: the top 20 of
-  ``search_many(1, "article", [q], limit=20, keyword_weight=0.7)`` against the top 20 of the exact
-  formula over every article point of workspace 1. The exact top 20 is computed with the
-  vectorised numpy/scipy version of the formula (below); for the first ``--reference-queries``
-  queries it is also computed with ``embeddings.hybrid.reference_scores`` (pure Python, ~seconds
-  per query at this size) and the two are compared (largest score difference, identical top 20).
+  ``search_many(1, "article", [q], limit=20, keyword_weight=w)`` (w: the engine's default)
+  against the top 20 of the exact formula over every article point of workspace 1. The exact
+  top 20 is computed with the vectorised numpy/scipy version of the formula (below); for the
+  first ``--reference-queries`` queries it is also computed with
+  ``embeddings.hybrid.reference_scores`` (pure Python, ~seconds per query at this size) and the
+  two are compared (largest score difference, identical top 20).
   Recall counts the returned ids in the exact top 20 ("ids"), and also, since duplicate passages
   score alike, the returned points whose exact score reaches the exact 20th score ("ties");
 * **numpy baseline, same run**: the exact formula per query over the same article points: a
@@ -93,6 +94,7 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
+from app.suggestions.config import EngineConfig  # noqa: E402
 from scripts.benchkit.measure import pct, proc_status_kib  # noqa: E402
 
 MEMORY_KEYS = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
@@ -109,7 +111,9 @@ EMBED_CHUNK = 512
 UPSERT_BATCH = 256  # what app.indexing writes per upsert call
 MAX_OTHER_SHARD = 50_000
 BIG = 1  # the big workspace's id
-KEYWORD_WEIGHT = 0.7
+KEYWORD_WEIGHT = (
+    EngineConfig().keyword_weight
+)  # the top 20 as the engine ranks (0.7 until 2026-12-01)
 TOP = 20
 FILLER_RECORDS = 10_000_000  # record ids of filler articles start here
 Vectors = npt.NDArray[np.float32]
@@ -611,7 +615,6 @@ def cpu_name() -> str:
 def run(args: argparse.Namespace) -> Figures:
     from threadpoolctl import threadpool_limits
 
-    from app.suggestions.config import EngineConfig
     from app.suggestions.engine import SuggestionEngine
     from embeddings.hybrid import candidate_depth, reference_scores
     from embeddings.index import EdgeIndex
