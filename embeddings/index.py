@@ -1038,20 +1038,20 @@ def _edge_search(
         Candidates(search, _edge_list(lists[2 * i]), _edge_list(lists[2 * i + 1]))
         for i, search in enumerate(searches)
     ]
+    # Step 2: (search, which score, request) for each score still missing somewhere.
     rescoring = [
-        request
-        for candidates, asked in zip(found, queries, strict=True)
-        for request in _edge_rescoring_requests(candidates, asked)
+        (n, part, request)
+        for n, (candidates, asked) in enumerate(zip(found, queries, strict=True))
+        for part, request in enumerate(_edge_rescoring_requests(candidates, asked))
         if request is not None
     ]
-    rescored = iter(shard.query_batch(edge.QueryBatchRequest(rescoring)) if rescoring else [])
-    ranked = []
-    for candidates in found:
-        more = [
-            _edge_list(next(rescored)) if missing else ((), ())
-            for missing in (candidates.missing_dense, candidates.missing_keywords)
-        ]
-        ranked.append(candidates.top(*more))
+    answers = (
+        shard.query_batch(edge.QueryBatchRequest([r for _, _, r in rescoring])) if rescoring else []
+    )
+    rescored: list[list[tuple[Sequence[int], Sequence[float]]]] = [[((), ())] * 2 for _ in found]
+    for (n, part, _), points in zip(rescoring, answers, strict=True):
+        rescored[n][part] = _edge_list(points)
+    ranked = [candidates.top(*more) for candidates, more in zip(found, rescored, strict=True)]
     shown = {point for top in ranked for point, _ in top}
     payloads = _edge_payloads(shard, list(shown)) if with_payload and shown else {}
     return [[(point, score, payloads.get(point, {})) for point, score in top] for top in ranked]
@@ -1099,7 +1099,8 @@ def _edge_rescoring_requests(
     candidates: Candidates, queries: tuple[edge.Query, edge.Query]
 ) -> tuple[edge.QueryRequest | None, edge.QueryRequest | None]:
     """The second of two requests: the cosine of the contenders found by the keyword list
-    alone, the BM25 of those found by the dense list alone (None where none is missing)."""
+    alone, the BM25 of those found by the dense list alone, in that order (None where none is
+    missing: ``Candidates.top`` takes the two answers in the same order)."""
     dense, keywords = queries
 
     def scoring(query: edge.Query, ids: list[int]) -> edge.QueryRequest | None:
