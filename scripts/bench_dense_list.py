@@ -46,6 +46,7 @@ sys.path[:0] = [str(ROOT)]
 import qdrant_edge as edge  # noqa: E402
 
 import embeddings.hybrid  # noqa: E402
+from app.suggestions.config import EngineConfig  # noqa: E402
 from embeddings.hybrid import DENSE, KEYWORDS, candidate_depth  # noqa: E402
 from embeddings.index import EdgeIndex, model_tag  # noqa: E402
 from embeddings.lexicon import spell_out  # noqa: E402
@@ -53,8 +54,8 @@ from embeddings.points import Query  # noqa: E402
 from embeddings.text import sparse_query  # noqa: E402
 from scripts.bench_engine import BIG, open_embedder, read_pain_points  # noqa: E402
 
-PASSAGES = 80  # a suggestion's passages per pain point (EngineConfig.articles_per_query * 4)
-KEYWORD_WEIGHT = 0.5  # EngineConfig's default
+ENGINE = EngineConfig()
+PASSAGES = ENGINE.articles_per_query * 4  # a suggestion's passages per pain point
 DEPTH = candidate_depth(PASSAGES)
 SHARD = f"{BIG}-article"
 HNSW = {"default graph (m 16, ef_construct 100)": (16, 100), "denser graph (m 32, 256)": (32, 256)}
@@ -93,13 +94,16 @@ class Bench:
     def __init__(self, store: Path, queries: Sequence[Query], model_id: str, dimension: int):
         self.store, self.queries = store, queries
         self.model_id, self.dimension = model_id, dimension
-        self.source = store / "index" / model_tag(model_id) / SHARD
-        shard = edge.EdgeShard.load(str(self.source))
+        shard = edge.EdgeShard.load(self.shard_path(store / "index"))
         exact = edge.SearchParams(exact=True)
         self.exact = [lists for pair in pairs(queries) for lists in dense_lists(shard, pair, exact)]
         self.points = shard.count(edge.CountRequest(exact=True))
         shard.close()
-        self.served = self.searches(store / "index")
+        self.served = self._searches(store / "index")[1]
+
+    def shard_path(self, index: Path) -> str:
+        """The article shard of workspace ``BIG`` in the index folder ``index``."""
+        return str(index / model_tag(self.model_id) / SHARD)
 
     def config(self, **settings: Any) -> edge.EdgeConfig:
         """``settings`` over the vectors as ``EdgeIndex`` stores an article shard's (Edge wants
@@ -119,7 +123,7 @@ class Bench:
         with tempfile.TemporaryDirectory(dir=self.store) as folder:
             index = Path(folder) / "index"
             shutil.copytree(self.store / "index", index)
-            shard = edge.EdgeShard.load(str(index / model_tag(self.model_id) / SHARD), config)
+            shard = edge.EdgeShard.load(self.shard_path(index), config)
             if optimise:
                 shard.optimize()
             shard.close()
@@ -128,7 +132,7 @@ class Bench:
     def dense_pair(
         self, index: Path, params: edge.SearchParams | None = None
     ) -> tuple[float, float]:
-        shard = edge.EdgeShard.load(str(index / model_tag(self.model_id) / SHARD))
+        shard = edge.EdgeShard.load(self.shard_path(index))
         times: list[float] = []
         recall: list[float] = []
         for n, pair in enumerate(pairs(self.queries)):
@@ -139,28 +143,27 @@ class Bench:
         shard.close()
         return statistics.median(times[5:]), float(np.mean(recall))
 
-    def searches(self, index: Path) -> list[list[Passage]]:
-        return [ids for _, pair_ids in self._searches(index) for ids in pair_ids]
-
     def search_pair(self, index: Path) -> tuple[float, float, float]:
-        results = self._searches(index)
-        found = [ids for _, pair_ids in results for ids in pair_ids]
+        times, found = self._searches(index)
         recall = [overlap(ids, wanted) for ids, wanted in zip(found, self.served, strict=True)]
-        return statistics.median(ms for ms, _ in results[5:]), float(np.mean(recall)), min(recall)
+        return statistics.median(times[5:]), float(np.mean(recall)), min(recall)
 
-    def _searches(self, folder: Path) -> list[tuple[float, list[list[Passage]]]]:
+    def _searches(self, folder: Path) -> tuple[list[float], list[list[Passage]]]:
+        """Each pair's search time (ms) through ``EdgeIndex.search_many``, and every pain
+        point's passages, in order."""
         index = EdgeIndex(folder, model_id=self.model_id, dimension=self.dimension)
         index.open()
-        out = []
+        times: list[float] = []
+        found: list[list[Passage]] = []
         try:
             for pair in pairs(self.queries):
                 started = time.perf_counter()
-                found = index.search_many(
-                    BIG, "article", pair, limit=PASSAGES, keyword_weight=KEYWORD_WEIGHT
+                hits = index.search_many(
+                    BIG, "article", pair, limit=PASSAGES, keyword_weight=ENGINE.keyword_weight
                 )
-                ms = (time.perf_counter() - started) * 1000
-                out.append((ms, [[(hit.record_id, hit.passage) for hit in hits] for hits in found]))
-            return out
+                times.append((time.perf_counter() - started) * 1000)
+                found += [[(hit.record_id, hit.passage) for hit in each] for each in hits]
+            return times, found
         finally:
             index.close()
 
@@ -200,6 +203,7 @@ def main() -> None:
         bench.dense_pair(args.store / "index"),
         bench.search_pair(args.store / "index"),
     )
+    served_beam = embeddings.hybrid.MIN_HNSW_EF
     for name, (m, ef_construct) in HNSW.items():
         graph = edge.HnswIndexConfig(m=m, ef_construct=ef_construct, full_scan_threshold=10_000)
         with bench.copy(bench.config(hnsw_config=graph)) as index:
@@ -211,6 +215,7 @@ def main() -> None:
                     bench.dense_pair(index, params),
                     bench.search_pair(index),
                 )
+    embeddings.hybrid.MIN_HNSW_EF = served_beam
     no_graph = edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000)
     int8 = edge.ScalarQuantizationConfig(edge.ScalarType.Int8, quantile=0.99, always_ram=True)
     with bench.copy(bench.config(hnsw_config=no_graph, quantization_config=int8)) as index:
